@@ -1,1 +1,75 @@
-fn main() {}
+//! The `claimsmith` binary: parses the command line, sets up logging, and either runs the server
+//! or one administrative command.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use claimsmith::cli::{Cli, Command};
+use claimsmith::clock::Clock;
+use claimsmith::config::{Config, LogFormat};
+use claimsmith::{admin, bootstrap, demo, server, shutdown};
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CLAIMSMITH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Human => logs.init(),
+    }
+    let clock = Clock::system();
+    let output = match cli.command {
+        Command::Serve(s) => return serve(config, clock, s.demo),
+        cmd => {
+            let store = bootstrap::open_store(&config, &clock)?;
+            match cmd {
+                Command::Users(c) => admin::users(&store, &config, &clock, c),
+                Command::Clients(c) => admin::clients(&store, &clock, c),
+                Command::Apis(c) => admin::apis(&store, &clock, c),
+                Command::Roles(c) => admin::roles(&store, c),
+                Command::Orgs(c) => admin::orgs(&store, &clock, c),
+                Command::Keys(c) => admin::keys(&store, &clock, c),
+                Command::Serve(_) => unreachable!("handled above"),
+            }?
+        }
+    };
+    #[allow(clippy::print_stdout)] // The CLI's output is this JSON document.
+    {
+        println!("{}", serde_json::to_string_pretty(&output)?);
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn serve(config: Config, clock: Clock, seed_demo: bool) -> anyhow::Result<()> {
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(server::tls_acceptor(cert, key).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    if seed_demo {
+        demo::write_samples(&config).context("cannot write the sample scripts")?;
+    }
+    let state = tokio::task::spawn_blocking(move || bootstrap::app_state(config, clock)).await??;
+    if seed_demo {
+        let d = demo::seed(&state.store, &state.config, &state.clock)?;
+        #[allow(clippy::print_stdout)] // The demo's credentials are for the person at the terminal.
+        {
+            println!(
+                "\nDemo seeded. Get a token for {} with:\n\n{}\n",
+                demo::EMAIL,
+                demo::curl(&d, &state.config)
+            );
+        }
+    }
+    tracing::info!(listen = %listener.local_addr()?, issuer = %state.config.issuer, "claimsmith serving");
+    server::run(listener, Arc::new(state), tls, shutdown::signal()).await;
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Start-up: opens and migrates the store, creates the default connection and the first signing
+//! keys, and builds the shared [`AppState`]. Also the key rotation the CLI offers.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::credentials::{HashPool, dummy_hash_like, random_id};
+use crate::pipeline::Pipeline;
+use crate::state::AppState;
+use crate::store::{Db, Store, StoreError};
+use crate::token::{self, Alg, KeyRing, SignError, StoredKey};
+
+/// Why the server cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Keys(#[from] SignError),
+}
+
+/// Opens the store named by the config and makes sure the default connection and a signing key
+/// of every algorithm exist.
+pub fn open_store(config: &Config, clock: &Clock) -> Result<Store, StartError> {
+    let store = Store::open(&config.db)?;
+    let now = clock.now_rfc3339();
+    store.call_sync(|db| {
+        db.ensure_connection(&config.default_connection, &now)?;
+        Ok(())
+    })?;
+    let missing: Vec<Alg> = store.call_sync(|db| {
+        let keys = db.keys()?;
+        Ok(Alg::ALL
+            .into_iter()
+            .filter(|a| !keys.iter().any(|k| k.alg == a.as_str() && !k.rotated))
+            .collect())
+    })?;
+    for alg in missing {
+        let key = token::generate(alg, new_kid())?;
+        store.call_sync(|db| db.insert_key(&key.kid, key.alg.as_str(), &key.pkcs8, &now))?;
+        tracing::info!(kid = %key.kid, alg = %alg, "generated a signing key");
+    }
+    Ok(store)
+}
+
+/// Parses every published key of the store into a key ring.
+pub fn key_ring(db: &Db<'_>) -> Result<KeyRing, StartError> {
+    let rows = db.keys()?;
+    Ok(KeyRing::load(rows.iter().map(|k| StoredKey {
+        kid: &k.kid,
+        alg: &k.alg,
+        pkcs8: &k.pkcs8,
+        published: !k.retired,
+        signing: !k.rotated && !k.retired,
+    }))?)
+}
+
+/// Replaces the signing key of `alg`; the old one stays in the JWKS so that its tokens still
+/// verify, and the one before it is retired. Takes effect at the next start.
+pub fn rotate_key(store: &Store, alg: Alg, clock: &Clock) -> Result<String, StartError> {
+    let key = token::generate(alg, new_kid())?;
+    let now = clock.now_rfc3339();
+    store.call_sync(|db| {
+        db.transaction(|db| {
+            db.insert_key(&key.kid, key.alg.as_str(), &key.pkcs8, &now)?;
+            db.retire_old_keys(&now)
+        })
+    })?;
+    Ok(key.kid)
+}
+
+fn new_kid() -> String {
+    random_id::<16>()
+}
+
+/// Builds the state the server shares between requests.
+pub fn app_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
+    let store = open_store(&config, &clock)?;
+    let keys = store.call_sync(|db| Ok(key_ring(db)))??;
+    let sample = store.call_sync(|db| db.password_hash_sample())?;
+    Ok(AppState {
+        dummy_hash: dummy_hash_like(sample.as_deref()).into(),
+        hashes: HashPool::new(config.hash_concurrency, config.hash_queue),
+        keys: Arc::new(keys),
+        pipeline: Pipeline::default(),
+        config: Arc::new(config),
+        store,
+        clock,
+    })
+}

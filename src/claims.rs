@@ -1,0 +1,352 @@
+//! The claims of the tokens: registered claims are owned here, custom claims from scripts pass
+//! Auth0's policy (spec §4): reserved names, `$` names and Auth0 namespaces are dropped (never
+//! silently: each drop is logged with the script and the claim), OIDC profile claims need their
+//! scope, the last write wins, and more than 100 KB of custom claims fails the login.
+
+use serde_json::{Map, Value};
+
+use crate::script::Claim;
+use crate::store::User;
+
+/// Custom claims of one token may not exceed this many bytes (names + JSON values).
+pub const MAX_CUSTOM_CLAIMS_BYTES: usize = 100 * 1024;
+
+/// Names Auth0 refuses as custom claims (spec §4).
+const RESERVED: &[&str] = &[
+    "acr",
+    "act",
+    "active",
+    "amr",
+    "at_hash",
+    "ath",
+    "attest",
+    "aud",
+    "auth_time",
+    "authorization_details",
+    "azp",
+    "c_hash",
+    "client_id",
+    "cnf",
+    "cty",
+    "dest",
+    "entitlements",
+    "events",
+    "exp",
+    "groups",
+    "gty",
+    "htm",
+    "htu",
+    "iat",
+    "internalService",
+    "iss",
+    "jcard",
+    "jku",
+    "jti",
+    "jwe",
+    "jwk",
+    "kid",
+    "may_act",
+    "mky",
+    "nbf",
+    "nonce",
+    "object_id",
+    "org_id",
+    "org_name",
+    "orig",
+    "origid",
+    "permissions",
+    "roles",
+    "rph",
+    "s_hash",
+    "scope",
+    "sid",
+    "sip_callid",
+    "sip_cseq_num",
+    "sip_date",
+    "sip_from_tag",
+    "sip_via_branch",
+    "sub",
+    "sub_jwk",
+    "toe",
+    "txn",
+    "typ",
+    "uuid",
+    "vot",
+    "vtm",
+    "x5t#S256",
+];
+
+/// OIDC standard claims and the scope each needs (OIDC Core §5.4).
+fn scope_of_standard_claim(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "name" | "family_name" | "given_name" | "middle_name" | "nickname"
+        | "preferred_username" | "profile" | "picture" | "website" | "gender" | "birthdate"
+        | "zoneinfo" | "locale" | "updated_at" => "profile",
+        "email" | "email_verified" => "email",
+        "phone_number" | "phone_number_verified" => "phone",
+        "address" => "address",
+        _ => return None,
+    })
+}
+
+/// Why the login cannot be given a token.
+#[derive(Debug, thiserror::Error)]
+#[error("custom claims exceed {MAX_CUSTOM_CLAIMS_BYTES} bytes (set by {script})")]
+pub struct ClaimsTooLarge {
+    pub script: String,
+}
+
+/// Why a custom claim was not written, or `None` when it may be.
+fn refusal(name: &str, scopes: &[&str]) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("empty claim name");
+    }
+    if RESERVED.contains(&name) {
+        return Some("reserved claim name");
+    }
+    if name.starts_with('$') {
+        return Some("names starting with $ are reserved");
+    }
+    if is_auth0_namespace(name) {
+        return Some("Auth0 namespaces are reserved");
+    }
+    if let Some(scope) = scope_of_standard_claim(name)
+        && !scopes.contains(&scope)
+    {
+        return Some(match scope {
+            "profile" => "needs the profile scope",
+            "email" => "needs the email scope",
+            "phone" => "needs the phone scope",
+            _ => "needs the address scope",
+        });
+    }
+    None
+}
+
+fn is_auth0_namespace(name: &str) -> bool {
+    if name.starts_with("urn:auth0") {
+        return true;
+    }
+    let Some(rest) = name
+        .strip_prefix("https://")
+        .or_else(|| name.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+    ["auth0.com", "webtask.io", "webtask.run"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+}
+
+/// Folds the custom claims into `claims` (last write wins), applying the policy.
+pub fn add_custom(
+    claims: &mut Map<String, Value>,
+    custom: &[Claim],
+    scopes: &[&str],
+    token: &'static str,
+) -> Result<(), ClaimsTooLarge> {
+    let mut size = 0usize;
+    let mut last_script = "";
+    let mut written = Map::new();
+    for c in custom {
+        if let Some(reason) = refusal(&c.name, scopes) {
+            tracing::warn!(script = %c.script, claim = %c.name, token, reason, "custom claim dropped");
+            continue;
+        }
+        last_script = &c.script;
+        written.insert(c.name.clone(), c.value.clone());
+    }
+    for (k, v) in written {
+        size += k.len() + serde_json::to_string(&v).map_or(0, |s| s.len());
+        if size > MAX_CUSTOM_CLAIMS_BYTES {
+            return Err(ClaimsTooLarge {
+                script: last_script.to_owned(),
+            });
+        }
+        claims.insert(k, v);
+    }
+    Ok(())
+}
+
+/// What the registered claims of a login's tokens are made of.
+pub struct Issue<'a> {
+    pub issuer: &'a str,
+    pub sub: &'a str,
+    pub client_id: &'a str,
+    pub audience: &'a str,
+    pub iat: i64,
+    pub access_lifetime_s: u64,
+    pub id_lifetime_s: u64,
+    /// Granted scopes, in order.
+    pub scopes: &'a [String],
+    pub gty: &'static str,
+    pub org: Option<(&'a str, &'a str)>,
+    pub permissions: Option<&'a [String]>,
+}
+
+impl Issue<'_> {
+    fn has_scope(&self, s: &str) -> bool {
+        self.scopes.iter().any(|x| x == s)
+    }
+
+    fn scope_refs(&self) -> Vec<&str> {
+        self.scopes.iter().map(String::as_str).collect()
+    }
+
+    /// Access token claims: `aud` is an array with `<issuer>userinfo` when `openid` was granted
+    /// and the audience is an API (spec §5.4).
+    pub fn access_claims(&self, custom: &[Claim]) -> Result<Map<String, Value>, ClaimsTooLarge> {
+        let userinfo = format!("{}userinfo", self.issuer);
+        let aud = if self.audience != userinfo && self.has_scope("openid") {
+            Value::from(vec![self.audience.to_owned(), userinfo])
+        } else {
+            Value::from(self.audience)
+        };
+        let mut m = Map::new();
+        add_custom(&mut m, custom, &self.scope_refs(), "access_token")?;
+        m.insert("iss".into(), self.issuer.into());
+        m.insert("sub".into(), self.sub.into());
+        m.insert("aud".into(), aud);
+        m.insert("iat".into(), self.iat.into());
+        m.insert(
+            "exp".into(),
+            (self.iat + self.access_lifetime_s as i64).into(),
+        );
+        m.insert("scope".into(), self.scopes.join(" ").into());
+        m.insert("gty".into(), self.gty.into());
+        m.insert("azp".into(), self.client_id.into());
+        if let Some((id, name)) = self.org {
+            m.insert("org_id".into(), id.into());
+            m.insert("org_name".into(), name.into());
+        }
+        if let Some(p) = self.permissions {
+            m.insert("permissions".into(), p.into());
+        }
+        Ok(m)
+    }
+
+    /// ID token claims: profile and email claims gated by their scopes (spec §5.5).
+    pub fn id_claims(
+        &self,
+        user: &User,
+        custom: &[Claim],
+    ) -> Result<Map<String, Value>, ClaimsTooLarge> {
+        let mut m = Map::new();
+        add_custom(&mut m, custom, &self.scope_refs(), "id_token")?;
+        if self.has_scope("profile") {
+            let opt = |v: &Option<String>| v.clone().map_or(Value::Null, Value::from);
+            for (k, v) in [
+                ("name", opt(&user.name)),
+                ("nickname", opt(&user.nickname)),
+                ("given_name", opt(&user.given_name)),
+                ("family_name", opt(&user.family_name)),
+                ("picture", opt(&user.picture)),
+                ("preferred_username", opt(&user.username)),
+                ("updated_at", user.updated_at.clone().into()),
+            ] {
+                if !v.is_null() {
+                    m.entry(k).or_insert(v);
+                }
+            }
+        }
+        if self.has_scope("email")
+            && let Some(e) = &user.email
+        {
+            m.entry("email").or_insert(e.clone().into());
+            m.entry("email_verified")
+                .or_insert(user.email_verified.into());
+        }
+        m.insert("iss".into(), self.issuer.into());
+        m.insert("sub".into(), self.sub.into());
+        m.insert("aud".into(), self.client_id.into());
+        m.insert("iat".into(), self.iat.into());
+        m.insert("exp".into(), (self.iat + self.id_lifetime_s as i64).into());
+        if let Some((id, name)) = self.org {
+            m.insert("org_id".into(), id.into());
+            m.insert("org_name".into(), name.into());
+        }
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn claim(name: &str, value: Value) -> Claim {
+        Claim {
+            script: Arc::from("01-test"),
+            name: name.into(),
+            value,
+        }
+    }
+
+    fn issue(scopes: &[String]) -> Issue<'_> {
+        Issue {
+            issuer: "https://t.example/",
+            sub: "auth0|1",
+            client_id: "cid",
+            audience: "https://api",
+            iat: 1000,
+            access_lifetime_s: 60,
+            id_lifetime_s: 30,
+            scopes,
+            gty: "password",
+            org: None,
+            permissions: None,
+        }
+    }
+
+    #[test]
+    fn registered_claims_and_userinfo_audience() {
+        let scopes = vec!["openid".to_string(), "read:x".into()];
+        let c = issue(&scopes).access_claims(&[]).unwrap();
+        assert_eq!(
+            c["aud"],
+            json!(["https://api", "https://t.example/userinfo"])
+        );
+        assert_eq!(c["exp"], 1060);
+        assert_eq!(c["scope"], "openid read:x");
+        assert_eq!(c["gty"], "password");
+        assert_eq!(c["azp"], "cid");
+        let none = vec!["read:x".to_string()];
+        assert_eq!(
+            issue(&none).access_claims(&[]).unwrap()["aud"],
+            "https://api"
+        );
+    }
+
+    #[test]
+    fn policy_drops_reserved_namespaced_and_unscoped_claims_last_write_wins() {
+        let scopes = vec!["openid".to_string()];
+        let custom = [
+            claim("sub", json!("evil")),
+            claim("$x", json!(1)),
+            claim("https://tenant.auth0.com/x", json!(1)),
+            claim("urn:auth0:x", json!(1)),
+            claim("email", json!("a@b")),
+            claim("https://ns/role", json!("a")),
+            claim("https://ns/role", json!("b")),
+            claim("organisation_id", json!("o1")),
+        ];
+        let c = issue(&scopes).access_claims(&custom).unwrap();
+        assert_eq!(c["sub"], "auth0|1");
+        assert!(!c.contains_key("$x") && !c.contains_key("email"));
+        assert!(!c.contains_key("https://tenant.auth0.com/x") && !c.contains_key("urn:auth0:x"));
+        assert_eq!(c["https://ns/role"], "b");
+        assert_eq!(c["organisation_id"], "o1");
+        let with_email = vec!["email".to_string()];
+        let c = issue(&with_email).access_claims(&custom).unwrap();
+        assert_eq!(c["email"], "a@b");
+    }
+
+    #[test]
+    fn oversized_custom_claims_fail() {
+        let big = claim("big", json!("x".repeat(MAX_CUSTOM_CLAIMS_BYTES)));
+        let err = issue(&[]).access_claims(&[big]).unwrap_err();
+        assert_eq!(err.script, "01-test");
+    }
+}

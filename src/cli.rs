@@ -1,0 +1,261 @@
+//! The command line, declared with clap. Every command but `serve` prints one JSON document on
+//! success, so that scripts can use it; errors go to stderr with a non-zero exit code.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Overrides;
+
+/// claimsmith: an Auth0-compatible token server that runs your Rules and Actions.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "CLAIMSMITH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// SQLite database file [default: ./claimsmith.db].
+    #[arg(long, global = true)]
+    pub db: Option<PathBuf>,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the token server.
+    Serve(Serve),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(Users),
+    /// Manage clients (applications).
+    #[command(subcommand)]
+    Clients(Clients),
+    /// Manage APIs (resource servers, the `audience` of tokens).
+    #[command(subcommand)]
+    Apis(Apis),
+    /// Manage roles.
+    #[command(subcommand)]
+    Roles(Roles),
+    /// Manage organizations.
+    #[command(subcommand)]
+    Orgs(Orgs),
+    /// Manage signing keys.
+    #[command(subcommand)]
+    Keys(Keys),
+}
+
+#[derive(Debug, Args)]
+pub struct Serve {
+    /// Seed a demo API, client and user, and print a ready curl command.
+    #[arg(long)]
+    pub demo: bool,
+    /// Address to listen on [default: 127.0.0.1:3000].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Issuer URL [default: http://<listen>/].
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Folder of post-login Actions [default: ./actions].
+    #[arg(long)]
+    pub actions: Option<PathBuf>,
+    /// Folder of Rules [default: ./rules].
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// TLS certificate chain (PEM).
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address (a TLS-terminating proxy is in front).
+    #[arg(long)]
+    pub insecure_http: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Users {
+    /// Create a user.
+    Add(UserAdd),
+    /// Import users from Auth0's bulk user import JSON.
+    Import {
+        file: PathBuf,
+        /// Connection to import into [default: the default connection].
+        #[arg(long)]
+        connection: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Block a user.
+    Block(UserPick),
+    /// Unblock a user.
+    Unblock(UserPick),
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    #[arg(long, required_unless_present = "username")]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Password (hashed with argon2id).
+    #[arg(
+        long,
+        required_unless_present = "password_hash",
+        conflicts_with = "password_hash"
+    )]
+    pub password: Option<String>,
+    /// An existing bcrypt or argon2 hash.
+    #[arg(long)]
+    pub password_hash: Option<String>,
+    /// Connection [default: the default connection].
+    #[arg(long)]
+    pub connection: Option<String>,
+    #[arg(long)]
+    pub email_verified: bool,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// JSON object.
+    #[arg(long)]
+    pub app_metadata: Option<String>,
+    /// JSON object.
+    #[arg(long)]
+    pub user_metadata: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserPick {
+    /// The user's email (or username).
+    #[arg(long, required_unless_present = "user", conflicts_with = "user")]
+    pub email: Option<String>,
+    /// The user's id (auth0|...).
+    #[arg(long)]
+    pub user: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Clients {
+    /// Create a client; prints its client_secret once.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// Grant types it may use (repeat) [default: password].
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        /// A public client: no secret.
+        #[arg(long)]
+        public: bool,
+        /// JSON object of string values (client metadata).
+        #[arg(long)]
+        metadata: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Apis {
+    /// Register an API.
+    Add {
+        /// The audience.
+        #[arg(long)]
+        identifier: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256", "EdDSA"])]
+        alg: String,
+        /// Access token lifetime in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        lifetime: u64,
+        #[arg(long)]
+        offline_access: bool,
+        /// Limit API scopes to the user's permissions.
+        #[arg(long)]
+        rbac: bool,
+        /// Add a `permissions` claim to access tokens.
+        #[arg(long)]
+        permissions_in_token: bool,
+        /// A scope (permission) the API defines (repeat).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Roles {
+    /// Create a role.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// API whose scopes `--permission` names.
+        #[arg(long, requires = "permissions")]
+        api: Option<String>,
+        /// A permission of `--api` the role grants (repeat).
+        #[arg(long = "permission", requires = "api")]
+        permissions: Vec<String>,
+    },
+    /// Give a user a role.
+    Assign {
+        #[arg(long)]
+        role: String,
+        /// Email or user id.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Orgs {
+    /// Create an organization.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// JSON object.
+        #[arg(long)]
+        metadata: Option<String>,
+    },
+    /// Add a member.
+    AddMember {
+        /// Organization name or id.
+        #[arg(long)]
+        org: String,
+        /// Email or user id.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Keys {
+    /// Generate a new signing key; the old one stays published (restart to take effect).
+    Rotate {
+        #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256", "EdDSA"])]
+        alg: String,
+    },
+}
+
+impl Cli {
+    /// The configuration overrides given on the command line.
+    pub fn overrides(&self) -> Overrides {
+        let mut o = Overrides {
+            db: self.db.clone(),
+            log_json: self.log_json,
+            ..Overrides::default()
+        };
+        if let Command::Serve(s) = &self.command {
+            o.listen = s.listen.clone();
+            o.issuer = s.issuer.clone();
+            o.actions = s.actions.clone();
+            o.rules = s.rules.clone();
+            o.tls_cert = s.tls_cert.clone();
+            o.tls_key = s.tls_key.clone();
+            o.insecure_http = s.insecure_http;
+        }
+        o
+    }
+}

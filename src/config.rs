@@ -1,0 +1,476 @@
+//! Configuration in two stages: [`FileConfig`], the raw TOML with every field optional and
+//! unknown keys refused, overlaid by `CLAIMSMITH_*` environment variables; then [`Config`], checked
+//! and concrete. Precedence: command-line flag > environment > file > default.
+//! Every key is documented in the README ("Configuration"), with its default.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// A configuration that cannot be used; names the key and, where there is one, the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: String, message: String },
+    #[error("config key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+/// The TOML file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub db: Option<PathBuf>,
+    pub actions: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+    pub issuer: Option<String>,
+    pub tenant: Option<String>,
+    pub default_connection: Option<String>,
+    pub default_audience: Option<String>,
+    pub access_token_lifetime_s: Option<u64>,
+    pub id_token_lifetime_s: Option<u64>,
+    pub log_format: Option<LogFormat>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub insecure_http: Option<bool>,
+    pub max_body_bytes: Option<usize>,
+    pub max_connections: Option<usize>,
+    pub hash_concurrency: Option<usize>,
+    pub hash_queue: Option<usize>,
+    pub shutdown_grace_ms: Option<u64>,
+    #[serde(default)]
+    pub scripts: ScriptsFile,
+}
+
+/// The `[scripts]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptsFile {
+    pub isolation: Option<String>,
+    pub timeout_ms: Option<u64>,
+    pub memory_limit_mb: Option<usize>,
+    pub stack_kb: Option<usize>,
+    pub workers: Option<usize>,
+    pub recycle_after_runs: Option<u32>,
+    pub console_cap_bytes: Option<usize>,
+    pub debounce_ms: Option<u64>,
+    #[serde(default)]
+    pub configuration: Map<String, Value>,
+    #[serde(default)]
+    pub secrets: Map<String, Value>,
+    #[serde(default)]
+    pub action_secrets: HashMap<String, Map<String, Value>>,
+}
+
+/// What the command line may override.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub db: Option<PathBuf>,
+    pub actions: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+    pub issuer: Option<String>,
+    pub log_json: bool,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub insecure_http: bool,
+}
+
+/// Script engine settings (turned into the engine's own config at start-up).
+#[derive(Debug, Clone)]
+pub struct ScriptsConfig {
+    /// `"warm"` or `"strict"`.
+    pub isolation: String,
+    pub timeout: Duration,
+    pub memory_limit_bytes: usize,
+    pub stack_size_bytes: usize,
+    pub workers: usize,
+    pub recycle_after_runs: u32,
+    pub console_cap_bytes: usize,
+    pub debounce: Duration,
+    /// Rules' `configuration` global.
+    pub configuration: Map<String, Value>,
+    /// Every Action's `event.secrets`.
+    pub secrets: Map<String, Value>,
+    /// Per-Action secrets, merged over the shared ones.
+    pub action_secrets: HashMap<String, Map<String, Value>>,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub db: PathBuf,
+    pub actions_dir: PathBuf,
+    pub rules_dir: PathBuf,
+    /// Always ends with `/`, as Auth0's does.
+    pub issuer: String,
+    pub tenant: String,
+    pub default_connection: String,
+    pub default_audience: Option<String>,
+    /// Lifetime of access tokens for the `/userinfo` audience (APIs carry their own).
+    pub access_token_lifetime_s: u64,
+    pub id_token_lifetime_s: u64,
+    pub log_format: LogFormat,
+    pub tls: Option<(PathBuf, PathBuf)>,
+    pub insecure_http: bool,
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub hash_concurrency: usize,
+    pub hash_queue: usize,
+    pub shutdown_grace: Duration,
+    pub scripts: ScriptsConfig,
+}
+
+const ENV_PREFIX: &str = "CLAIMSMITH_";
+
+impl Config {
+    /// Reads `file` (if any), overlays the environment and `flags`, and checks the result.
+    pub fn load(file: Option<&Path>, flags: &Overrides) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                toml::from_str::<toml::Table>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        overlay_env(&mut table, std::env::vars());
+        let raw =
+            FileConfig::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
+                path: file.map_or("(environment)".into(), |p| p.display().to_string()),
+                message: e.to_string(),
+            })?;
+        Self::from_file(raw, flags)
+    }
+
+    /// Checks a raw configuration with `flags` on top.
+    pub fn from_file(f: FileConfig, flags: &Overrides) -> Result<Config, ConfigError> {
+        let listen_text = flags
+            .listen
+            .clone()
+            .or(f.listen)
+            .unwrap_or("127.0.0.1:3000".into());
+        let listen: SocketAddr = listen_text
+            .parse()
+            .map_err(|_| invalid("listen", format!("`{listen_text}` is not an address:port")))?;
+        let tls = match (
+            flags.tls_cert.clone().or(f.tls_cert),
+            flags.tls_key.clone().or(f.tls_key),
+        ) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => return Err(invalid("tls_cert", "tls_cert and tls_key go together")),
+        };
+        let insecure_http = flags.insecure_http || f.insecure_http.unwrap_or(false);
+        if !listen.ip().is_loopback() && tls.is_none() && !insecure_http {
+            return Err(invalid(
+                "listen",
+                format!(
+                    "{listen} is not a loopback address and TLS is off: passwords would cross the \
+                     network in clear. Give --tls-cert/--tls-key, or --insecure-http if a \
+                     TLS-terminating proxy is in front"
+                ),
+            ));
+        }
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let mut issuer = flags
+            .issuer
+            .clone()
+            .or(f.issuer)
+            .unwrap_or_else(|| format!("{scheme}://{listen}/"));
+        if !issuer.starts_with("http://") && !issuer.starts_with("https://") {
+            return Err(invalid("issuer", "must be an http:// or https:// URL"));
+        }
+        if !issuer.ends_with('/') {
+            issuer.push('/');
+        }
+        let s = f.scripts;
+        let isolation = s.isolation.unwrap_or_else(|| "warm".into());
+        if isolation != "warm" && isolation != "strict" {
+            return Err(invalid(
+                "scripts.isolation",
+                "must be \"warm\" or \"strict\"",
+            ));
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let positive = |key: &'static str, v: u64| {
+            if v == 0 {
+                Err(invalid(key, "must be greater than 0"))
+            } else {
+                Ok(v)
+            }
+        };
+        Ok(Config {
+            listen,
+            db: flags
+                .db
+                .clone()
+                .or(f.db)
+                .unwrap_or_else(|| "./claimsmith.db".into()),
+            actions_dir: flags
+                .actions
+                .clone()
+                .or(f.actions)
+                .unwrap_or_else(|| "./actions".into()),
+            rules_dir: flags
+                .rules
+                .clone()
+                .or(f.rules)
+                .unwrap_or_else(|| "./rules".into()),
+            issuer,
+            tenant: f.tenant.unwrap_or_else(|| "claimsmith".into()),
+            default_connection: f
+                .default_connection
+                .unwrap_or_else(|| "Username-Password-Authentication".into()),
+            default_audience: f.default_audience.filter(|a| !a.is_empty()),
+            access_token_lifetime_s: positive(
+                "access_token_lifetime_s",
+                f.access_token_lifetime_s.unwrap_or(86_400),
+            )?,
+            id_token_lifetime_s: positive(
+                "id_token_lifetime_s",
+                f.id_token_lifetime_s.unwrap_or(36_000),
+            )?,
+            log_format: if flags.log_json {
+                LogFormat::Json
+            } else {
+                f.log_format.unwrap_or_default()
+            },
+            tls,
+            insecure_http,
+            max_body_bytes: f.max_body_bytes.unwrap_or(64 * 1024),
+            max_connections: f.max_connections.unwrap_or(1024),
+            hash_concurrency: f.hash_concurrency.unwrap_or(cores),
+            hash_queue: f.hash_queue.unwrap_or(256),
+            shutdown_grace: Duration::from_millis(f.shutdown_grace_ms.unwrap_or(10_000)),
+            scripts: ScriptsConfig {
+                isolation,
+                timeout: Duration::from_millis(positive(
+                    "scripts.timeout_ms",
+                    s.timeout_ms.unwrap_or(5_000),
+                )?),
+                memory_limit_bytes: s.memory_limit_mb.unwrap_or(32) << 20,
+                stack_size_bytes: s.stack_kb.unwrap_or(512) << 10,
+                workers: s.workers.unwrap_or(cores).max(1),
+                recycle_after_runs: s.recycle_after_runs.unwrap_or(1000).max(1),
+                console_cap_bytes: s.console_cap_bytes.unwrap_or(4096),
+                debounce: Duration::from_millis(s.debounce_ms.unwrap_or(50)),
+                configuration: s.configuration,
+                secrets: s.secrets,
+                action_secrets: s.action_secrets,
+            },
+        })
+    }
+
+    /// A valid configuration rooted in `dir` (tests): database, scripts and keys inside it,
+    /// listening on an ephemeral loopback port.
+    pub fn for_test(dir: &Path) -> Config {
+        let flags = Overrides {
+            listen: Some("127.0.0.1:0".into()),
+            db: Some(dir.join("claimsmith.db")),
+            actions: Some(dir.join("actions")),
+            rules: Some(dir.join("rules")),
+            issuer: Some("http://claimsmith.test/".into()),
+            ..Overrides::default()
+        };
+        let mut c = Config::from_file(FileConfig::default(), &flags)
+            .expect("the test configuration is valid");
+        c.scripts.timeout = Duration::from_millis(1_000);
+        c.hash_concurrency = 2;
+        c
+    }
+}
+
+/// `CLAIMSMITH_<KEY>` sets a top-level key, `CLAIMSMITH_SCRIPTS_<KEY>` a `[scripts]` key,
+/// `CLAIMSMITH_SECRET_<NAME>` a shared Action secret and `CLAIMSMITH_CONFIGURATION_<NAME>` a
+/// Rules `configuration` entry. Values that parse as integers or booleans are typed so.
+fn scripts(t: &mut toml::Table) -> Option<&mut toml::Table> {
+    t.entry("scripts")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        .as_table_mut()
+}
+
+fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
+    const SCRIPT_KEYS: [&str; 8] = [
+        "isolation",
+        "timeout_ms",
+        "memory_limit_mb",
+        "stack_kb",
+        "workers",
+        "recycle_after_runs",
+        "console_cap_bytes",
+        "debounce_ms",
+    ];
+    let typed = |v: &str| -> toml::Value {
+        if let Ok(i) = v.parse::<i64>() {
+            i.into()
+        } else if let Ok(b) = v.parse::<bool>() {
+            b.into()
+        } else {
+            v.into()
+        }
+    };
+    for (name, value) in vars {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let (section, key, v) = if let Some(s) = rest.strip_prefix("SECRET_") {
+            ("secrets", s.to_owned(), toml::Value::from(value))
+        } else if let Some(c) = rest.strip_prefix("CONFIGURATION_") {
+            ("configuration", c.to_owned(), toml::Value::from(value))
+        } else if let Some(k) = rest.strip_prefix("SCRIPTS_") {
+            let k = k.to_ascii_lowercase();
+            if !SCRIPT_KEYS.contains(&k.as_str()) {
+                continue;
+            }
+            if let Some(t) = scripts(table) {
+                t.insert(k, typed(&value));
+            }
+            continue;
+        } else {
+            // Unknown names are ignored here: the environment is shared with other programs.
+            let k = rest.to_ascii_lowercase();
+            if TOP_KEYS.contains(&k.as_str()) {
+                table.insert(k, typed(&value));
+            }
+            continue;
+        };
+        if let Some(sec) = scripts(table).and_then(|t| {
+            t.entry(section)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+        }) {
+            sec.insert(key, v);
+        }
+    }
+}
+
+const TOP_KEYS: [&str; 19] = [
+    "listen",
+    "db",
+    "actions",
+    "rules",
+    "issuer",
+    "tenant",
+    "default_connection",
+    "default_audience",
+    "access_token_lifetime_s",
+    "id_token_lifetime_s",
+    "log_format",
+    "tls_cert",
+    "tls_key",
+    "insecure_http",
+    "max_body_bytes",
+    "max_connections",
+    "hash_concurrency",
+    "hash_queue",
+    "shutdown_grace_ms",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(
+        toml_text: &str,
+        env: &[(&str, &str)],
+        flags: &Overrides,
+    ) -> Result<Config, ConfigError> {
+        let mut t: toml::Table = toml::from_str(toml_text).unwrap();
+        overlay_env(
+            &mut t,
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+        let f = FileConfig::deserialize(toml::Value::Table(t)).map_err(|e| ConfigError::Parse {
+            path: "t".into(),
+            message: e.to_string(),
+        })?;
+        Config::from_file(f, flags)
+    }
+
+    #[test]
+    fn defaults() {
+        let c = load("", &[], &Overrides::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.issuer, "http://127.0.0.1:3000/");
+        assert_eq!(c.default_connection, "Username-Password-Authentication");
+        assert_eq!(c.scripts.timeout, Duration::from_secs(5));
+        assert_eq!(c.scripts.memory_limit_bytes, 32 << 20);
+        assert_eq!(c.scripts.isolation, "warm");
+    }
+
+    #[test]
+    fn flag_beats_env_beats_file() {
+        let file =
+            "issuer = \"https://file.example\"\ntenant = \"f\"\n[scripts]\ntimeout_ms = 100\n";
+        let env = [
+            ("CLAIMSMITH_ISSUER", "https://env.example/"),
+            ("CLAIMSMITH_TENANT", "e"),
+            ("CLAIMSMITH_SCRIPTS_TIMEOUT_MS", "200"),
+            ("CLAIMSMITH_SECRET_API_KEY", "s3cret"),
+            ("CLAIMSMITH_UNRELATED", "x"),
+        ];
+        let flags = Overrides {
+            issuer: Some("https://flag.example".into()),
+            ..Default::default()
+        };
+        let c = load(file, &env, &flags).unwrap();
+        assert_eq!(c.issuer, "https://flag.example/");
+        assert_eq!(c.tenant, "e");
+        assert_eq!(c.scripts.timeout, Duration::from_millis(200));
+        assert_eq!(c.scripts.secrets["API_KEY"], "s3cret");
+    }
+
+    #[test]
+    fn refusals_name_the_key() {
+        let e = load("colour = 1", &[], &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+        let e = load("listen = \"0.0.0.0:3000\"", &[], &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("`listen`"), "{e}");
+        let ok = load(
+            "listen = \"0.0.0.0:3000\"\ninsecure_http = true",
+            &[],
+            &Overrides::default(),
+        );
+        assert!(ok.is_ok());
+        let e = load(
+            "[scripts]\nisolation = \"loose\"",
+            &[],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("scripts.isolation"), "{e}");
+    }
+}

@@ -1,0 +1,186 @@
+//! Password and client-secret verification, and the pool that keeps hashing off the async workers.
+//!
+//! Passwords: bcrypt (`$2a$`, `$2b$`, `$2y$`, as Auth0 exports them) and argon2 PHC strings; new
+//! passwords are hashed with argon2id (OWASP's first choice, and 4× cheaper to verify than bcrypt
+//! cost 10 here). Unknown users are checked against a dummy hash of the same scheme and cost as the
+//! stored ones, so that a login for an unknown user takes as long as a wrong password.
+//! Client secrets are random 256-bit strings, so a SHA-256 digest compared in constant time is
+//! enough to store them (a slow hash protects low-entropy secrets only).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use aws_lc_rs::digest;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
+
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// Hashes a new password with argon2id and its default parameters (m=19456 KiB, t=2, p=1).
+pub fn hash_password(password: &str) -> Result<String, HashError> {
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| HashError(e.to_string()))
+}
+
+/// Whether `hash` is a password hash this server can verify.
+pub fn is_supported_hash(hash: &str) -> bool {
+    is_bcrypt(hash) || argon2::password_hash::phc::PasswordHash::new(hash).is_ok()
+}
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"].iter().any(|p| hash.starts_with(p))
+}
+
+/// Checks `password` against a stored hash. Any malformed hash is a mismatch, never a panic.
+/// CPU-heavy (17–300 ms): call it through [`HashPool`].
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    if is_bcrypt(hash) {
+        bcrypt::verify(password, hash).unwrap_or(false)
+    } else {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), hash)
+            .is_ok()
+    }
+}
+
+/// A hash of the same scheme and cost as `sample` (the most common stored hash), to verify
+/// against when the user does not exist.
+pub fn dummy_hash_like(sample: Option<&str>) -> String {
+    const FALLBACK: &str = "claimsmith-dummy-password";
+    if let Some(s) = sample.filter(|s| is_bcrypt(s)) {
+        let cost = s.get(4..6).and_then(|c| c.parse().ok()).unwrap_or(10);
+        if let Ok(h) = bcrypt::hash(FALLBACK, cost) {
+            return h;
+        }
+    }
+    if let Some(params) = sample
+        .and_then(|s| argon2::password_hash::phc::PasswordHash::new(s).ok())
+        .and_then(|h| argon2::Params::try_from(&h).ok())
+        && let Ok(h) = argon2::Argon2::from(params).hash_password(FALLBACK.as_bytes())
+    {
+        return h.to_string();
+    }
+    hash_password(FALLBACK).unwrap_or_default()
+}
+
+/// A new client secret: 32 random bytes, base64url.
+pub fn new_secret() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<32>())
+}
+
+/// A random identifier of `N` bytes, base64url (client ids, user ids, key ids).
+pub fn random_id<const N: usize>() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<N>())
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    // aws-lc's RNG only fails when the OS has no entropy source at all.
+    aws_lc_rs::rand::fill(&mut b).expect("the OS random source is available");
+    b
+}
+
+/// How a client secret is stored: `sha256:<hex>`.
+pub fn hash_secret(secret: &str) -> String {
+    let d = digest::digest(&digest::SHA256, secret.as_bytes());
+    let hex: String = d.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// Compares a presented secret with its stored hash in constant time.
+pub fn verify_secret(secret: &str, stored: &str) -> bool {
+    hash_secret(secret)
+        .as_bytes()
+        .ct_eq(stored.as_bytes())
+        .into()
+}
+
+/// Runs password hashing on tokio's blocking pool, at most `concurrency` at a time (more would
+/// only slow each login), with at most `max_waiting` logins queued; past that the grant answers
+/// 503 rather than letting a flood of logins grow the queue without bound.
+#[derive(Clone)]
+pub struct HashPool {
+    permits: Arc<Semaphore>,
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
+}
+
+/// The queue of password checks is full.
+#[derive(Debug, thiserror::Error)]
+#[error("too many logins waiting for a password check")]
+pub struct Overloaded;
+
+impl HashPool {
+    /// A pool running `concurrency` hashes at once with `max_waiting` queued.
+    pub fn new(concurrency: usize, max_waiting: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting,
+        }
+    }
+
+    /// Verifies `password` against `hash` off the async workers.
+    pub async fn verify(&self, password: String, hash: String) -> Result<bool, Overloaded> {
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(Overloaded);
+        }
+        let permit = self.permits.clone().acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        let permit = permit.map_err(|_| Overloaded)?;
+        let ok = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            verify_password(&password, &hash)
+        })
+        .await
+        .unwrap_or(false);
+        Ok(ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifies_bcrypt_variants_and_argon2() {
+        let b = bcrypt::hash("pw", 4).unwrap();
+        assert!(verify_password("pw", &b));
+        assert!(!verify_password("nope", &b));
+        for prefix in ["$2a$", "$2y$"] {
+            let v = format!("{prefix}{}", &b[4..]);
+            assert!(verify_password("pw", &v), "{prefix}");
+        }
+        let a = hash_password("pw").unwrap();
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_password("pw", &a));
+        assert!(!verify_password("pw2", &a));
+        assert!(!verify_password("pw", "garbage"));
+        assert!(is_supported_hash(&a) && is_supported_hash(&b) && !is_supported_hash("md5$x"));
+    }
+
+    #[test]
+    fn dummy_hash_mirrors_the_sample_scheme() {
+        let sample = bcrypt::hash("x", 5).unwrap();
+        assert!(dummy_hash_like(Some(&sample)).starts_with("$2b$05$"));
+        assert!(dummy_hash_like(None).starts_with("$argon2id$"));
+    }
+
+    #[test]
+    fn secrets_compare_by_hash() {
+        let s = new_secret();
+        let h = hash_secret(&s);
+        assert!(verify_secret(&s, &h));
+        assert!(!verify_secret("other", &h));
+        assert_ne!(new_secret(), s);
+    }
+}

@@ -1,0 +1,50 @@
+//! The grants of the token endpoint. [`issue`] reads `grant_type` and hands the request to the
+//! grant's own file, which alone decides which error a failed lookup becomes.
+
+mod client;
+mod password;
+mod scope;
+
+use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
+use crate::state::AppState;
+
+/// Auth0's password-realm grant: the password grant with an explicit connection.
+pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-realm";
+
+/// The grants this server knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    Password,
+    PasswordRealm,
+}
+
+impl Grant {
+    /// Parses `grant_type`.
+    pub fn parse(s: &str) -> Option<Grant> {
+        match s {
+            "password" => Some(Grant::Password),
+            PASSWORD_REALM => Some(Grant::PasswordRealm),
+            _ => None,
+        }
+    }
+
+    /// The `grant_type` value, as listed in a client's grant types.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::Password => "password",
+            Grant::PasswordRealm => PASSWORD_REALM,
+        }
+    }
+}
+
+/// Every `grant_type` value the server supports (discovery).
+pub const SUPPORTED: [&str; 2] = ["password", PASSWORD_REALM];
+
+/// Answers one token request.
+pub async fn issue(state: &AppState, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
+    let grant_type = req.require("grant_type")?;
+    match Grant::parse(grant_type) {
+        Some(g @ (Grant::Password | Grant::PasswordRealm)) => password::issue(state, &req, g).await,
+        None => Err(OAuthError::unsupported_grant_type(grant_type)),
+    }
+}

@@ -1,0 +1,97 @@
+//! The HTTP surface: routing, the body-size limit and the JSON response helpers. With
+//! `server.rs`, the only place that names hyper; handlers parse, call and render.
+
+mod discovery;
+mod health;
+mod token;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, PRAGMA};
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::state::AppState;
+
+/// Every response body is a complete buffer.
+pub type Resp = Response<Full<Bytes>>;
+
+/// Routes one request.
+pub async fn route(
+    req: Request<Incoming>,
+    state: Arc<AppState>,
+    peer: SocketAddr,
+) -> Result<Resp, Infallible> {
+    let resp = match (req.method(), req.uri().path()) {
+        (&Method::POST, "/oauth/token") => token::handle(req, &state, peer).await,
+        (_, "/oauth/token") => method_not_allowed("POST"),
+        (&Method::GET, "/.well-known/jwks.json") => discovery::jwks(&state),
+        (&Method::GET, "/.well-known/openid-configuration") => {
+            discovery::openid_configuration(&state)
+        }
+        (&Method::GET, "/healthz") => health::handle(&state),
+        _ => json(
+            StatusCode::NOT_FOUND,
+            &serde_json::json!({"error": "not_found"}),
+        ),
+    };
+    Ok(resp)
+}
+
+/// Why a body could not be read.
+pub enum BodyError {
+    TooLarge,
+    Broken,
+}
+
+/// Reads the whole body, refusing more than `limit` bytes (checked against Content-Length first,
+/// then while reading).
+pub async fn read_body(
+    req: Request<Incoming>,
+    limit: usize,
+) -> Result<(hyper::http::request::Parts, Bytes), BodyError> {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok((parts, c.to_bytes())),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
+/// A JSON response; `no-store` on everything, as RFC 6749 §5.1 asks of the token endpoint.
+pub fn json(status: StatusCode, body: &serde_json::Value) -> Resp {
+    raw_json(status, Bytes::from(body.to_string()))
+}
+
+/// A response from JSON text already serialised.
+pub fn raw_json(status: StatusCode, body: Bytes) -> Resp {
+    let mut r = Response::new(Full::new(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    r
+}
+
+fn method_not_allowed(allow: &'static str) -> Resp {
+    let mut r = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &serde_json::json!({"error": "invalid_request", "error_description": format!("Use {allow}.")}),
+    );
+    r.headers_mut()
+        .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+    r
+}

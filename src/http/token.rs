@@ -1,0 +1,169 @@
+//! `POST /oauth/token`: decodes the body (form or JSON) and the client credentials, calls
+//! [`grant::issue`], and renders the [`TokenResponse`] or the [`OAuthError`] (logged here, once).
+
+use std::net::SocketAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use hyper::http::request::Parts;
+use hyper::{Request, StatusCode};
+use serde_json::Value;
+
+use super::{BodyError, Resp, json, read_body};
+use crate::grant;
+use crate::oauth::{ErrorCode, OAuthError, RequestMeta, TokenRequest};
+use crate::state::AppState;
+
+pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) -> Resp {
+    let limit = state.config.max_body_bytes;
+    let result = match read_body(req, limit).await {
+        Ok((parts, body)) => match parse(&parts, &body, peer) {
+            Ok(token_request) => grant::issue(state, token_request).await,
+            Err(e) => Err(e),
+        },
+        Err(BodyError::TooLarge) => Err(OAuthError::body_too_large(limit)),
+        Err(BodyError::Broken) => Err(OAuthError::invalid_request(
+            "The request body could not be read.",
+        )),
+    };
+    match result {
+        Ok(tokens) => json(
+            StatusCode::OK,
+            &serde_json::to_value(tokens).unwrap_or_default(),
+        ),
+        Err(e) => render_error(&e),
+    }
+}
+
+/// The one place token-endpoint errors are logged: failures of the server with their cause,
+/// refusals at debug level. Never a password, secret or token: the request is not logged.
+fn render_error(e: &OAuthError) -> Resp {
+    if e.code == ErrorCode::ServerError {
+        tracing::error!(error = %e, "token request failed");
+    } else {
+        tracing::debug!(error = %e, "token request refused");
+    }
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut r = json(status, &e.body());
+    if e.basic_challenge {
+        r.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"claimsmith\""),
+        );
+    }
+    r
+}
+
+fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, OAuthError> {
+    let content_type = parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let params = match mime.as_str() {
+        "application/x-www-form-urlencoded" => form_urlencoded::parse(body).into_owned().collect(),
+        "application/json" => json_params(body)?,
+        _ if body.is_empty() => Vec::new(),
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "Content-Type must be application/x-www-form-urlencoded or application/json.",
+            ));
+        }
+    };
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let meta = RequestMeta {
+        ip: peer.ip().to_string(),
+        hostname: header("host").unwrap_or_default(),
+        user_agent: header("user-agent"),
+        language: header("accept-language"),
+        method: parts.method.to_string(),
+        query: parts
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default(),
+    };
+    TokenRequest::new(params, basic_credentials(parts)?, meta)
+}
+
+/// A JSON object of parameters: strings as they are, numbers and booleans as text, an array of
+/// strings (a scope) joined with spaces, `null` as absent.
+fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
+    let bad = || OAuthError::invalid_request("The request body is not a JSON object.");
+    let Value::Object(map) = serde_json::from_slice(body).map_err(|_| bad())? else {
+        return Err(bad());
+    };
+    let mut out = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        let text = match v {
+            Value::Null => continue,
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Array(items) if k == "scope" => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        "Scope must be an array or a string",
+                    )
+                })?
+                .join(" "),
+            _ if k == "scope" => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "Scope must be an array or a string",
+                ));
+            }
+            _ => {
+                return Err(OAuthError::invalid_request(format!(
+                    "Parameter {} must be a string.",
+                    crate::oauth::clean(&k)
+                )));
+            }
+        };
+        out.push((k, text));
+    }
+    Ok(out)
+}
+
+/// `Authorization: Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
+fn basic_credentials(parts: &Parts) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = parts.headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let bad = || OAuthError::invalid_request("Malformed Authorization header.");
+    let text = value.to_str().map_err(|_| bad())?;
+    let Some(encoded) = text
+        .strip_prefix("Basic ")
+        .or_else(|| text.strip_prefix("basic "))
+    else {
+        return Err(bad());
+    };
+    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let unescape = |s: &str| -> String {
+        form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Some((unescape(id), unescape(secret))))
+}

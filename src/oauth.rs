@@ -1,0 +1,432 @@
+//! RFC 6749 wire types of the token endpoint: the request, the success response and the one error
+//! type, [`OAuthError`], with the status, code and text of every row of the Decisions table in
+//! `spec/auth0-semantics.md`. Knows nothing of JavaScript or SQL.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Serialize;
+
+/// RFC 6749 §5.2 error codes, plus the Auth0 extensions the token endpoint answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    AccessDenied,
+    /// Auth0: a Rule's `UnauthorizedError`, or a blocked user.
+    Unauthorized,
+    /// Auth0: MFA demanded by a script; no MFA grant exists here.
+    MfaRequired,
+    /// Auth0: a redirect demanded by a script, impossible on a token endpoint.
+    InteractionRequired,
+    /// Auth0 brute-force protection.
+    TooManyAttempts,
+    ServerError,
+    /// RFC 6749 §5.2 allows it for an overloaded server.
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    /// The `error` string on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::AccessDenied => "access_denied",
+            Self::Unauthorized => "unauthorized",
+            Self::MfaRequired => "mfa_required",
+            Self::InteractionRequired => "interaction_required",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The HTTP status of each code: the one place that decides it (Decisions table).
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidRequest | Self::UnsupportedGrantType | Self::InteractionRequired => 400,
+            Self::InvalidScope => 400,
+            Self::InvalidClient | Self::Unauthorized => 401,
+            Self::InvalidGrant | Self::UnauthorizedClient | Self::AccessDenied => 403,
+            Self::MfaRequired => 403,
+            Self::TooManyAttempts => 429,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+type Source = Box<dyn std::error::Error + Send + Sync>;
+
+/// The only error the HTTP layer ever sees. Internal failures keep their `source` for the log line
+/// written once, when the error is rendered; the wire only gets the code and the description.
+#[derive(Debug)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Option<Cow<'static, str>>,
+    /// Overrides the code's status (413 for an oversized body).
+    pub status: Option<u16>,
+    /// Ask for `WWW-Authenticate: Basic` (client authentication failed over Basic).
+    pub basic_challenge: bool,
+    pub source: Option<Source>,
+}
+
+/// Auth0's text for a failed password login, identical for every cause so that it tells nothing.
+pub const WRONG_EMAIL_OR_PASSWORD: &str = "Wrong email or password.";
+
+impl OAuthError {
+    /// An error with a code and a description.
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: Some(description.into()),
+            status: None,
+            basic_challenge: false,
+            source: None,
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    /// `Missing required parameter: <name>`.
+    pub fn missing(param: &str) -> Self {
+        Self::invalid_request(format!("Missing required parameter: {param}"))
+    }
+
+    /// Unknown client, wrong or missing secret: one text for all of them.
+    pub fn invalid_client(basic: bool) -> Self {
+        Self {
+            basic_challenge: basic,
+            ..Self::new(ErrorCode::InvalidClient, "Client authentication failed.")
+        }
+    }
+
+    pub fn wrong_credentials() -> Self {
+        Self::new(ErrorCode::InvalidGrant, WRONG_EMAIL_OR_PASSWORD)
+    }
+
+    pub fn grant_not_allowed(grant_type: &str) -> Self {
+        Self::new(
+            ErrorCode::UnauthorizedClient,
+            format!("Grant type '{grant_type}' not allowed for the client."),
+        )
+    }
+
+    pub fn unsupported_grant_type(grant_type: &str) -> Self {
+        Self::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("Grant type not supported: {}", clean(grant_type)),
+        )
+    }
+
+    /// A deny written by a script: its text is cleaned to RFC 6749's allowed characters.
+    pub fn script_denied(code: ErrorCode, reason: &str) -> Self {
+        Self::new(code, clean(reason))
+    }
+
+    /// `413` with `invalid_request` saying the limit.
+    pub fn body_too_large(limit: usize) -> Self {
+        Self {
+            status: Some(413),
+            ..Self::invalid_request(format!("Request body exceeds the limit of {limit} bytes."))
+        }
+    }
+
+    /// `server_error` with a description the client may see, keeping the cause for the log.
+    pub fn server_error(description: impl Into<Cow<'static, str>>, source: Option<Source>) -> Self {
+        Self {
+            source,
+            ..Self::new(ErrorCode::ServerError, description)
+        }
+    }
+
+    /// An internal failure: a generic description on the wire, the cause in the log.
+    pub fn internal(source: impl Into<Source>) -> Self {
+        Self::server_error("Internal server error.", Some(source.into()))
+    }
+
+    /// Keeps `source` for the log line.
+    pub fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status.unwrap_or_else(|| self.code.status())
+    }
+
+    /// The JSON body, RFC 6749 §5.2.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({ "error": self.code.as_str() });
+        if let Some(d) = &self.description {
+            body["error_description"] = d.as_ref().into();
+        }
+        body
+    }
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code)?;
+        if let Some(d) = &self.description {
+            write!(f, ": {d}")?;
+        }
+        if let Some(s) = &self.source {
+            write!(f, " ({s})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for OAuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|s| s as _)
+    }
+}
+
+/// Keeps the characters RFC 6749 §5.2 allows in `error_description` (%x20-21 / %x23-5B /
+/// %x5D-7E), turns the others into spaces-free replacements, and caps the length at 500.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            ' '..='~' => c,
+            _ => ' ',
+        })
+        .take(500)
+        .collect()
+}
+
+/// A token request as the grants read it: the parameters (each at most once), the Basic
+/// credentials if any, and what `event.request` needs to know about the caller.
+#[derive(Debug, Default)]
+pub struct TokenRequest {
+    params: Vec<(String, String)>,
+    /// `Authorization: Basic` credentials, already decoded (RFC 6749 §2.3.1).
+    pub basic: Option<(String, String)>,
+    pub meta: RequestMeta,
+}
+
+/// The caller, as scripts see it in `event.request`.
+#[derive(Debug, Default, Clone)]
+pub struct RequestMeta {
+    pub ip: String,
+    pub hostname: String,
+    pub user_agent: Option<String>,
+    pub language: Option<String>,
+    pub method: String,
+    pub query: Vec<(String, String)>,
+}
+
+/// At most this many parameters in one request.
+pub const MAX_PARAMS: usize = 64;
+
+impl TokenRequest {
+    /// A request from decoded parameters; a repeated or empty-named parameter, or too many, is
+    /// `invalid_request` (RFC 6749 §3.2: parameters must not be included more than once).
+    pub fn new(
+        params: Vec<(String, String)>,
+        basic: Option<(String, String)>,
+        meta: RequestMeta,
+    ) -> Result<Self, OAuthError> {
+        if params.len() > MAX_PARAMS {
+            return Err(OAuthError::invalid_request(format!(
+                "Too many parameters (the limit is {MAX_PARAMS})."
+            )));
+        }
+        for (i, (k, _)) in params.iter().enumerate() {
+            if params[..i].iter().any(|(p, _)| p == k) {
+                return Err(OAuthError::invalid_request(format!(
+                    "Parameter {} must not be repeated.",
+                    clean(k)
+                )));
+            }
+        }
+        Ok(Self {
+            params,
+            basic,
+            meta,
+        })
+    }
+
+    /// A parameter; an empty value counts as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A parameter that must be there.
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name).ok_or_else(|| OAuthError::missing(name))
+    }
+
+    /// The parameters as scripts may see them (`event.request.body`): secrets removed.
+    pub fn redacted_params(&self) -> impl Iterator<Item = (&str, &str)> {
+        const SECRET: [&str; 4] = [
+            "password",
+            "client_secret",
+            "refresh_token",
+            "client_assertion",
+        ];
+        self.params
+            .iter()
+            .filter(|(k, _)| !SECRET.contains(&k.as_str()))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// RFC 6749 §5.1 success body.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(e: OAuthError) -> (u16, String, String) {
+        let b = e.body();
+        (
+            e.status(),
+            b["error"].as_str().unwrap_or_default().to_owned(),
+            b["error_description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    }
+
+    #[test]
+    fn decisions_table_rows() {
+        let r = |s: u16, e: &str, d: &str| (s, e.to_owned(), d.to_owned());
+        assert_eq!(
+            row(OAuthError::wrong_credentials()),
+            r(403, "invalid_grant", "Wrong email or password.")
+        );
+        assert_eq!(
+            row(OAuthError::missing("username")),
+            r(
+                400,
+                "invalid_request",
+                "Missing required parameter: username"
+            )
+        );
+        assert_eq!(
+            row(OAuthError::invalid_client(false)),
+            r(401, "invalid_client", "Client authentication failed.")
+        );
+        assert!(OAuthError::invalid_client(true).basic_challenge);
+        assert_eq!(
+            row(OAuthError::grant_not_allowed("password")),
+            r(
+                403,
+                "unauthorized_client",
+                "Grant type 'password' not allowed for the client."
+            )
+        );
+        assert_eq!(
+            row(OAuthError::unsupported_grant_type("magic")),
+            r(
+                400,
+                "unsupported_grant_type",
+                "Grant type not supported: magic"
+            )
+        );
+        assert_eq!(
+            row(OAuthError::script_denied(
+                ErrorCode::AccessDenied,
+                "no \"way\"\n"
+            )),
+            r(403, "access_denied", "no 'way' ")
+        );
+        assert_eq!(
+            row(OAuthError::script_denied(ErrorCode::Unauthorized, "nope")),
+            r(401, "unauthorized", "nope")
+        );
+        assert_eq!(
+            row(OAuthError::new(
+                ErrorCode::MfaRequired,
+                "Multifactor authentication required"
+            )),
+            r(403, "mfa_required", "Multifactor authentication required")
+        );
+        assert_eq!(OAuthError::body_too_large(10).status(), 413);
+        assert_eq!(ErrorCode::TooManyAttempts.status(), 429);
+        let internal = OAuthError::internal("disk on fire");
+        assert_eq!(
+            row(internal),
+            r(500, "server_error", "Internal server error.")
+        );
+    }
+
+    #[test]
+    fn repeated_parameters_are_refused_and_secrets_redacted() {
+        let p = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        let e = TokenRequest::new(
+            p(&[("scope", "a"), ("scope", "b")]),
+            None,
+            RequestMeta::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.body()["error_description"],
+            "Parameter scope must not be repeated."
+        );
+        let r = TokenRequest::new(
+            p(&[("password", "pw"), ("username", "u"), ("audience", "")]),
+            None,
+            RequestMeta::default(),
+        )
+        .unwrap();
+        assert_eq!(r.get("audience"), None);
+        assert_eq!(
+            r.redacted_params().collect::<Vec<_>>(),
+            vec![("username", "u"), ("audience", "")]
+        );
+    }
+
+    #[test]
+    fn clean_caps_length_and_strips_controls() {
+        let long = "é".repeat(600);
+        let c = clean(&long);
+        assert_eq!(c.chars().count(), 500);
+        assert!(
+            c.chars()
+                .all(|ch| (' '..='~').contains(&ch) && ch != '"' && ch != '\\')
+        );
+    }
+}
