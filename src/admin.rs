@@ -52,7 +52,9 @@ pub fn users(store: &Store, cfg: &Config, clock: &Clock, cmd: Users) -> Result<V
             let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&text) else {
                 return Err(invalid("the import file must be a JSON array of users"));
             };
-            let connection = connection.unwrap_or_else(|| cfg.default_connection.clone());
+            let connection = cfg
+                .connection_or_default(connection)
+                .ok_or_else(|| invalid("give --connection: no default connection is configured"))?;
             let mut imported = Vec::new();
             let mut failed = Vec::new();
             for (i, item) in items.iter().enumerate() {
@@ -87,9 +89,9 @@ fn new_user(a: UserAdd, cfg: &Config) -> Result<NewUser, AdminError> {
         (None, None) => return Err(invalid("give --password or --password-hash")),
     };
     Ok(NewUser {
-        connection: a
-            .connection
-            .unwrap_or_else(|| cfg.default_connection.clone()),
+        connection: cfg
+            .connection_or_default(a.connection)
+            .ok_or_else(|| invalid("give --connection: no default connection is configured"))?,
         email: a.email,
         username: a.username,
         email_verified: a.email_verified,

@@ -26,7 +26,9 @@ pub fn open_store(config: &Config, clock: &Clock) -> Result<Store, StartError> {
     let store = Store::open(&config.db)?;
     let now = clock.now_rfc3339();
     store.call_sync(|db| {
-        db.ensure_connection(&config.default_connection, &now)?;
+        if let Some(name) = &config.default_connection {
+            db.ensure_connection(name, &now)?;
+        }
         Ok(())
     })?;
     let missing: Vec<Alg> = store.call_sync(|db| {
@@ -84,6 +86,7 @@ pub fn app_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
         hashes: HashPool::new(config.hash_concurrency, config.hash_queue),
         keys: Arc::new(keys),
         pipeline: Pipeline::default(),
+        token_requests: Default::default(),
         config: Arc::new(config),
         store,
         clock,

@@ -132,7 +132,10 @@ pub struct Config {
     /// Always ends with `/`, as Auth0's does.
     pub issuer: String,
     pub tenant: String,
-    pub default_connection: String,
+    /// `None` when configured as `""`: then a password grant needs a `realm`.
+    pub default_connection: Option<String>,
+    /// The issuer was derived from `listen`, so it follows the address actually bound.
+    pub issuer_derived: bool,
     pub default_audience: Option<String>,
     /// Lifetime of access tokens for the `/userinfo` audience (APIs carry their own).
     pub access_token_lifetime_s: u64,
@@ -205,11 +208,9 @@ impl Config {
             ));
         }
         let scheme = if tls.is_some() { "https" } else { "http" };
-        let mut issuer = flags
-            .issuer
-            .clone()
-            .or(f.issuer)
-            .unwrap_or_else(|| format!("{scheme}://{listen}/"));
+        let configured_issuer = flags.issuer.clone().or(f.issuer);
+        let issuer_derived = configured_issuer.is_none();
+        let mut issuer = configured_issuer.unwrap_or_else(|| format!("{scheme}://{listen}/"));
         if !issuer.starts_with("http://") && !issuer.starts_with("https://") {
             return Err(invalid("issuer", "must be an http:// or https:// URL"));
         }
@@ -251,9 +252,12 @@ impl Config {
                 .unwrap_or_else(|| "./rules".into()),
             issuer,
             tenant: f.tenant.unwrap_or_else(|| "claimsmith".into()),
-            default_connection: f
-                .default_connection
-                .unwrap_or_else(|| "Username-Password-Authentication".into()),
+            default_connection: match f.default_connection {
+                None => Some("Username-Password-Authentication".into()),
+                Some(c) if c.is_empty() => None,
+                Some(c) => Some(c),
+            },
+            issuer_derived,
             default_audience: f.default_audience.filter(|a| !a.is_empty()),
             access_token_lifetime_s: positive(
                 "access_token_lifetime_s",
@@ -292,6 +296,21 @@ impl Config {
                 action_secrets: s.action_secrets,
             },
         })
+    }
+
+    /// After binding: a derived issuer names the address actually bound (port 0 in tests).
+    pub fn bound_to(&mut self, addr: SocketAddr) {
+        self.listen = addr;
+        if self.issuer_derived {
+            let scheme = if self.tls.is_some() { "https" } else { "http" };
+            self.issuer = format!("{scheme}://{addr}/");
+        }
+    }
+
+    /// The connection of a password grant without `realm`, or of a CLI command without
+    /// `--connection`.
+    pub fn connection_or_default(&self, given: Option<String>) -> Option<String> {
+        given.or_else(|| self.default_connection.clone())
     }
 
     /// A valid configuration rooted in `dir` (tests): database, scripts and keys inside it,
@@ -425,7 +444,10 @@ mod tests {
         let c = load("", &[], &Overrides::default()).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:3000");
         assert_eq!(c.issuer, "http://127.0.0.1:3000/");
-        assert_eq!(c.default_connection, "Username-Password-Authentication");
+        assert_eq!(
+            c.default_connection.as_deref(),
+            Some("Username-Password-Authentication")
+        );
         assert_eq!(c.scripts.timeout, Duration::from_secs(5));
         assert_eq!(c.scripts.memory_limit_bytes, 32 << 20);
         assert_eq!(c.scripts.isolation, "warm");

@@ -103,14 +103,18 @@ pub fn seed(store: &Store, config: &Config, clock: &Clock) -> Result<Demo, Admin
                 Some(o) => o,
                 None => db.insert_org("acme", "Acme Corp", &Default::default(), &now)?,
             };
+            let conn_name = config
+                .default_connection
+                .clone()
+                .ok_or_else(|| StoreError::Invalid("the demo needs a default connection".into()))?;
             let conn = db
-                .connection_by_name(&config.default_connection)?
+                .connection_by_name(&conn_name)?
                 .ok_or_else(|| StoreError::Invalid("the default connection is missing".into()))?;
             let user = match db.user_by_login(&conn.id, EMAIL)? {
                 Some(u) => u,
                 None => db.insert_user(
                     &NewUser {
-                        connection: config.default_connection.clone(),
+                        connection: conn_name.clone(),
                         email: Some(EMAIL.into()),
                         email_verified: true,
                         name: Some("Demo User".into()),

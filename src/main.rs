@@ -51,9 +51,11 @@ async fn serve(config: Config, clock: Clock, seed_demo: bool) -> anyhow::Result<
         Some((cert, key)) => Some(server::tls_acceptor(cert, key).map_err(anyhow::Error::msg)?),
         None => None,
     };
+    let mut config = config;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    config.bound_to(listener.local_addr()?);
     if seed_demo {
         demo::write_samples(&config).context("cannot write the sample scripts")?;
     }

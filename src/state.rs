@@ -2,6 +2,7 @@
 //! hashing pool, the clock and the script pipeline. Built once by the server, passed as `Arc`.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -20,4 +21,6 @@ pub struct AppState {
     pub dummy_hash: Arc<str>,
     pub clock: Clock,
     pub pipeline: Pipeline,
+    /// Token requests being answered right now (shown by `/healthz`).
+    pub token_requests: AtomicUsize,
 }

@@ -41,9 +41,7 @@ pub async fn issue(
         .or_else(|| cfg.default_audience.clone());
     let org_ref = req.get("organization").map(str::to_owned);
 
-    let conn_name = realm
-        .clone()
-        .unwrap_or_else(|| cfg.default_connection.clone());
+    let conn_name = cfg.connection_or_default(realm.clone()).unwrap_or_default();
     let client_id = presented.client_id.clone();
     let (aud, login, org) = (audience.clone(), username.clone(), org_ref.clone());
     let found = state

@@ -2,6 +2,7 @@
 //! [`grant::issue`], and renders the [`TokenResponse`] or the [`OAuthError`] (logged here, once).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -17,6 +18,7 @@ use crate::oauth::{ErrorCode, OAuthError, RequestMeta, TokenRequest};
 use crate::state::AppState;
 
 pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) -> Resp {
+    let _counted = InFlight::enter(&state.token_requests);
     let limit = state.config.max_body_bytes;
     let result = match read_body(req, limit).await {
         Ok((parts, body)) => match parse(&parts, &body, peer) {
@@ -34,6 +36,22 @@ pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) 
             &serde_json::to_value(tokens).unwrap_or_default(),
         ),
         Err(e) => render_error(&e),
+    }
+}
+
+/// Counts a token request while it is answered, also when it is cancelled midway.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::Relaxed);
+        Self(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -108,29 +126,25 @@ fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
         return Err(bad());
     };
     let mut out = Vec::with_capacity(map.len());
+    let bad_scope = || {
+        OAuthError::new(
+            ErrorCode::InvalidScope,
+            "Scope must be an array or a string",
+        )
+    };
     for (k, v) in map {
-        let text = match v {
-            Value::Null => continue,
-            Value::String(s) => s,
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Array(items) if k == "scope" => items
+        let text = match (k.as_str(), v) {
+            (_, Value::Null) => continue,
+            (_, Value::String(s)) => s,
+            ("scope", Value::Array(items)) => items
                 .iter()
-                .map(|i| i.as_str().map(str::to_owned))
+                .map(|i| i.as_str())
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| {
-                    OAuthError::new(
-                        ErrorCode::InvalidScope,
-                        "Scope must be an array or a string",
-                    )
-                })?
+                .ok_or_else(bad_scope)?
                 .join(" "),
-            _ if k == "scope" => {
-                return Err(OAuthError::new(
-                    ErrorCode::InvalidScope,
-                    "Scope must be an array or a string",
-                ));
-            }
+            ("scope", _) => return Err(bad_scope()),
+            (_, Value::Number(n)) => n.to_string(),
+            (_, Value::Bool(b)) => b.to_string(),
             _ => {
                 return Err(OAuthError::invalid_request(format!(
                     "Parameter {} must be a string.",

@@ -69,7 +69,7 @@ impl Db<'_> {
         Ok(self.conn.execute(
             "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL AND rotated_at IS NOT NULL \
              AND EXISTS (SELECT 1 FROM signing_keys n WHERE n.alg = signing_keys.alg \
-                         AND n.rotated_at IS NOT NULL AND n.created_at > signing_keys.created_at)",
+                         AND n.rotated_at IS NOT NULL AND n.rowid > signing_keys.rowid)",
             [now],
         )?)
     }

@@ -128,12 +128,21 @@ impl Store {
 }
 
 impl Db<'_> {
-    /// Runs `f` inside one transaction: all of it is written, or none.
+    /// Runs `f` inside one transaction: all of it is written, or none. A savepoint, so that
+    /// transactions nest (a demo seed calls methods that are transactions themselves).
     pub fn transaction<T>(&self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.conn.unchecked_transaction()?;
-        let out = f(self)?;
-        tx.commit()?;
-        Ok(out)
+        self.conn.execute_batch("SAVEPOINT tx")?;
+        match f(self) {
+            Ok(out) => {
+                self.conn.execute_batch("RELEASE tx")?;
+                Ok(out)
+            }
+            Err(e) => {
+                // The error that matters is `e`; a failed rollback leaves SQLite to undo it.
+                let _ = self.conn.execute_batch("ROLLBACK TO tx; RELEASE tx");
+                Err(e)
+            }
+        }
     }
 
     /// The schema version of the open database.

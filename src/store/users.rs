@@ -161,10 +161,7 @@ impl Db<'_> {
         }
         // Auth0's own store lower-cases emails (spec §6).
         let email = u.email.as_deref().map(str::to_lowercase);
-        let u = &NewUser {
-            email,
-            ..u.clone()
-        };
+        let u = &NewUser { email, ..u.clone() };
         let user_id = match &u.user_id {
             Some(id) if id.contains('|') => id.clone(),
             Some(id) => format!("auth0|{id}"),

@@ -1,0 +1,69 @@
+//! Signing keys across restarts: a rotated key stays in the JWKS, so tokens it signed verify.
+
+use jsonwebtoken::jwk::JwkSet;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_token_signed_before_a_rotation_still_verifies_after_it() {
+    let s = TestServer::start().await;
+    let (_, body) = s.login(&[("audience", API)]).await;
+    let old_token = body["access_token"].as_str().unwrap().to_owned();
+    let old_kid = jsonwebtoken::decode_header(&old_token)
+        .unwrap()
+        .kid
+        .unwrap();
+    let seed = s.seed.clone();
+    let dir = s.stop().await;
+
+    let store = claimsmith::store::Store::open(&dir.path().join("claimsmith.db")).unwrap();
+    let clock = claimsmith::clock::Clock::fixed(NOW_MS);
+    let new_kid =
+        claimsmith::bootstrap::rotate_key(&store, claimsmith::token::Alg::RS256, &clock).unwrap();
+    drop(store);
+
+    let s = TestServer::start_in(dir, |_| {}, Some(seed.clone())).await;
+    let (_, body) = s.login(&[("audience", API)]).await;
+    let new_token = body["access_token"].as_str().unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(new_token).unwrap().kid.unwrap(),
+        new_kid
+    );
+    assert_ne!(new_kid, old_kid);
+    let jwks: JwkSet = s
+        .http
+        .get(s.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        verify_with(&jwks, &old_token, API)["sub"],
+        s.seed.user_id.as_str()
+    );
+    assert_eq!(
+        verify_with(&jwks, new_token, API)["sub"],
+        s.seed.user_id.as_str()
+    );
+    let dir = s.stop().await;
+
+    // A second rotation retires the first key: it leaves the JWKS.
+    let store = claimsmith::store::Store::open(&dir.path().join("claimsmith.db")).unwrap();
+    claimsmith::bootstrap::rotate_key(&store, claimsmith::token::Alg::RS256, &clock).unwrap();
+    drop(store);
+    let s = TestServer::start_in(dir, |_| {}, Some(seed)).await;
+    let jwks: JwkSet = s
+        .http
+        .get(s.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(jwks.find(&old_kid).is_none());
+    assert!(jwks.find(&new_kid).is_some());
+    s.stop().await;
+}

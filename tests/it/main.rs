@@ -1,0 +1,8 @@
+//! The integration tests: one binary, each test starting its own server on `127.0.0.1:0` and
+//! talking to it over HTTP as a client would, verifying tokens against the server's own JWKS.
+
+mod cli;
+mod keys;
+mod support;
+mod token;
+mod token_errors;

@@ -1,0 +1,293 @@
+//! The test server and its helpers.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use claimsmith::clock::Clock;
+use claimsmith::config::Config;
+use claimsmith::credentials::{hash_secret, random_id};
+use claimsmith::state::AppState;
+use claimsmith::store::{ClientAuth, NewApi, NewClient, NewUser, Store};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{DecodingKey, Validation, decode, decode_header};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Every test's clock: 2027-01-15T08:00:00Z.
+pub const NOW_MS: i64 = 1_800_000_000_000;
+pub const ISSUER: &str = "http://claimsmith.test/";
+pub const API: &str = "https://api.test";
+pub const API_ES: &str = "https://es.test";
+pub const API_ED: &str = "https://ed.test";
+pub const EMAIL: &str = "ann@example.com";
+pub const PASSWORD: &str = "correct horse battery";
+pub const CONNECTION: &str = "Username-Password-Authentication";
+
+/// A running server.
+pub struct TestServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: Arc<AppState>,
+    pub dir: TempDir,
+    pub seed: Seed,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+/// What `seed` created.
+#[derive(Clone, Debug)]
+pub struct Seed {
+    pub client_id: String,
+    pub client_secret: String,
+    pub public_client_id: String,
+    pub user_id: String,
+}
+
+impl TestServer {
+    /// A server on a fresh folder with the seed data.
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// As `start`, with the configuration adjusted first.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        copy_dir(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("actions")
+                .as_path(),
+            &dir.path().join("actions"),
+        );
+        copy_dir(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("rules")
+                .as_path(),
+            &dir.path().join("rules"),
+        );
+        Self::start_in(dir, tweak, None).await
+    }
+
+    /// A server on an existing folder (a restart, or a database the CLI made), with the data
+    /// named by `existing`, or seeded now.
+    pub async fn start_in(
+        dir: TempDir,
+        tweak: impl FnOnce(&mut Config),
+        existing: Option<Seed>,
+    ) -> TestServer {
+        let mut config = Config::for_test(dir.path());
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let state = tokio::task::spawn_blocking(move || {
+            claimsmith::bootstrap::app_state(config, Clock::fixed(NOW_MS))
+        })
+        .await
+        .expect("join")
+        .expect("state");
+        let seed = existing.unwrap_or_else(|| seed(&state.store));
+        let state = Arc::new(state);
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(claimsmith::run(listener, state.clone(), None, async move {
+            let _ = rx.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            state,
+            dir,
+            seed,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    /// Shuts down and checks the shutdown was clean; returns the folder for a restart.
+    pub async fn stop(mut self) -> TempDir {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(20), &mut self.task)
+            .await
+            .expect("shutdown finished in time")
+            .expect("server task did not panic");
+        self.dir
+    }
+
+    /// Begins a shutdown without waiting for it.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+
+    /// Waits for the server task to end.
+    pub async fn join(self) {
+        tokio::time::timeout(std::time::Duration::from_secs(20), self.task)
+            .await
+            .expect("shutdown finished in time")
+            .expect("server task did not panic");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs a form-encoded token request.
+    pub async fn token(&self, params: &[(&str, &str)]) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url("/oauth/token"))
+            .form(params)
+            .send()
+            .await
+            .expect("send");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("json body"))
+    }
+
+    /// The seed user's password login with the seed client, plus `extra` parameters.
+    pub async fn login(&self, extra: &[(&str, &str)]) -> (u16, Value) {
+        let mut p = vec![
+            ("grant_type", "password"),
+            ("client_id", self.seed.client_id.as_str()),
+            ("client_secret", self.seed.client_secret.as_str()),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+        ];
+        p.extend_from_slice(extra);
+        self.token(&p).await
+    }
+
+    /// Verifies a JWT against the server's JWKS (by `kid`, with the header's algorithm) and
+    /// returns its claims.
+    pub async fn verify(&self, jwt: &str, audience: &str) -> Value {
+        let jwks: JwkSet = self
+            .http
+            .get(self.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .expect("jwks")
+            .json()
+            .await
+            .expect("jwks json");
+        verify_with(&jwks, jwt, audience)
+    }
+
+    /// Runs a closure on the store.
+    pub fn db<T>(
+        &self,
+        f: impl FnOnce(&claimsmith::store::Db<'_>) -> claimsmith::store::Result<T>,
+    ) -> T {
+        self.state.store.call_sync(f).expect("store call")
+    }
+}
+
+/// Verifies `jwt` against `jwks`.
+pub fn verify_with(jwks: &JwkSet, jwt: &str, audience: &str) -> Value {
+    let header = decode_header(jwt).expect("header");
+    let kid = header.kid.expect("kid in header");
+    let jwk = jwks
+        .find(&kid)
+        .unwrap_or_else(|| panic!("kid {kid} not in JWKS"));
+    let mut v = Validation::new(header.alg);
+    v.set_audience(&[audience]);
+    v.set_issuer(&[ISSUER]);
+    decode::<Value>(jwt, &DecodingKey::from_jwk(jwk).expect("jwk"), &v)
+        .expect("token verifies")
+        .claims
+}
+
+/// The seed data: a confidential client allowed both password grants, a public client, a user
+/// with a bcrypt (cost 4) password and the seed story's metadata, and an API per algorithm.
+pub fn seed(store: &Store) -> Seed {
+    let secret = claimsmith::credentials::new_secret();
+    let (client_id, public_client_id) = (random_id::<8>(), random_id::<8>());
+    let now = "2027-01-01T00:00:00.000Z";
+    let user_id = store
+        .call_sync(|db| {
+            db.ensure_connection(CONNECTION, now)?;
+            for (id, secret_hash, auth) in [
+                (
+                    &client_id,
+                    Some(hash_secret(&secret)),
+                    ClientAuth::ClientSecretPost,
+                ),
+                (&public_client_id, None, ClientAuth::None),
+            ] {
+                db.insert_client(
+                    &NewClient {
+                        client_id: id.clone(),
+                        name: format!("client {id}"),
+                        secret_hash,
+                        app_type: "non_interactive".into(),
+                        grant_types: vec!["password".into()],
+                        metadata: json!({"tier": "gold"})
+                            .as_object()
+                            .cloned()
+                            .unwrap_or_default(),
+                        auth_method: auth,
+                    },
+                    now,
+                )?;
+            }
+            for (aud, alg) in [(API, "RS256"), (API_ES, "ES256"), (API_ED, "EdDSA")] {
+                db.insert_api(
+                    &NewApi {
+                        identifier: aud.into(),
+                        name: aud.into(),
+                        token_lifetime_s: 3600,
+                        signing_alg: alg.into(),
+                        rbac_enabled: false,
+                        permissions_in_token: false,
+                        allow_offline_access: false,
+                        scopes: vec!["read:x".into(), "write:x".into()],
+                    },
+                    now,
+                )?;
+            }
+            let u = db.insert_user(
+                &NewUser {
+                    connection: CONNECTION.into(),
+                    email: Some(EMAIL.into()),
+                    username: Some("ann".into()),
+                    email_verified: true,
+                    name: Some("Ann Example".into()),
+                    password_hash: Some(bcrypt::hash(PASSWORD, 4).expect("bcrypt")),
+                    app_metadata: json!({"role": "admin", "organisation_id": "org_42"})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                    user_metadata: json!({"city": "Utrecht", "province": "Utrecht"})
+                        .as_object()
+                        .cloned()
+                        .unwrap_or_default(),
+                    ..NewUser::default()
+                },
+                now,
+            )?;
+            Ok(u.user_id)
+        })
+        .expect("seed");
+    Seed {
+        client_id,
+        client_secret: secret,
+        public_client_id,
+        user_id,
+    }
+}
+
+/// Copies a folder of scripts (flat).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    if let Ok(entries) = std::fs::read_dir(from) {
+        for e in entries.flatten() {
+            if e.path().is_file() {
+                std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+}

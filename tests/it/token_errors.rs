@@ -1,0 +1,409 @@
+//! Every row of the Decisions table that the password grants can reach, as the client sees it:
+//! status, `error`, `error_description`, and the headers of RFC 6749 §5.1.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn assert_error(status: u16, body: &Value, want_status: u16, error: &str, description: &str) {
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (want_status, Some(error)),
+        "{body}"
+    );
+    assert_eq!(body["error_description"], description, "{body}");
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_user_and_other_connection_are_indistinguishable() {
+    let s = TestServer::start().await;
+    s.db(|db| {
+        db.ensure_connection("other", "t")?;
+        db.insert_user(
+            &claimsmith::store::NewUser {
+                connection: "other".into(),
+                email: Some("bob@example.com".into()),
+                password_hash: Some(bcrypt::hash("pw", 4).unwrap()),
+                ..Default::default()
+            },
+            "t",
+        )
+    });
+    let cases: [&[(&str, &str)]; 3] = [
+        &[("username", EMAIL), ("password", "wrong")],
+        &[("username", "nobody@example.com"), ("password", PASSWORD)],
+        &[("username", "bob@example.com"), ("password", "pw")],
+    ];
+    let mut bodies = Vec::new();
+    for case in cases {
+        let mut p = vec![
+            ("grant_type", "password"),
+            ("client_id", s.seed.client_id.as_str()),
+            ("client_secret", s.seed.client_secret.as_str()),
+        ];
+        p.extend_from_slice(case);
+        let (status, body) = s.token(&p).await;
+        assert_error(
+            status,
+            &body,
+            403,
+            "invalid_grant",
+            "Wrong email or password.",
+        );
+        bodies.push(body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn client_authentication_failures() {
+    let s = TestServer::start().await;
+    let base = |id: &str| {
+        vec![
+            ("grant_type", "password".to_owned()),
+            ("client_id", id.to_owned()),
+            ("username", EMAIL.to_owned()),
+            ("password", PASSWORD.to_owned()),
+        ]
+    };
+    for (id, secret) in [
+        ("nope", Some("x")),
+        (s.seed.client_id.as_str(), Some("wrong")),
+        (s.seed.client_id.as_str(), None),
+        (s.seed.public_client_id.as_str(), Some("x")),
+    ] {
+        let mut p = base(id);
+        if let Some(secret) = secret {
+            p.push(("client_secret", secret.to_owned()));
+        }
+        let r = s
+            .http
+            .post(s.url("/oauth/token"))
+            .form(&p)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.headers().get("www-authenticate").is_none());
+        let status = r.status().as_u16();
+        assert_error(
+            status,
+            &r.json().await.unwrap(),
+            401,
+            "invalid_client",
+            "Client authentication failed.",
+        );
+    }
+    let r = s
+        .http
+        .post(s.url("/oauth/token"))
+        .basic_auth(&s.seed.client_id, Some("wrong"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Basic realm=\"claimsmith\""
+    );
+    assert_error(
+        401,
+        &r.json().await.unwrap(),
+        401,
+        "invalid_client",
+        "Client authentication failed.",
+    );
+    let r = s
+        .http
+        .post(s.url("/oauth/token"))
+        .basic_auth(&s.seed.client_id, Some(&s.seed.client_secret))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_secret", s.seed.client_secret.as_str()),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn grant_and_parameter_errors() {
+    let s = TestServer::start().await;
+    let (status, body) = s.token(&[("grant_type", "magic")]).await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "unsupported_grant_type",
+        "Grant type not supported: magic",
+    );
+    let (status, body) = s.token(&[("client_id", "x")]).await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "Missing required parameter: grant_type",
+    );
+    let (status, body) = s
+        .token(&[("grant_type", "password"), ("client_id", &s.seed.client_id)])
+        .await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "Missing required parameter: username",
+    );
+    let (status, body) = s
+        .token(&[("grant_type", "password"), ("grant_type", "password")])
+        .await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "Parameter grant_type must not be repeated.",
+    );
+    let (status, body) = s
+        .login(&[(
+            "grant_type",
+            "http://auth0.com/oauth/grant-type/password-realm",
+        )])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "grant_type repeated: {body}"
+    );
+    s.db(|db| {
+        db.insert_client(
+            &claimsmith::store::NewClient {
+                client_id: "m2m".into(),
+                name: "m2m".into(),
+                secret_hash: Some(claimsmith::credentials::hash_secret("s")),
+                app_type: "non_interactive".into(),
+                grant_types: vec!["client_credentials".into()],
+                metadata: Default::default(),
+                auth_method: claimsmith::store::ClientAuth::ClientSecretPost,
+            },
+            "t",
+        )
+    });
+    let (status, body) = s
+        .token(&[
+            ("grant_type", "password"),
+            ("client_id", "m2m"),
+            ("client_secret", "s"),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+        ])
+        .await;
+    assert_error(
+        status,
+        &body,
+        403,
+        "unauthorized_client",
+        "Grant type 'password' not allowed for the client.",
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn realm_audience_and_organization_errors() {
+    let s = TestServer::start().await;
+    let realm = "http://auth0.com/oauth/grant-type/password-realm";
+    let p = |extra: &[(&'static str, &'static str)]| {
+        let mut v = vec![
+            ("client_id", s.seed.client_id.clone()),
+            ("client_secret", s.seed.client_secret.clone()),
+            ("username", EMAIL.to_owned()),
+            ("password", PASSWORD.to_owned()),
+        ];
+        v.extend(extra.iter().map(|(a, b)| (*a, b.to_string())));
+        v
+    };
+    let send = |params: Vec<(&'static str, String)>| {
+        let r = s.http.post(s.url("/oauth/token")).form(&params).send();
+        async move {
+            let r = r.await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = send(p(&[("grant_type", realm), ("realm", "Nope")])).await;
+    assert_error(status, &body, 400, "invalid_request", "Unknown realm Nope.");
+    let (status, body) = send(p(&[("grant_type", realm)])).await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "Missing required parameter: realm",
+    );
+    let (status, body) = send(p(&[
+        ("grant_type", "password"),
+        ("audience", "https://unknown"),
+    ]))
+    .await;
+    assert_error(
+        status,
+        &body,
+        403,
+        "access_denied",
+        "Service not enabled within domain: https://unknown",
+    );
+    s.db(|db| db.insert_org("acme", "Acme", &Default::default(), "t"));
+    for org in ["acme", "ghost"] {
+        let (status, body) = send(p(&[("grant_type", "password"), ("organization", org)])).await;
+        assert_error(
+            status,
+            &body,
+            403,
+            "access_denied",
+            "User is not a member of the organization.",
+        );
+    }
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn no_default_connection_is_a_server_error() {
+    let s = TestServer::start_with(|c| c.default_connection = None).await;
+    // The seed's connection exists; the default is simply not configured.
+    let (status, body) = s.login(&[]).await;
+    assert_error(
+        status,
+        &body,
+        500,
+        "server_error",
+        "Authorization server not configured with default connection.",
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn blocked_user_is_unauthorized_only_with_the_right_password() {
+    let s = TestServer::start().await;
+    s.db(|db| db.set_blocked(&s.seed.user_id, true, "t"));
+    let (status, body) = s.login(&[]).await;
+    assert_error(status, &body, 401, "unauthorized", "user is blocked");
+    let (status, body) = s
+        .token(&[
+            ("grant_type", "password"),
+            ("client_id", &s.seed.client_id),
+            ("client_secret", &s.seed.client_secret),
+            ("username", EMAIL),
+            ("password", "wrong"),
+        ])
+        .await;
+    assert_error(
+        status,
+        &body,
+        403,
+        "invalid_grant",
+        "Wrong email or password.",
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_requests_get_clear_errors_and_the_server_keeps_serving() {
+    let s = TestServer::start_with(|c| c.max_body_bytes = 1024).await;
+    let post = |ct: &'static str, body: Vec<u8>| {
+        let r = s
+            .http
+            .post(s.url("/oauth/token"))
+            .header("content-type", ct)
+            .body(body)
+            .send();
+        async move {
+            let r = r.await.unwrap();
+            let headers = r.headers().clone();
+            (
+                r.status().as_u16(),
+                headers,
+                r.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, headers, body) = post("application/x-www-form-urlencoded", vec![b'a'; 4096]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (413, Some("invalid_request")),
+        "{body}"
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["pragma"], "no-cache");
+    assert_eq!(headers["content-type"], "application/json");
+    let (status, _, body) = post("application/json", b"{not json".to_vec()).await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "The request body is not a JSON object.",
+    );
+    let (status, _, body) = post(
+        "application/json",
+        br#"{"grant_type":"password","scope":7}"#.to_vec(),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_scope",
+        "Scope must be an array or a string",
+    );
+    let (status, _, body) = post("text/plain", b"grant_type=password".to_vec()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, _, body) = post(
+        "application/x-www-form-urlencoded",
+        b"%ff%fe=\xff&&&=".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    let many: String = (0..100).map(|i| format!("p{i}=x&")).collect();
+    let (status, _, body) = post("application/x-www-form-urlencoded", many.into_bytes()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let r = s.http.get(s.url("/oauth/token")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    let r = s
+        .http
+        .post(s.url("/oauth/token"))
+        .header("authorization", "Basic !!!")
+        .form(&[("a", "b")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        s.login(&[]).await.0,
+        200,
+        "the server still serves a normal login"
+    );
+    s.stop().await;
+}
