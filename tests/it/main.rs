@@ -1,6 +1,9 @@
 //! The integration tests: one binary, each test starting its own server on `127.0.0.1:0` and
 //! talking to it over HTTP as a client would, verifying tokens against the server's own JWKS.
 
+#![allow(clippy::unwrap_used)] // Tests state their expectations with unwrap.
+
+mod boundary;
 mod cli;
 mod keys;
 mod support;
