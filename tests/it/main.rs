@@ -7,5 +7,6 @@ mod boundary;
 mod cli;
 mod keys;
 mod support;
+mod tls;
 mod token;
 mod token_errors;

@@ -91,7 +91,11 @@ impl TestServer {
         let seed = existing.unwrap_or_else(|| seed(&state.store));
         let state = Arc::new(state);
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(claimsmith::run(listener, state.clone(), None, async move {
+        let tls =
+            state.config.tls.as_ref().map(|(cert, key)| {
+                claimsmith::server::tls_acceptor(cert, key).expect("TLS acceptor")
+            });
+        let task = tokio::spawn(claimsmith::run(listener, state.clone(), tls, async move {
             let _ = rx.await;
         }));
         TestServer {
