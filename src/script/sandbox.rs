@@ -1,0 +1,600 @@
+//! One sandbox = one rquickjs `Runtime` with exactly one eval-less `Context`, holding the shim
+//! driver and every script of one [`ScriptSet`]. It is owned by one worker thread and never leaves
+//! it. One runtime per context because contexts of one runtime are not isolated (host functions
+//! share the first context's `Function.prototype`, RUNTIME-NOTES §8.1).
+//!
+//! Limits: the runtime's memory limit and stack limit, and an interrupt handler polling the
+//! worker's [`Deadline`] (one wall-clock deadline for the whole login). What it does not do:
+//! scheduling, the watchdog and recycling decisions (see `pool.rs`).
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use rquickjs::context::intrinsic;
+use rquickjs::promise::PromiseState;
+use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value};
+use serde_json::{Map, Value as Json};
+
+use super::cache::Cache;
+use super::catalog::{self, LoadError, Script, ScriptKind};
+use super::{Host, MetadataKind};
+
+/// The intrinsics a script sees: the language core (from `Context::base`) plus these. No `Eval`
+/// (so no `eval`, no `Function` constructor), no Proxy, WeakRef, FinalizationRegistry,
+/// SharedArrayBuffer/Atomics (TypedArrays), `performance` or DOMException.
+type SandboxIntrinsics = (
+    intrinsic::Date,
+    intrinsic::RegExpCompiler,
+    intrinsic::RegExp,
+    intrinsic::Json,
+    intrinsic::MapSet,
+    intrinsic::Promise,
+);
+
+/// The wall-clock deadline of the login a worker is running; read by the interrupt handler.
+#[derive(Clone)]
+pub(crate) struct Deadline {
+    epoch: Instant,
+    at: Arc<AtomicU64>,
+}
+
+impl Deadline {
+    pub(crate) fn new() -> Self {
+        Deadline {
+            epoch: Instant::now(),
+            at: Arc::new(AtomicU64::new(0)),
+        }
+    }
+    pub(crate) fn arm_at(&self, at: Instant) {
+        let nanos = at.saturating_duration_since(self.epoch).as_nanos();
+        self.at.store(
+            u64::try_from(nanos).unwrap_or(u64::MAX).max(1),
+            Ordering::Relaxed,
+        );
+    }
+    pub(crate) fn disarm(&self) {
+        self.at.store(0, Ordering::Relaxed);
+    }
+    pub(crate) fn expired(&self) -> bool {
+        let at = self.at.load(Ordering::Relaxed);
+        let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        at != 0 && now >= at
+    }
+}
+
+/// What the engine shares with every sandbox it builds.
+pub(crate) struct Env {
+    pub host: Arc<dyn Host>,
+    pub cache: Arc<Cache>,
+    /// `{configuration, secrets: {action: {...}}, domain, harden}` for the shim.
+    pub shim_config_warm: String,
+    pub shim_config_strict: String,
+    pub memory_limit: usize,
+    pub stack_size: usize,
+    pub console_cap: usize,
+}
+
+/// Where the worker publishes the running script, so a login answered by the watchdog can name it.
+#[derive(Default)]
+pub(crate) struct Progress {
+    pub current: Mutex<Option<Arc<str>>>,
+}
+
+impl Progress {
+    pub(crate) fn current(&self) -> Option<Arc<str>> {
+        self.current
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+}
+
+/// Per-login state the host functions write into.
+struct LoginState {
+    names: Vec<(Arc<str>, ScriptKind)>,
+    current: Option<usize>,
+    console_used: Vec<usize>,
+    console_cap: usize,
+    host_panicked: bool,
+    now_ms: i64,
+    progress: Option<Arc<Progress>>,
+}
+
+impl LoginState {
+    fn current_name(&self) -> Arc<str> {
+        self.current
+            .and_then(|i| self.names.get(i))
+            .map(|(n, _)| n.clone())
+            .unwrap_or_else(|| "claimsmith".into())
+    }
+}
+
+/// Why a sandbox could not build or finish a login.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SandboxError {
+    Timeout,
+    OutOfMemory,
+    /// The login's promise is pending and no job is left that could settle it.
+    Pending(ScriptKind),
+    /// A script threw while initialising (module top level or shape check).
+    Script(String),
+    /// The Host panicked inside a host function.
+    HostPanicked,
+    Engine(String),
+}
+
+impl std::fmt::Display for SandboxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SandboxError::Timeout => f.write_str("interrupted: time limit reached"),
+            SandboxError::OutOfMemory => f.write_str("out of memory"),
+            SandboxError::Pending(_) => f.write_str("never settled"),
+            SandboxError::Script(m) | SandboxError::Engine(m) => f.write_str(m),
+            SandboxError::HostPanicked => f.write_str("the host panicked"),
+        }
+    }
+}
+
+/// A failure with the script that was running when it happened.
+pub(crate) struct Failure {
+    pub error: SandboxError,
+    pub script: Option<Arc<str>>,
+}
+
+/// A thrown value, described for errors and logs.
+pub(crate) struct Described {
+    pub message: String,
+    pub stack: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub is_null: bool,
+}
+
+pub(crate) fn describe_exception(v: &Value<'_>) -> Described {
+    let mut d = Described {
+        message: String::new(),
+        stack: None,
+        line: None,
+        column: None,
+        is_null: v.is_null() || v.is_undefined(),
+    };
+    if let Some(o) = v.as_object() {
+        let s = |k: &str| {
+            o.get::<_, Option<rquickjs::Coerced<String>>>(k)
+                .ok()
+                .flatten()
+                .map(|c| c.0)
+        };
+        let n = |k: &str| o.get::<_, Option<f64>>(k).ok().flatten().map(|x| x as u32);
+        d.message = s("message").unwrap_or_default();
+        d.stack = s("stack");
+        d.line = n("lineNumber");
+        d.column = n("columnNumber");
+        if d.line.is_none()
+            && let Some((l, c)) = d.stack.as_deref().and_then(first_position)
+        {
+            d.line = Some(l);
+            d.column = Some(c);
+        }
+    } else if let Some(s) = v.as_string() {
+        d.message = s.to_string().unwrap_or_default();
+    } else {
+        d.message = format!("{v:?}");
+    }
+    d
+}
+
+/// The first `:line:column` in a stack trace (`    at action:x:3:7`).
+fn first_position(stack: &str) -> Option<(u32, u32)> {
+    stack.lines().find_map(|l| {
+        let mut parts = l.trim_end_matches(')').rsplit(':');
+        let col = parts.next()?.parse().ok()?;
+        let line = parts.next()?.parse().ok()?;
+        Some((line, col))
+    })
+}
+
+static SHIM: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+
+fn shim_bytecode() -> Result<&'static [u8], SandboxError> {
+    SHIM.get_or_init(|| {
+        catalog::compile_module("claimsmith:shim", include_str!("shim.js"), 0)
+            .map_err(|e: LoadError| e.to_string())
+    })
+    .as_deref()
+    .map_err(|e| SandboxError::Engine(format!("shim failed to compile: {e}")))
+}
+
+/// Loads bytecode this process produced and returns the module's default export.
+#[allow(unsafe_code)]
+fn load_module<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Value<'js>> {
+    // SAFETY: `Module::load` trusts its input (JS_ReadObject is not hardened). Every byte passed
+    // here was written by `Module::write` in this very process, from the same quickjs-ng build
+    // (catalog::compile / shim_bytecode); bytecode is never read from disk or from a client.
+    let module = unsafe { Module::load(ctx.clone(), bytecode)? };
+    let (module, promise) = module.eval()?;
+    promise.finish::<()>()?;
+    module.get("default")
+}
+
+/// A runtime + context with the shim and a set's scripts loaded. Drop order matters: the
+/// `Persistent` must go before the runtime (RUNTIME-NOTES §8.3), hence the explicit `Drop`.
+pub(crate) struct Sandbox {
+    run: Option<Persistent<Function<'static>>>,
+    state: Rc<RefCell<LoginState>>,
+    deadline: Deadline,
+    ctx: Context,
+    rt: Runtime,
+    memory_limit: usize,
+    /// The set version this sandbox was built for.
+    pub version: u64,
+    /// Logins run so far (warm recycling).
+    pub runs: u32,
+    /// Set when this sandbox must not be reused (jobs left pending, heap nearly full).
+    pub dirty: bool,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Before `ctx` and `rt`: a Persistent outliving its runtime aborts the process.
+        self.run.take();
+    }
+}
+
+impl Sandbox {
+    /// Builds a sandbox for `scripts` under the deadline already armed on `deadline`.
+    pub(crate) fn build<'a>(
+        env: &Env,
+        scripts: impl Iterator<Item = &'a Arc<Script>> + Clone,
+        version: u64,
+        harden: bool,
+        deadline: &Deadline,
+    ) -> Result<(Sandbox, Vec<bool>), Failure> {
+        let engine = |m: String| Failure {
+            error: SandboxError::Engine(m),
+            script: None,
+        };
+        let rt = Runtime::new().map_err(|e| engine(e.to_string()))?;
+        rt.set_memory_limit(env.memory_limit);
+        rt.set_max_stack_size(env.stack_size);
+        let d = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || d.expired())));
+        let ctx = Context::custom::<SandboxIntrinsics>(&rt).map_err(|e| engine(e.to_string()))?;
+        let state = Rc::new(RefCell::new(LoginState {
+            names: scripts.clone().map(|s| (s.name.clone(), s.kind)).collect(),
+            current: None,
+            console_used: Vec::new(),
+            console_cap: env.console_cap,
+            host_panicked: false,
+            now_ms: 0,
+            progress: None,
+        }));
+        let config = if harden {
+            &env.shim_config_warm
+        } else {
+            &env.shim_config_strict
+        };
+        let built = ctx.with(|ctx| -> Result<_, Failure> {
+            let fail = |e: rquickjs::Error| classify(&ctx, e, deadline, &state);
+            let shim = shim_bytecode().map_err(|error| Failure {
+                error,
+                script: None,
+            })?;
+            let install: Function = load_module(&ctx, shim)
+                .and_then(|v| v.get())
+                .map_err(fail)?;
+            let host = host_object(&ctx, env, &state).map_err(fail)?;
+            let driver: Object = install.call((host, config.as_str())).map_err(fail)?;
+            let add: Function = driver.get("add").map_err(fail)?;
+            let mut flags = Vec::new();
+            for script in scripts {
+                let init = load_module(&ctx, &script.bytecode).map_err(fail)?;
+                let kind = match script.kind {
+                    ScriptKind::Rule => 0,
+                    ScriptKind::Action => 1,
+                };
+                let login: bool = add.call((kind, &*script.name, init)).map_err(fail)?;
+                flags.push(login);
+            }
+            let run: Function = driver.get("run").map_err(fail)?;
+            Ok((Persistent::save(&ctx, run), flags))
+        });
+        let (run, flags) = built?;
+        Ok((
+            Sandbox {
+                run: Some(run),
+                state,
+                deadline: deadline.clone(),
+                ctx,
+                rt,
+                memory_limit: env.memory_limit,
+                version,
+                runs: 0,
+                dirty: false,
+            },
+            flags,
+        ))
+    }
+
+    /// Runs one login and returns the driver's JSON outcome.
+    pub(crate) fn run_login(
+        &mut self,
+        event_json: &str,
+        rules_json: Option<&str>,
+        now_ms: i64,
+        progress: Arc<Progress>,
+    ) -> Result<String, Failure> {
+        self.runs += 1;
+        {
+            let mut st = self.state.borrow_mut();
+            st.current = None;
+            st.console_used.clear();
+            st.host_panicked = false;
+            st.now_ms = now_ms;
+            st.progress = Some(progress);
+        }
+        let Some(run) = self.run.clone() else {
+            return Err(Failure {
+                error: SandboxError::Engine("sandbox has no driver".into()),
+                script: None,
+            });
+        };
+        let (deadline, state) = (&self.deadline, &self.state);
+        let result = self.ctx.with(|ctx| {
+            let fail = |e: rquickjs::Error| classify(&ctx, e, deadline, state);
+            let run = run.restore(&ctx).map_err(fail)?;
+            let promise: Promise = run.call((event_json, rules_json)).map_err(fail)?;
+            while promise.state() == PromiseState::Pending {
+                if deadline.expired() {
+                    return Err(failure_of(state, SandboxError::Timeout));
+                }
+                if !ctx.execute_pending_job() {
+                    break;
+                }
+            }
+            let out = match promise.state() {
+                PromiseState::Resolved => promise.result::<String>(),
+                PromiseState::Rejected => promise.result::<String>(),
+                PromiseState::Pending => None,
+            };
+            let leftover = ctx.execute_pending_job();
+            match out {
+                Some(Ok(text)) => Ok((text, leftover)),
+                Some(Err(e)) => Err(fail(e)),
+                None => {
+                    let kind = {
+                        let st = state.borrow();
+                        st.current.and_then(|i| st.names.get(i)).map(|(_, k)| *k)
+                    };
+                    if deadline.expired() {
+                        return Err(failure_of(state, SandboxError::Timeout));
+                    }
+                    Err(failure_of(
+                        state,
+                        SandboxError::Pending(kind.unwrap_or(ScriptKind::Action)),
+                    ))
+                }
+            }
+        });
+        if self.state.borrow().host_panicked {
+            self.dirty = true;
+            return Err(failure_of(&self.state, SandboxError::HostPanicked));
+        }
+        // Floating work is cut off at the end of the login; a context with jobs left (or a heap
+        // close to its limit, RUNTIME-NOTES §8.5) is not reused.
+        let used = usize::try_from(self.rt.memory_usage().malloc_size).unwrap_or(usize::MAX);
+        if used > self.memory_limit / 4 * 3 {
+            self.dirty = true;
+        }
+        match result {
+            Ok((text, leftover)) => {
+                self.dirty |= leftover;
+                Ok(text)
+            }
+            Err(f) => {
+                self.dirty = true;
+                Err(f)
+            }
+        }
+    }
+
+    /// The name of script `i` of this sandbox (rules first, then actions).
+    pub(crate) fn name(&self, i: i64) -> Option<Arc<str>> {
+        let st = self.state.borrow();
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| st.names.get(i))
+            .map(|(n, _)| n.clone())
+    }
+}
+
+fn failure_of(state: &Rc<RefCell<LoginState>>, error: SandboxError) -> Failure {
+    let st = state.borrow();
+    Failure {
+        error,
+        script: st.current.map(|_| st.current_name()),
+    }
+}
+
+/// Maps an rquickjs error (with the pending exception) to a [`Failure`].
+fn classify(
+    ctx: &Ctx<'_>,
+    e: rquickjs::Error,
+    deadline: &Deadline,
+    state: &Rc<RefCell<LoginState>>,
+) -> Failure {
+    let error = match e {
+        rquickjs::Error::Exception => {
+            let d = describe_exception(&ctx.catch());
+            if deadline.expired() {
+                SandboxError::Timeout
+            } else if d.message.contains("out of memory") || d.is_null {
+                SandboxError::OutOfMemory
+            } else {
+                SandboxError::Script(d.message)
+            }
+        }
+        _ if deadline.expired() => SandboxError::Timeout,
+        other => SandboxError::Engine(other.to_string()),
+    };
+    failure_of(state, error)
+}
+
+/// The raw host functions, on a plain object handed to the shim's `install` and kept in its
+/// closure (never reachable by a script). None of them may panic: bad values come back as
+/// JS exceptions through rquickjs' argument conversion.
+fn host_object<'js>(
+    ctx: &Ctx<'js>,
+    env: &Env,
+    state: &Rc<RefCell<LoginState>>,
+) -> rquickjs::Result<Object<'js>> {
+    let host = Object::new(ctx.clone())?;
+    let st = state.clone();
+    host.set(
+        "enter",
+        Function::new(ctx.clone(), move |i: i32| {
+            let mut st = st.borrow_mut();
+            st.current = usize::try_from(i).ok();
+            let name = st.current_name();
+            if let Some(p) = &st.progress
+                && let Ok(mut cur) = p.current.lock()
+            {
+                *cur = Some(name);
+            }
+        })?,
+    )?;
+    let st = state.clone();
+    host.set(
+        "log",
+        Function::new(ctx.clone(), move |level: i32, line: String| {
+            console_line(&mut st.borrow_mut(), level, &line)
+        })?,
+    )?;
+    let (st, h) = (state.clone(), env.host.clone());
+    host.set(
+        "patch",
+        Function::new(ctx.clone(), move |kind: i32, id: String, patch: String| {
+            patch_metadata(&st, &*h, kind, &id, &patch)
+        })?,
+    )?;
+    let (st, c) = (state.clone(), env.cache.clone());
+    host.set(
+        "cacheGet",
+        Function::new(ctx.clone(), move |key: String| {
+            c.get(&key, st.borrow().now_ms)
+        })?,
+    )?;
+    let (st, c) = (state.clone(), env.cache.clone());
+    host.set(
+        "cacheSet",
+        Function::new(
+            ctx.clone(),
+            move |key: String, value: String, ttl: f64, expires_at: f64| {
+                c.set(&key, &value, ttl, expires_at, st.borrow().now_ms)
+            },
+        )?,
+    )?;
+    let (st, c) = (state.clone(), env.cache.clone());
+    host.set(
+        "cacheDelete",
+        Function::new(ctx.clone(), move |key: String| {
+            c.delete(&key, st.borrow().now_ms)
+        })?,
+    )?;
+    Ok(host)
+}
+
+fn console_line(st: &mut LoginState, level: i32, line: &str) {
+    let Some(i) = st.current else {
+        return;
+    };
+    if st.console_used.len() <= i {
+        st.console_used.resize(i + 1, 0);
+    }
+    let used = st.console_used[i];
+    let name = st.current_name();
+    if used >= st.console_cap {
+        return;
+    }
+    if used + line.len() > st.console_cap {
+        st.console_used[i] = st.console_cap;
+        tracing::warn!(target: "script", script = %name, "console output over {} bytes for this login; the rest is dropped", st.console_cap);
+        return;
+    }
+    st.console_used[i] = used + line.len();
+    match level {
+        0 => tracing::trace!(target: "script", script = %name, "{line}"),
+        1 => tracing::debug!(target: "script", script = %name, "{line}"),
+        3 => tracing::warn!(target: "script", script = %name, "{line}"),
+        4 => tracing::error!(target: "script", script = %name, "{line}"),
+        _ => tracing::info!(target: "script", script = %name, "{line}"),
+    }
+}
+
+fn patch_metadata(
+    st: &Rc<RefCell<LoginState>>,
+    host: &dyn Host,
+    kind: i32,
+    id: &str,
+    patch: &str,
+) -> Option<String> {
+    let kind = if kind == 0 {
+        MetadataKind::App
+    } else {
+        MetadataKind::User
+    };
+    let patch: Map<String, Json> = match serde_json::from_str(patch) {
+        Ok(Json::Object(m)) => m,
+        _ => return Some("the metadata must be a JSON object".into()),
+    };
+    match catch_unwind(AssertUnwindSafe(|| host.patch_metadata(id, kind, &patch))) {
+        Ok(Ok(())) => None,
+        Ok(Err(message)) => Some(message),
+        Err(_) => {
+            st.borrow_mut().host_panicked = true;
+            Some("internal error".into())
+        }
+    }
+}
+
+/// Builds a throw-away sandbox for one script to check its shape; returns whether it runs at login.
+pub(crate) fn check_shape(
+    kind: ScriptKind,
+    name: &str,
+    bytecode: &Arc<[u8]>,
+) -> Result<bool, SandboxError> {
+    struct NoHost;
+    impl Host for NoHost {
+        fn patch_metadata(
+            &self,
+            _: &str,
+            _: MetadataKind,
+            _: &Map<String, Json>,
+        ) -> Result<(), String> {
+            Err("not available while loading".into())
+        }
+    }
+    let env = Env {
+        host: Arc::new(NoHost),
+        cache: Arc::new(Cache::default()),
+        shim_config_warm: String::new(),
+        shim_config_strict:
+            r#"{"configuration":{},"secrets":{},"domain":"localhost","harden":false}"#.into(),
+        memory_limit: 32 << 20,
+        stack_size: 512 << 10,
+        console_cap: 0,
+    };
+    let script = Arc::new(Script::for_check(kind, name, bytecode.clone()));
+    let deadline = Deadline::new();
+    deadline.arm_at(Instant::now() + Duration::from_millis(500));
+    let built = Sandbox::build(&env, std::iter::once(&script), 0, false, &deadline);
+    deadline.disarm();
+    match built {
+        Ok((_, flags)) => Ok(flags.first().copied().unwrap_or(false)),
+        Err(f) => Err(f.error),
+    }
+}
