@@ -148,6 +148,8 @@ export default function install(host, cfgJson) {
   freeze(UnauthorizedError);
   freeze(UnauthorizedError.prototype);
 
+  // No compiler is reachable: `eval` would only throw "eval is not supported"; remove the name.
+  delete G.eval;
   if (cfg.harden) harden();
   for (const [k, v] of [['console', console], ['require', require]]) {
     defineProperty(G, k, { value: v, writable: false, enumerable: false, configurable: false });
