@@ -374,7 +374,7 @@ impl Worker {
     }
 
     fn prepare(&mut self, set: &Arc<ScriptSet>) {
-        if self.warm.as_ref().is_some_and(|s| s.version == set.version) {
+        if self.warm.as_ref().is_some_and(|s| s.holds(set)) {
             return;
         }
         self.deadline
@@ -411,7 +411,7 @@ impl Worker {
     ) -> Result<Outcome, ScriptError> {
         let warm = self.shared.isolation == Isolation::Warm;
         let reuse = self.warm.take().filter(|s| {
-            warm && s.version == set.version && !s.dirty && s.runs < self.shared.recycle_after_runs
+            warm && s.holds(set) && !s.dirty && s.runs < self.shared.recycle_after_runs
         });
         let mut sandbox = match reuse {
             Some(s) => s,

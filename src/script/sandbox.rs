@@ -140,6 +140,7 @@ impl std::fmt::Display for SandboxError {
 }
 
 /// A failure with the script that was running when it happened.
+#[derive(Debug)]
 pub(crate) struct Failure {
     pub error: SandboxError,
     pub script: Option<Arc<str>>,
@@ -232,6 +233,8 @@ pub(crate) struct Sandbox {
     memory_limit: usize,
     /// The set version this sandbox was built for.
     pub version: u64,
+    /// The very scripts it holds: a set with the same version but other scripts never reuses it.
+    scripts: Vec<Arc<Script>>,
     /// Logins run so far (warm recycling).
     pub runs: u32,
     /// Set when this sandbox must not be reused (jobs left pending, heap nearly full).
@@ -264,6 +267,7 @@ impl Sandbox {
         let d = deadline.clone();
         rt.set_interrupt_handler(Some(Box::new(move || d.expired())));
         let ctx = Context::custom::<SandboxIntrinsics>(&rt).map_err(|e| engine(e.to_string()))?;
+        let script_list: Vec<Arc<Script>> = scripts.clone().cloned().collect();
         let state = Rc::new(RefCell::new(LoginState {
             names: scripts.clone().map(|s| (s.name.clone(), s.kind)).collect(),
             current: None,
@@ -313,6 +317,7 @@ impl Sandbox {
                 rt,
                 memory_limit: env.memory_limit,
                 version,
+                scripts: script_list,
                 runs: 0,
                 dirty: false,
             },
@@ -387,10 +392,18 @@ impl Sandbox {
         // Floating work is cut off at the end of the login; a context with jobs left (or a heap
         // close to its limit, RUNTIME-NOTES §8.5) is not reused.
         let used = usize::try_from(self.rt.memory_usage().malloc_size).unwrap_or(usize::MAX);
-        if used > self.memory_limit / 4 * 3 {
-            self.dirty = true;
-        }
+        let pressed = used > self.memory_limit / 4 * 3;
+        self.dirty |= pressed;
         match result {
+            // A job that ran out of memory is swallowed by the job queue and leaves the login
+            // pending: a nearly full heap says which it was.
+            Err(Failure {
+                error: SandboxError::Pending(_),
+                script,
+            }) if pressed => Err(Failure {
+                error: SandboxError::OutOfMemory,
+                script,
+            }),
             Ok((text, leftover)) => {
                 self.dirty |= leftover;
                 Ok(text)
@@ -400,6 +413,17 @@ impl Sandbox {
                 Err(f)
             }
         }
+    }
+
+    /// Whether this sandbox was built from exactly this set.
+    pub(crate) fn holds(&self, set: &super::ScriptSet) -> bool {
+        self.version == set.version
+            && self.scripts.len() == set.rules.len() + set.actions.len()
+            && self
+                .scripts
+                .iter()
+                .zip(set.all())
+                .all(|(a, b)| Arc::ptr_eq(a, b))
     }
 
     /// The name of script `i` of this sandbox (rules first, then actions).
@@ -596,5 +620,87 @@ pub(crate) fn check_shape(
     match built {
         Ok((_, flags)) => Ok(flags.first().copied().unwrap_or(false)),
         Err(f) => Err(f.error),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env {
+        struct H;
+        impl Host for H {
+            fn patch_metadata(
+                &self,
+                _: &str,
+                _: MetadataKind,
+                _: &Map<String, Json>,
+            ) -> Result<(), String> {
+                Ok(())
+            }
+        }
+        Env {
+            host: Arc::new(H),
+            cache: Arc::new(Cache::default()),
+            shim_config_warm: r#"{"configuration":{},"secrets":{},"domain":"d","harden":true}"#
+                .into(),
+            shim_config_strict: r#"{"configuration":{},"secrets":{},"domain":"d","harden":false}"#
+                .into(),
+            memory_limit: 8 << 20,
+            stack_size: 256 << 10,
+            console_cap: 64,
+        }
+    }
+
+    fn action(src: &str) -> Arc<Script> {
+        let bc = catalog::compile(ScriptKind::Action, "a", src).unwrap();
+        Arc::new(Script::for_check(ScriptKind::Action, "a", bc.into()))
+    }
+
+    /// RUNTIME-NOTES §8.3: a Persistent outliving its runtime aborts the process. The sandbox
+    /// holds one; dropping it (after use, unused, after a timeout) must be clean.
+    #[test]
+    fn sandbox_drops_its_persistent_before_its_runtime() {
+        let deadline = Deadline::new();
+        let script = action(
+            "exports.onExecutePostLogin = async (e, api) => { console.log('x'.repeat(100)); };",
+        );
+        for run in [false, true] {
+            deadline.arm_at(Instant::now() + Duration::from_secs(5));
+            let (mut sb, flags) =
+                Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
+            assert_eq!(flags, [true]);
+            if run {
+                let text = sb
+                    .run_login("{\"transaction\":{}}", None, 0, Arc::default())
+                    .unwrap();
+                assert!(text.contains("\"allow\""), "{text}");
+            }
+            drop(sb);
+            deadline.disarm();
+        }
+        // Interrupted mid-login, then dropped.
+        let spin = action("exports.onExecutePostLogin = async () => { while (true) {} };");
+        deadline.arm_at(Instant::now() + Duration::from_millis(50));
+        let (mut sb, _) =
+            Sandbox::build(&env(), std::iter::once(&spin), 1, true, &deadline).unwrap();
+        let err = sb
+            .run_login("{\"transaction\":{}}", None, 0, Arc::default())
+            .err()
+            .unwrap();
+        assert_eq!(err.error, SandboxError::Timeout);
+        assert!(sb.dirty);
+        drop(sb);
+    }
+
+    #[test]
+    fn stack_positions_are_parsed() {
+        assert_eq!(
+            first_position("SyntaxError: x\n    at action:a:3:7\n"),
+            Some((3, 7))
+        );
+        assert_eq!(first_position("    at f (action:a:12:1)"), Some((12, 1)));
+        assert_eq!(first_position("no position"), None);
     }
 }

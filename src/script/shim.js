@@ -198,9 +198,16 @@ export default function install(host, cfgJson) {
     try { m = Str(e); } catch (x) { m = typeof e; }
     return { message: m, stack: '', name: '' };
   }
+  // QuickJS throws `null` when the heap is too full to build the "out of memory" error. A script
+  // may also throw null on purpose: a 1 MiB probe allocation tells the two apart.
+  function isOom(e, d) {
+    if (d.name === 'InternalError' && d.message === 'out of memory') return true;
+    if (e !== null && e !== undefined) return false;
+    try { new Array(65536).fill(0); return false; } catch (x) { return true; }
+  }
   function failure(out, e) {
     const d = describe(e);
-    if (d.name === 'InternalError' && d.message === 'out of memory') { out.oom = cur; return; }
+    if (isOom(e, d)) { out.oom = cur; return; }
     out.stack = d.stack;
     out.v = ['deny', d.message];
   }
@@ -261,7 +268,7 @@ export default function install(host, cfgJson) {
       const r = await callRule(s.value, user, context);
       if (r.err) {
         const d = describe(r.err);
-        if (d.name === 'InternalError' && d.message === 'out of memory') { out.oom = i; return false; }
+        if (isOom(r.err, d)) { out.oom = i; return false; }
         out.stack = d.stack;
         out.v = [r.err instanceof UnauthorizedError || d.name === 'UnauthorizedError' ? 'unauth' : 'deny', d.message];
         return false;

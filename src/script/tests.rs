@@ -2,6 +2,7 @@
 //! `load_scripts` and run with `ScriptEngine::run_login`.
 #![allow(clippy::unwrap_used)]
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
@@ -969,4 +970,320 @@ async fn rule_globals_configuration_global_auth0() {
     // `global` persists between logins in warm mode (one worker here).
     let o = engine.run_login(set, input()).await.unwrap();
     assert_eq!(id_claim(&o, "g").unwrap()[1], json!(2));
+}
+
+// ---- failures, limits and the watchdog ----------------------------------------------------------
+
+fn one_worker(isolation: Isolation, host: Arc<TestHost>) -> ScriptEngine {
+    let config = EngineConfig {
+        workers: 1,
+        isolation,
+        ..EngineConfig::for_test()
+    };
+    ScriptEngine::start(config, host).unwrap()
+}
+
+/// A login that must succeed on an engine after something hostile happened on it.
+async fn healthy(engine: &ScriptEngine) {
+    let a = act(
+        "if (Object.prototype.polluted !== undefined || [1].map((x) => x + 1)[0] !== 2 || JSON.stringify({a: 1}) !== '{\"a\":1}' \
+             || typeof globalThis.leak !== 'undefined') throw new Error('state leaked'); \
+         api.accessToken.setCustomClaim('ok', true);",
+    );
+    let o = engine
+        .run_login(set_of(&[], &[("probe", &a)]), input())
+        .await
+        .unwrap();
+    assert_eq!(claim(&o, "ok"), Some(json!(true)));
+}
+
+#[tokio::test]
+async fn timeouts_are_reported_by_kind_and_script_then_the_engine_recovers() {
+    let engine = one_worker(Isolation::Warm, Arc::default());
+    let cases = [
+        "while (true) {}",
+        "for (;;) { try { while (true) {} } catch (e) {} }",
+        "for (;;) await null;",
+        "const tick = () => queueMicrotask(tick); tick(); await new Promise(() => {});",
+        "/(a+)+$/.test('a'.repeat(40) + 'b');",
+        "await new Promise(() => { while (true) {} });",
+    ];
+    for body in cases {
+        let set = set_of(&[], &[("slow", &act(body))]);
+        let r = engine.run_login(set, input()).await;
+        assert_eq!(
+            error_kind(r),
+            (ScriptErrorKind::Timeout, Some("slow".into())),
+            "{body}"
+        );
+        healthy(&engine).await;
+    }
+    let set = set_of(&[("r", &rule("while (true) {}"))], &[]);
+    assert_eq!(
+        error_kind(engine.run_login(set, input()).await).0,
+        ScriptErrorKind::Timeout
+    );
+    healthy(&engine).await;
+}
+
+#[tokio::test]
+async fn a_promise_that_never_settles_is_never_settled() {
+    let r = action(&act("await new Promise(() => {});")).await;
+    assert_eq!(
+        error_kind(r),
+        (ScriptErrorKind::NeverSettled, Some("a".into()))
+    );
+}
+
+#[tokio::test]
+async fn floating_work_is_cut_off_at_the_end_of_the_login() {
+    let engine = one_worker(Isolation::Warm, Arc::default());
+    let a =
+        act("(async () => { for (;;) await null; })(); api.accessToken.setCustomClaim('done', 1);");
+    let o = engine
+        .run_login(set_of(&[], &[("a", &a)]), input())
+        .await
+        .unwrap();
+    assert_eq!(claim(&o, "done"), Some(json!(1)));
+    healthy(&engine).await;
+}
+
+#[tokio::test]
+async fn out_of_memory_discards_the_runtime() {
+    let engine = one_worker(Isolation::Warm, Arc::default());
+    let bombs = [
+        "const a = []; for (;;) a.push('x'.repeat(1000) + a.length);",
+        "globalThis.leak = []; for (;;) globalThis.leak.push(new Array(1000).fill(1));",
+        "const a = []; for (;;) a.push({i: a.length, s: 'y' + a.length});",
+    ];
+    for body in bombs {
+        let r = engine
+            .run_login(set_of(&[], &[("bomb", &act(body))]), input())
+            .await;
+        assert_eq!(
+            error_kind(r),
+            (ScriptErrorKind::OutOfMemory, Some("bomb".into())),
+            "{body}"
+        );
+        healthy(&engine).await;
+    }
+    // A growing promise chain ends at whichever limit it reaches first.
+    let chain = act("const loop = () => Promise.resolve().then(loop); await loop();");
+    let r = engine
+        .run_login(set_of(&[], &[("chain", &chain)]), input())
+        .await;
+    let kind = error_kind(r).0;
+    assert!(
+        matches!(
+            kind,
+            ScriptErrorKind::OutOfMemory | ScriptErrorKind::Timeout
+        ),
+        "{kind:?}"
+    );
+    healthy(&engine).await;
+}
+
+#[tokio::test]
+async fn deep_recursion_is_a_catchable_range_error() {
+    let r = action(&act("const f = (n) => f(n + 1) + 1; f(0);")).await;
+    assert!(deny_text(&r).contains("stack"), "{r:?}");
+    let o = action(&act(
+        "const f = (n) => f(n + 1) + 1; try { f(0); } catch (e) { api.accessToken.setCustomClaim('caught', e.name); }",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(claim(&o, "caught"), Some(json!("RangeError")));
+}
+
+#[tokio::test]
+async fn a_wedged_worker_is_replaced_and_the_login_answers_timeout() {
+    // `join` never polls the interrupt handler (RUNTIME-NOTES §1.2): only the watchdog answers.
+    let engine = one_worker(Isolation::Warm, Arc::default());
+    let set = set_of(&[], &[("wedge", &act("new Array(1e8).join('');"))]);
+    let r = engine.run_login(set, input()).await;
+    assert_eq!(
+        error_kind(r),
+        (ScriptErrorKind::Timeout, Some("wedge".into()))
+    );
+    healthy(&engine).await; // served by the replacement thread
+    engine.shutdown(); // and shutting down does not wait for the wedged one
+}
+
+#[tokio::test]
+async fn a_panicking_host_is_worker_crashed_and_never_resurfaces() {
+    let host = Arc::new(TestHost {
+        panic: true,
+        ..TestHost::default()
+    });
+    let engine = one_worker(Isolation::Warm, host);
+    // The script swallows the failure; the panic must neither be hidden nor parked for later.
+    let r = rule(
+        "auth0.users.updateAppMetadata(user.user_id, {a: 1}).catch(() => {}).then(() => callback(null, user, context));",
+    );
+    let set = set_of(&[("r", &r)], &[]);
+    assert_eq!(
+        error_kind(engine.run_login(set, input()).await),
+        (ScriptErrorKind::WorkerCrashed, Some("r".into()))
+    );
+    for _ in 0..3 {
+        healthy(&engine).await;
+        let a = act("try { null.x; } catch (e) {} throw new Error('plain');");
+        assert_eq!(
+            deny_text(&engine.run_login(set_of(&[], &[("a", &a)]), input()).await),
+            "plain"
+        );
+    }
+}
+
+#[tokio::test]
+async fn shutdown_refuses_new_logins_without_hanging() {
+    let engine = engine_with(Isolation::Warm);
+    healthy(&engine).await;
+    engine.shutdown();
+    let r = engine
+        .run_login(set_of(&[], &[("a", &act(""))]), input())
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(ScriptError {
+                kind: ScriptErrorKind::Engine(_),
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+// ---- isolation ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn warm_keeps_module_scope_strict_does_not() {
+    let a = "let count = 0; exports.onExecutePostLogin = async (event, api) => { count++; globalThis.g = (globalThis.g || 0) + 1; api.accessToken.setCustomClaim('n', [count, globalThis.g]); };";
+    let set = set_of(&[], &[("a", a)]);
+    let warm = one_worker(Isolation::Warm, Arc::default());
+    let strict = one_worker(Isolation::Strict, Arc::default());
+    for i in 1..=3 {
+        let o = warm.run_login(set.clone(), input()).await.unwrap();
+        assert_eq!(claim(&o, "n"), Some(json!([i, i])));
+        let o = strict.run_login(set.clone(), input()).await.unwrap();
+        assert_eq!(claim(&o, "n"), Some(json!([1, 1])));
+    }
+    // A new set version gets a new context.
+    let mut next = load_scripts(
+        Path::new("/nonexistent"),
+        Path::new("/nonexistent"),
+        None,
+        2,
+    );
+    next.actions = set.actions.clone();
+    let o = warm.run_login(Arc::new(next), input()).await.unwrap();
+    assert_eq!(claim(&o, "n"), Some(json!([1, 1])));
+}
+
+#[tokio::test]
+async fn warm_contexts_are_recycled_after_n_runs_and_after_a_timeout() {
+    let config = EngineConfig {
+        workers: 1,
+        recycle_after_runs: 2,
+        ..EngineConfig::for_test()
+    };
+    let engine = ScriptEngine::start(config, Arc::new(TestHost::default())).unwrap();
+    let a = "let count = 0; exports.onExecutePostLogin = async (event, api) => { count++; if (event.user.user_id === 'spin') while (true) {} api.accessToken.setCustomClaim('n', count); };";
+    let set = set_of(&[], &[("a", a)]);
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let o = engine.run_login(set.clone(), input()).await.unwrap();
+        seen.push(claim(&o, "n").unwrap());
+    }
+    assert_eq!(seen, [json!(1), json!(2), json!(1), json!(2), json!(1)]);
+    let mut spin = input();
+    spin.user["user_id"] = json!("spin");
+    assert_eq!(
+        error_kind(engine.run_login(set.clone(), spin).await).0,
+        ScriptErrorKind::Timeout
+    );
+    let o = engine.run_login(set, input()).await.unwrap();
+    assert_eq!(claim(&o, "n"), Some(json!(1)), "recycled after the timeout");
+}
+
+#[tokio::test]
+async fn warm_built_ins_are_frozen_and_poisoning_does_not_reach_the_next_login() {
+    let engine = one_worker(Isolation::Warm, Arc::default());
+    let a = act(r#"const tries = {
+            map: () => { Array.prototype.map = () => 'poisoned'; },
+            polluted: () => { Object.prototype.polluted = 1; },
+            stringify: () => { JSON.stringify = () => 'poisoned'; },
+            globalJSON: () => { globalThis.JSON = {}; },
+            promiseThen: () => { Promise.prototype.then = null; },
+            fnProto: () => { Object.getPrototypeOf(console.log).leak = 1; },
+            defineProp: () => Object.defineProperty(Object.prototype, 'x', {value: 1}),
+            setProto: () => Object.setPrototypeOf(Array.prototype, null),
+            apiMutate: () => { api.access.deny = () => {}; },
+            consoleMutate: () => { console.log = () => {}; },
+        };
+        const out = {};
+        for (const k of Object.keys(tries)) { try { tries[k](); out[k] = 'changed'; } catch (e) { out[k] = e.name; } }
+        class MyError extends Error { constructor(m) { super(m); this.name = 'MyError'; } }
+        const e = new MyError('m'); const o = {}; o.toString = () => 'own';
+        out.override = [e.name, String(o), Error.prototype.name];
+        api.accessToken.setCustomClaim('out', out);"#);
+    let o = engine
+        .run_login(set_of(&[], &[("poison", &a)]), input())
+        .await
+        .unwrap();
+    let out = claim(&o, "out").unwrap();
+    for (k, v) in out.as_object().unwrap() {
+        if k == "override" {
+            assert_eq!(v, &json!(["MyError", "own", "Error"]));
+        } else {
+            assert_eq!(v, "TypeError", "{k}");
+        }
+    }
+    healthy(&engine).await;
+}
+
+#[tokio::test]
+async fn strict_mode_poisoning_dies_with_its_login() {
+    let engine = one_worker(Isolation::Strict, Arc::default());
+    let a = act(
+        "Array.prototype.map = () => 'poisoned'; Object.prototype.polluted = 1; globalThis.leak = 1;",
+    );
+    let o = engine
+        .run_login(set_of(&[], &[("poison", &a)]), input())
+        .await
+        .unwrap();
+    assert_eq!(o.verdict, Verdict::Allow);
+    healthy(&engine).await;
+}
+
+#[tokio::test]
+async fn no_login_can_reach_another_logins_globals() {
+    // Pitfall §8.1: with shared host-function prototypes, `console.log.constructor` reached the
+    // first context's globals. Here every function's constructor is an eval-less Function.
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let engine = one_worker(iso, Arc::default());
+        let a = act("globalThis.secretA = 'tenant A secret';");
+        engine
+            .run_login(set_of(&[], &[("a", &a)]), input())
+            .await
+            .unwrap();
+        let b = act(r#"const out = [];
+            for (const f of [() => console.log.constructor('return globalThis.secretA')(),
+                             () => api.access.deny.constructor('return globalThis.secretA')(),
+                             () => require.constructor('return globalThis.secretA')(),
+                             () => globalThis.secretA]) {
+              try { out.push(String(f())); } catch (e) { out.push(e.name); }
+            }
+            api.accessToken.setCustomClaim('out', out);"#);
+        let o = engine
+            .run_login(set_of(&[], &[("b", &b)]), input())
+            .await
+            .unwrap();
+        assert_eq!(
+            claim(&o, "out"),
+            Some(json!(["TypeError", "TypeError", "TypeError", "undefined"])),
+            "{iso:?}"
+        );
+    }
 }
