@@ -16,6 +16,8 @@
 mod cache;
 mod catalog;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod pool;
 mod sandbox;
 mod shape;

@@ -1052,9 +1052,9 @@ async fn floating_work_is_cut_off_at_the_end_of_the_login() {
 async fn out_of_memory_discards_the_runtime() {
     let engine = one_worker(Isolation::Warm, Arc::default());
     let bombs = [
-        "const a = []; for (;;) a.push('x'.repeat(1000) + a.length);",
-        "globalThis.leak = []; for (;;) globalThis.leak.push(new Array(1000).fill(1));",
-        "const a = []; for (;;) a.push({i: a.length, s: 'y' + a.length});",
+        "const a = []; for (;;) a.push(new Array(1 << 16).fill(a.length));",
+        "globalThis.leak = []; for (;;) globalThis.leak.push(new Array(1 << 16).fill(1));",
+        "const a = [new Array(1 << 20).fill(0)];",
     ];
     for body in bombs {
         let r = engine
