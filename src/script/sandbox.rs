@@ -694,6 +694,55 @@ mod tests {
         drop(sb);
     }
 
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn console_goes_to_tracing_capped_per_script_per_login() {
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        let script = action(
+            "exports.onExecutePostLogin = async (e, api) => { for (let i = 0; i < 5; i++) console.warn('line' + i, {n: i}, 'x'.repeat(14)); };",
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            // Another test thread may have cached "no interest" for a callsite meanwhile.
+            tracing::callsite::rebuild_interest_cache();
+            let deadline = Deadline::new();
+            deadline.arm_at(Instant::now() + Duration::from_secs(5));
+            let (mut sb, _) =
+                Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
+            for _ in 0..2 {
+                sb.run_login("{\"transaction\":{}}", None, 0, Arc::default())
+                    .unwrap();
+            }
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        // 30 bytes a line, cap 64: two lines, then one notice, per login.
+        assert_eq!(
+            text.matches("line0 {\"n\":0} xxxxxxxxxxxxxx").count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(text.matches("line1").count(), 2, "{text}");
+        assert_eq!(text.matches("line2").count(), 0, "{text}");
+        assert_eq!(text.matches("the rest is dropped").count(), 2, "{text}");
+        assert!(text.contains("WARN") && text.contains("script=a"), "{text}");
+    }
+
     #[test]
     fn stack_positions_are_parsed() {
         assert_eq!(
