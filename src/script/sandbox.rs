@@ -682,9 +682,10 @@ mod tests {
         }
         // Interrupted mid-login, then dropped.
         let spin = action("exports.onExecutePostLogin = async () => { while (true) {} };");
-        deadline.arm_at(Instant::now() + Duration::from_millis(50));
+        deadline.arm_at(Instant::now() + Duration::from_secs(5));
         let (mut sb, _) =
             Sandbox::build(&env(), std::iter::once(&spin), 1, true, &deadline).unwrap();
+        deadline.arm_at(Instant::now() + Duration::from_millis(50));
         let err = sb
             .run_login("{\"transaction\":{}}", None, 0, Arc::default())
             .err()

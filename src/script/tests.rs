@@ -1115,7 +1115,13 @@ async fn a_panicking_host_is_worker_crashed_and_never_resurfaces() {
         panic: true,
         ..TestHost::default()
     });
-    let engine = one_worker(Isolation::Warm, host);
+    // Printing the panic's backtrace can take longer than the 300 ms test deadline.
+    let config = EngineConfig {
+        workers: 1,
+        login_timeout: std::time::Duration::from_secs(10),
+        ..EngineConfig::for_test()
+    };
+    let engine = ScriptEngine::start(config, host).unwrap();
     // The script swallows the failure; the panic must neither be hidden nor parked for later.
     let r = rule(
         "auth0.users.updateAppMetadata(user.user_id, {a: 1}).catch(() => {}).then(() => callback(null, user, context));",
@@ -1286,4 +1292,50 @@ async fn no_login_can_reach_another_logins_globals() {
             "{iso:?}"
         );
     }
+}
+
+#[test]
+fn config_defaults_and_isolation_names() {
+    let c = EngineConfig::default();
+    assert_eq!(c.isolation, Isolation::Warm);
+    assert_eq!(c.login_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(
+        (c.memory_limit_bytes, c.stack_size_bytes),
+        (32 << 20, 512 << 10)
+    );
+    assert_eq!((c.recycle_after_runs, c.console_cap_bytes), (1000, 4096));
+    assert_eq!(c.domain, "localhost");
+    assert!(c.workers >= 1);
+    assert_eq!(
+        serde_json::from_str::<Isolation>("\"warm\"").unwrap(),
+        Isolation::Warm
+    );
+    assert_eq!(
+        serde_json::from_str::<Isolation>("\"strict\"").unwrap(),
+        Isolation::Strict
+    );
+    assert!(serde_json::from_str::<Isolation>("\"Warm\"").is_err());
+    assert!(ScriptSet::empty().rules.is_empty());
+}
+
+#[tokio::test]
+async fn prepare_builds_warm_contexts_off_the_login_path() {
+    let engine = one_worker(Isolation::Warm, Arc::default());
+    let a = "let n = 0; exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('n', ++n); };";
+    let set = set_of(&[], &[("a", a)]);
+    engine.prepare(set.clone());
+    let o = engine.run_login(set.clone(), input()).await.unwrap();
+    assert_eq!(
+        claim(&o, "n"),
+        Some(json!(1)),
+        "the prepared context ran no login"
+    );
+    let o = engine.run_login(set, input()).await.unwrap();
+    assert_eq!(claim(&o, "n"), Some(json!(2)));
+    // An empty set answers without touching a worker.
+    let o = engine
+        .run_login(Arc::new(ScriptSet::empty()), input())
+        .await
+        .unwrap();
+    assert_eq!(o.verdict, Verdict::Allow);
 }
