@@ -173,7 +173,11 @@ fn main() {
         "{:<8} {:>11} {:>10} {:>10} {:>12}",
         "mode", "concurrency", "median", "p99", "logins/s"
     );
+    let only = std::env::var("SCRIPTS_BENCH_MODE").unwrap_or_default();
     for (isolation, n) in [(Isolation::Warm, 5000), (Isolation::Strict, 2000)] {
+        if !only.is_empty() && !format!("{isolation:?}").eq_ignore_ascii_case(&only) {
+            continue;
+        }
         for concurrency in [1, 8] {
             let (median, p99, rate) = rt.block_on(measure(isolation, &set, n, concurrency));
             println!(

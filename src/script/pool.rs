@@ -346,8 +346,18 @@ impl Worker {
                         worker,
                         reply,
                     } = *job;
-                    if reply.is_closed() || Instant::now() >= deadline {
+                    if reply.is_closed() {
                         continue; // the caller already answered (timeout) or left
+                    }
+                    if self.shared.stopping.load(Ordering::SeqCst) {
+                        let stopped = ScriptErrorKind::Engine("engine stopped".into());
+                        let _ = reply.send(Err(ScriptError::new(None, stopped)));
+                        continue;
+                    }
+                    if Instant::now() >= deadline {
+                        // Queued past its deadline: answer now rather than at deadline + grace.
+                        let _ = reply.send(Err(ScriptError::new(None, ScriptErrorKind::Timeout)));
+                        continue;
                     }
                     *worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.slot.clone());
                     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -432,7 +442,9 @@ impl Worker {
         let text = sandbox
             .run_login(&event, rules.as_deref(), input.now_ms, progress)
             .map_err(to_script_error)?;
-        let outcome = shape::parse_outcome(&text, &|i| sandbox.name(i));
+        let names = |i| sandbox.name(i);
+        let mut heap_full = || sandbox.heap_pressed();
+        let outcome = shape::parse_outcome(&text, &names, &mut heap_full);
         let keep = warm && !sandbox.dirty && outcome.as_ref().is_ok_or_deny();
         if keep {
             self.warm = Some(sandbox);

@@ -162,19 +162,34 @@ struct Raw {
     user: Map<String, Value>,
     stack: String,
     oom: i64,
+    #[serde(rename = "nullThrow")]
+    null_throw: bool,
 }
 
 /// Turns the shim's outcome into an [`Outcome`], validating every field (scripts could have
 /// poisoned the shim's built-ins in strict mode; nothing here trusts the shape).
+/// `heap_full` is asked when a script's failure was a thrown `null`: QuickJS throws that when
+/// the heap cannot even hold the "out of memory" error.
 pub(crate) fn parse_outcome(
     text: &str,
     name: &dyn Fn(i64) -> Option<Arc<str>>,
+    heap_full: &mut dyn FnMut() -> bool,
 ) -> Result<Outcome, ScriptError> {
     let engine = |m: String| ScriptError {
         script: None,
         kind: ScriptErrorKind::Engine(m),
     };
     let raw: Raw = serde_json::from_str(text).map_err(|e| engine(format!("bad outcome: {e}")))?;
+    if raw.null_throw
+        && raw.oom < 0
+        && matches!(raw.v.first().and_then(Value::as_str), Some("deny"))
+        && heap_full()
+    {
+        return Err(ScriptError {
+            script: name(raw.at),
+            kind: ScriptErrorKind::OutOfMemory,
+        });
+    }
     if raw.oom >= 0 {
         return Err(ScriptError {
             script: name(raw.oom),

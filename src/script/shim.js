@@ -172,7 +172,7 @@ export default function install(host, cfgJson) {
       if (!login && !ok('onExecuteCredentialsExchange')) {
         throw new TE('an Action must export onExecutePostLogin (or onExecuteCredentialsExchange)');
       }
-      scripts.push({ kind, name, value: module, login });
+      scripts.push({ kind, name, value: module, login, api: login ? makeApi(scripts.length) : null });
       return login;
     }
   }
@@ -199,15 +199,14 @@ export default function install(host, cfgJson) {
     return { message: m, stack: '', name: '' };
   }
   // QuickJS throws `null` when the heap is too full to build the "out of memory" error. A script
-  // may also throw null on purpose: a 1 MiB probe allocation tells the two apart.
-  function isOom(e, d) {
-    if (d.name === 'InternalError' && d.message === 'out of memory') return true;
-    if (e !== null && e !== undefined) return false;
-    try { new Array(65536).fill(0); return false; } catch (x) { return true; }
+  // may also throw null on purpose: Rust tells the two apart by the heap size (`nullThrow`).
+  function isOom(out, e, d) {
+    if (e === null || e === undefined) out.nullThrow = true;
+    return d.name === 'InternalError' && d.message === 'out of memory';
   }
   function failure(out, e) {
     const d = describe(e);
-    if (isOom(e, d)) { out.oom = cur; return; }
+    if (isOom(out, e, d)) { out.oom = cur; return; }
     out.stack = d.stack;
     out.v = ['deny', d.message];
   }
@@ -268,7 +267,7 @@ export default function install(host, cfgJson) {
       const r = await callRule(s.value, user, context);
       if (r.err) {
         const d = describe(r.err);
-        if (isOom(r.err, d)) { out.oom = i; return false; }
+        if (isOom(out, r.err, d)) { out.oom = i; return false; }
         out.stack = d.stack;
         out.v = [r.err instanceof UnauthorizedError || d.name === 'UnauthorizedError' ? 'unauth' : 'deny', d.message];
         return false;
@@ -296,36 +295,46 @@ export default function install(host, cfgJson) {
   const needString = (what, v) => { if (typeof v !== 'string') throw new TE(what + ' must be a string'); };
   const MFA = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
   function cacheResult(json) { return jparse(json); }
-  function makeApi(i, st, out, meta, evMeta) {
+  // The running Action's state: {i, out, meta, evMeta, deny}. Each Action's `api` is built and
+  // frozen once per context; its methods act on `L` only while that Action runs (a call from
+  // floating work after the Action finished throws).
+  let L = null;
+  function state(i) {
+    if (L === null || L.i !== i) throw new Err('api used after its Action finished');
+    return L;
+  }
+  function makeApi(i) {
     const api = {};
-    const chain = (f) => freeze(function (...a) { f(...a); return api; });
+    const chain = (f) => freeze(function (...a) { f(state(i), ...a); return api; });
     const noop = () => freeze(function () { return api; });
-    const claim = (list, what) => chain((k, v) => {
-      needString(what + ' key', k);
+    const claim = (list) => chain((l, k, v) => {
+      needString('claim key', k);
       const s = claimJson(v, k);
-      if (s !== undefined) list.push([i, k, s]);
+      if (s !== undefined) l.out[list].push([i, k, s]);
     });
-    const metadata = (target) => chain((k, v) => {
+    const metadata = (target) => chain((l, k, v) => {
       needString('metadata key', k);
       if (badKey(k)) throw new TE('metadata keys must not contain "." or "$": ' + k);
       if (typeof v === 'function' || typeof v === 'symbol') throw new TE('metadata values must be JSON');
-      target[k] = v === undefined ? null : jparse(jstringify(v));
+      l.out[target][k] = v === undefined ? null : jparse(jstringify(v));
     });
-    api.access = freeze({ deny: chain((reason) => { needString('deny reason', reason); if (st.deny === null) st.deny = reason; }) });
+    api.access = freeze({ deny: chain((l, reason) => { needString('deny reason', reason); if (l.deny === null) l.deny = reason; }) });
     api.accessToken = freeze({
-      setCustomClaim: claim(out.access, 'claim'),
-      addScope: chain((s) => { needString('scope', s); out.scopes.push(['add', s]); }),
-      removeScope: chain((s) => { needString('scope', s); out.scopes.push(['remove', s]); }),
+      setCustomClaim: claim('access'),
+      addScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['add', s]); }),
+      removeScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['remove', s]); }),
     });
-    api.idToken = freeze({ setCustomClaim: claim(out.id, 'claim') });
-    api.user = freeze({ setAppMetadata: metadata(out.app), setUserMetadata: metadata(out.user) });
+    api.idToken = freeze({ setCustomClaim: claim('id') });
+    api.user = freeze({ setAppMetadata: metadata('app'), setUserMetadata: metadata('user') });
     api.cache = freeze({
       get: freeze((k) => {
+        state(i);
         needString('cache key', k);
         const r = host.cacheGet(k);
         return r === undefined || r === null ? undefined : cacheResult(r);
       }),
       set: freeze((k, v, opts) => {
+        state(i);
         needString('cache key', k);
         needString('cache value', v);
         let ttl = NaNv, exp = NaNv;
@@ -336,10 +345,11 @@ export default function install(host, cfgJson) {
         }
         return cacheResult(host.cacheSet(k, v, ttl, exp));
       }),
-      delete: freeze((k) => { needString('cache key', k); return cacheResult(host.cacheDelete(k)); }),
+      delete: freeze((k) => { state(i); needString('cache key', k); return cacheResult(host.cacheDelete(k)); }),
     });
     api.transaction = freeze({
-      setMetadata: chain((k, v) => {
+      setMetadata: chain((l, k, v) => {
+        const meta = l.meta, evMeta = l.evMeta;
         needString('transaction metadata key', k);
         if (k.length > 64) throw new RE('transaction metadata keys are at most 64 characters');
         if (v === null || v === undefined) { delete meta[k]; delete evMeta[k]; return; }
@@ -357,22 +367,22 @@ export default function install(host, cfgJson) {
       }),
     });
     api.multifactor = freeze({
-      enable: chain((provider) => {
+      enable: chain((l, provider) => {
         needString('provider', provider);
         if (MFA.indexOf(provider) < 0) throw new TE('unknown multifactor provider: ' + provider);
-        out.mfa = provider !== 'none';
+        l.out.mfa = provider !== 'none';
       }),
     });
     api.redirect = freeze({
       canRedirect: freeze(() => false),
-      sendUserTo: chain((url) => {
+      sendUserTo: chain((l, url) => {
         needString('url', url);
-        out.redirect = 'An Action called api.redirect.sendUserTo, but the token endpoint cannot redirect the user';
+        l.out.redirect = 'An Action called api.redirect.sendUserTo, but the token endpoint cannot redirect the user';
       }),
       encodeToken: freeze(() => { throw new Err('api.redirect.encodeToken is not available: the token endpoint cannot redirect'); }),
       validateToken: freeze(() => { throw new Err('api.redirect.validateToken is not available: the token endpoint cannot redirect'); }),
     });
-    api.rules = freeze({ wasExecuted: freeze((name) => { needString('rule name', name); return out.ran.indexOf(name) >= 0; }) });
+    api.rules = freeze({ wasExecuted: freeze((name) => { needString('rule name', name); return state(i).out.ran.indexOf(name) >= 0; }) });
     api.samlResponse = freeze({
       setAttribute: noop(), setAudience: noop(), setIssuer: noop(), setRecipient: noop(), setDestination: noop(),
       setLifetimeInSeconds: noop(), setNameIdentifierFormat: noop(), setSignResponse: noop(), setRelayState: noop(),
@@ -401,20 +411,22 @@ export default function install(host, cfgJson) {
       for (const k of keys(meta)) evMeta[k] = meta[k];
       event.transaction.metadata = evMeta;
       event.session = undefined;
-      const st = { deny: null };
-      const api = makeApi(i, st, out, meta, evMeta);
+      const l = { i, out, meta, evMeta, deny: null };
+      L = l;
       try {
-        await s.value.exports.onExecutePostLogin(event, api);
+        await s.value.exports.onExecutePostLogin(event, s.api);
       } catch (e) {
         failure(out, e);
         return;
+      } finally {
+        L = null;
       }
-      if (st.deny !== null) { out.v = ['deny', st.deny]; return; }
+      if (l.deny !== null) { out.v = ['deny', l.deny]; return; }
     }
   }
 
   async function run(eventJson, rulesJson) {
-    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, ran: [], stack: '', oom: -1 };
+    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, ran: [], stack: '', oom: -1, nullThrow: false };
     let go = true;
     if (rulesJson) go = await runRules(out, rulesJson);
     if (go) await runActions(out, eventJson);
