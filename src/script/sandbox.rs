@@ -396,7 +396,7 @@ impl Sandbox {
         // Floating work is cut off at the end of the login; a context with jobs left (or a heap
         // close to its limit, RUNTIME-NOTES §8.5) is not reused.
         // Walking the heap costs ~20 µs: only after a failure and every 32nd login.
-        let pressed = (result.is_err() || self.runs % 32 == 0) && self.heap_pressed();
+        let pressed = (result.is_err() || self.runs.is_multiple_of(32)) && self.heap_pressed();
         self.dirty |= pressed;
         match result {
             // A job that ran out of memory is swallowed by the job queue and leaves the login
