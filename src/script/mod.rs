@@ -9,10 +9,11 @@
 //! `SCRIPT-CONTRACT.md` (pasted into the README, section "Script contract").
 //!
 //! Files: `catalog.rs` loads and compiles a [`ScriptSet`]; `pool.rs` is the [`ScriptEngine`]
-//! (worker threads, deadlines, watchdog); `sandbox.rs` owns one runtime + context and the host
-//! functions; `shim.js` is the JS-side driver and the `api`/`console`/Rules globals; `shape.rs`
+//! (worker threads, deadlines, watchdog); `sandbox.rs` owns one runtime + context; `bindings.rs` has
+//! the host functions; `shim.js` is the JS-side driver and the `api`/`console`/Rules globals; `shape.rs`
 //! shapes [`LoginInput`] into `event`/`context` and parses the outcome; `cache.rs` is `api.cache`.
 
+mod bindings;
 mod cache;
 mod catalog;
 mod error;

@@ -8,7 +8,6 @@
 //! scheduling, the watchdog and recycling decisions (see `pool.rs`).
 
 use std::cell::RefCell;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -19,6 +18,7 @@ use rquickjs::promise::PromiseState;
 use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value};
 use serde_json::{Map, Value as Json};
 
+use super::bindings;
 use super::cache::Cache;
 use super::catalog::{self, LoadError, Script, ScriptKind};
 use super::{Host, MetadataKind};
@@ -93,19 +93,19 @@ impl Progress {
     }
 }
 
-/// Per-login state the host functions write into.
-struct LoginState {
-    names: Vec<(Arc<str>, ScriptKind)>,
-    current: Option<usize>,
-    console_used: Vec<usize>,
-    console_cap: usize,
-    host_panicked: bool,
-    now_ms: i64,
-    progress: Option<Arc<Progress>>,
+/// Per-login state the host functions (`bindings.rs`) write into.
+pub(super) struct LoginState {
+    pub names: Vec<(Arc<str>, ScriptKind)>,
+    pub current: Option<usize>,
+    pub console_used: Vec<usize>,
+    pub console_cap: usize,
+    pub host_panicked: bool,
+    pub now_ms: i64,
+    pub progress: Option<Arc<Progress>>,
 }
 
 impl LoginState {
-    fn current_name(&self) -> Arc<str> {
+    pub(super) fn current_name(&self) -> Arc<str> {
         self.current
             .and_then(|i| self.names.get(i))
             .map(|(n, _)| n.clone())
@@ -293,7 +293,7 @@ impl Sandbox {
             let install: Function = load_module(&ctx, shim)
                 .and_then(|v| v.get())
                 .map_err(fail)?;
-            let host = host_object(&ctx, env, &state).map_err(fail)?;
+            let host = bindings::host_object(&ctx, env, &state).map_err(fail)?;
             let driver: Object = install.call((host, config.as_str())).map_err(fail)?;
             let add: Function = driver.get("add").map_err(fail)?;
             let mut flags = Vec::new();
@@ -480,123 +480,6 @@ fn classify(
         other => SandboxError::Engine(other.to_string()),
     };
     failure_of(state, error)
-}
-
-/// The raw host functions, on a plain object handed to the shim's `install` and kept in its
-/// closure (never reachable by a script). None of them may panic: bad values come back as
-/// JS exceptions through rquickjs' argument conversion.
-fn host_object<'js>(
-    ctx: &Ctx<'js>,
-    env: &Env,
-    state: &Rc<RefCell<LoginState>>,
-) -> rquickjs::Result<Object<'js>> {
-    let host = Object::new(ctx.clone())?;
-    let st = state.clone();
-    host.set(
-        "enter",
-        Function::new(ctx.clone(), move |i: i32| {
-            let mut st = st.borrow_mut();
-            st.current = usize::try_from(i).ok();
-            let name = st.current_name();
-            if let Some(p) = &st.progress
-                && let Ok(mut cur) = p.current.lock()
-            {
-                *cur = Some(name);
-            }
-        })?,
-    )?;
-    let st = state.clone();
-    host.set(
-        "log",
-        Function::new(ctx.clone(), move |level: i32, line: String| {
-            console_line(&mut st.borrow_mut(), level, &line)
-        })?,
-    )?;
-    let (st, h) = (state.clone(), env.host.clone());
-    host.set(
-        "patch",
-        Function::new(ctx.clone(), move |kind: i32, id: String, patch: String| {
-            patch_metadata(&st, &*h, kind, &id, &patch)
-        })?,
-    )?;
-    let (st, c) = (state.clone(), env.cache.clone());
-    host.set(
-        "cacheGet",
-        Function::new(ctx.clone(), move |key: String| {
-            c.get(&key, st.borrow().now_ms)
-        })?,
-    )?;
-    let (st, c) = (state.clone(), env.cache.clone());
-    host.set(
-        "cacheSet",
-        Function::new(
-            ctx.clone(),
-            move |key: String, value: String, ttl: f64, expires_at: f64| {
-                c.set(&key, &value, ttl, expires_at, st.borrow().now_ms)
-            },
-        )?,
-    )?;
-    let (st, c) = (state.clone(), env.cache.clone());
-    host.set(
-        "cacheDelete",
-        Function::new(ctx.clone(), move |key: String| {
-            c.delete(&key, st.borrow().now_ms)
-        })?,
-    )?;
-    Ok(host)
-}
-
-fn console_line(st: &mut LoginState, level: i32, line: &str) {
-    let Some(i) = st.current else {
-        return;
-    };
-    if st.console_used.len() <= i {
-        st.console_used.resize(i + 1, 0);
-    }
-    let used = st.console_used[i];
-    let name = st.current_name();
-    if used >= st.console_cap {
-        return;
-    }
-    if used + line.len() > st.console_cap {
-        st.console_used[i] = st.console_cap;
-        tracing::warn!(target: "script", script = %name, "console output over {} bytes for this login; the rest is dropped", st.console_cap);
-        return;
-    }
-    st.console_used[i] = used + line.len();
-    match level {
-        0 => tracing::trace!(target: "script", script = %name, "{line}"),
-        1 => tracing::debug!(target: "script", script = %name, "{line}"),
-        3 => tracing::warn!(target: "script", script = %name, "{line}"),
-        4 => tracing::error!(target: "script", script = %name, "{line}"),
-        _ => tracing::info!(target: "script", script = %name, "{line}"),
-    }
-}
-
-fn patch_metadata(
-    st: &Rc<RefCell<LoginState>>,
-    host: &dyn Host,
-    kind: i32,
-    id: &str,
-    patch: &str,
-) -> Option<String> {
-    let kind = if kind == 0 {
-        MetadataKind::App
-    } else {
-        MetadataKind::User
-    };
-    let patch: Map<String, Json> = match serde_json::from_str(patch) {
-        Ok(Json::Object(m)) => m,
-        _ => return Some("the metadata must be a JSON object".into()),
-    };
-    match catch_unwind(AssertUnwindSafe(|| host.patch_metadata(id, kind, &patch))) {
-        Ok(Ok(())) => None,
-        Ok(Err(message)) => Some(message),
-        Err(_) => {
-            st.borrow_mut().host_panicked = true;
-            Some("internal error".into())
-        }
-    }
 }
 
 /// Builds a throw-away sandbox for one script to check its shape; returns whether it runs at login.
