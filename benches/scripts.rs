@@ -97,10 +97,18 @@ fn script_set() -> (tempfile::TempDir, Arc<ScriptSet>) {
     let (r, a) = (dir.path().join("rules"), dir.path().join("actions"));
     std::fs::create_dir_all(&r).unwrap();
     std::fs::create_dir_all(&a).unwrap();
-    for (n, s) in RULES {
+    // SCRIPTS_BENCH_SET=rules|actions|one: a subset, to see where the time goes.
+    let subset = std::env::var("SCRIPTS_BENCH_SET").unwrap_or_default();
+    let (rules, actions) = match subset.as_str() {
+        "rules" => (RULES, &[][..]),
+        "actions" => (&[][..], ACTIONS),
+        "one" => (&[][..], &ACTIONS[2..]),
+        _ => (RULES, ACTIONS),
+    };
+    for (n, s) in rules {
         std::fs::write(r.join(format!("{n}.js")), s).unwrap();
     }
-    for (n, s) in ACTIONS {
+    for (n, s) in actions {
         std::fs::write(a.join(format!("{n}.js")), s).unwrap();
     }
     let set = load_scripts(&a, &r, None, 1);
@@ -128,7 +136,6 @@ async fn measure(
     for _ in 0..200 {
         let o = engine.run_login(set.clone(), input()).await.unwrap();
         assert_eq!(o.verdict, Verdict::Allow);
-        assert_eq!(o.effects.access_claims.len(), 6);
     }
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -140,7 +147,10 @@ async fn measure(
                 let t = Instant::now();
                 let o = engine.run_login(set.clone(), input()).await.unwrap();
                 times.push(t.elapsed());
-                assert_eq!(o.verdict, Verdict::Allow);
+                assert!(
+                    o.verdict == Verdict::Allow
+                        || o.verdict == Verdict::Deny("roles rule missing".into())
+                );
             }
             times
         }));

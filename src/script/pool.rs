@@ -437,7 +437,11 @@ impl Worker {
                 .0
             }
         };
-        let event = shape::event_json(input);
+        let event = if set.actions.iter().any(|a| a.post_login) {
+            shape::event_parts(input)
+        } else {
+            Vec::new()
+        };
         let rules = (!set.rules.is_empty()).then(|| shape::rules_json(input));
         let text = sandbox
             .run_login(&event, rules.as_deref(), input.now_ms, progress)

@@ -330,7 +330,7 @@ impl Sandbox {
     /// Runs one login and returns the driver's JSON outcome.
     pub(crate) fn run_login(
         &mut self,
-        event_json: &str,
+        event_parts: &[String],
         rules_json: Option<&str>,
         now_ms: i64,
         progress: Arc<Progress>,
@@ -357,7 +357,7 @@ impl Sandbox {
         let result = self.ctx.with(|ctx| {
             let fail = |e: rquickjs::Error| classify(&ctx, e, deadline, state);
             let run = run.restore(&ctx).map_err(fail)?;
-            let promise: Promise = run.call((event_json, rules_json)).map_err(fail)?;
+            let promise: Promise = run.call((event_parts, rules_json)).map_err(fail)?;
             while promise.state() == PromiseState::Pending {
                 if deadline.expired() {
                     return Err(failure_of(state, SandboxError::Timeout));
@@ -550,6 +550,10 @@ mod tests {
         }
     }
 
+    fn parts() -> Vec<String> {
+        vec!["transaction".into(), "{}".into()]
+    }
+
     fn action(src: &str) -> Arc<Script> {
         let bc = catalog::compile(ScriptKind::Action, "a", src).unwrap();
         Arc::new(Script::for_check(ScriptKind::Action, "a", bc.into()))
@@ -569,9 +573,7 @@ mod tests {
                 Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
             assert_eq!(flags, [true]);
             if run {
-                let text = sb
-                    .run_login("{\"transaction\":{}}", None, 0, Arc::default())
-                    .unwrap();
+                let text = sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
                 assert!(text.contains("\"allow\""), "{text}");
             }
             drop(sb);
@@ -584,7 +586,7 @@ mod tests {
             Sandbox::build(&env(), std::iter::once(&spin), 1, true, &deadline).unwrap();
         deadline.arm_at(Instant::now() + Duration::from_millis(50));
         let err = sb
-            .run_login("{\"transaction\":{}}", None, 0, Arc::default())
+            .run_login(&parts(), None, 0, Arc::default())
             .err()
             .unwrap();
         assert_eq!(err.error, SandboxError::Timeout);
@@ -624,8 +626,7 @@ mod tests {
             let (mut sb, _) =
                 Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
             for _ in 0..2 {
-                sb.run_login("{\"transaction\":{}}", None, 0, Arc::default())
-                    .unwrap();
+                sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
             }
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();

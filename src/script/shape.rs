@@ -6,22 +6,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Claim, Effects, LoginInput, Outcome, ScopeEdit, ScriptError, ScriptErrorKind, Verdict,
+    Claim, ClientInfo, ConnectionInfo, Effects, LoginInput, OrganizationInfo, Outcome, RequestInfo,
+    ScopeEdit, ScriptError, ScriptErrorKind, Verdict,
 };
 
 /// Custom claims of one token above this many bytes (names + JSON values) fail the login.
 pub const MAX_CLAIMS_BYTES: usize = 100 * 1024;
-
-fn obj(v: Option<&Value>) -> Value {
-    match v {
-        Some(Value::Object(m)) => Value::Object(m.clone()),
-        _ => Value::Object(Map::new()),
-    }
-}
 
 fn iso8601(ms: i64) -> String {
     let nanos = i128::from(ms) * 1_000_000;
@@ -44,21 +39,128 @@ fn is_password(input: &LoginInput) -> bool {
     input.protocol == "oauth2-password"
 }
 
-/// `event` for Actions (without `secrets` and `transaction.metadata`, set per Action by the shim).
-pub(crate) fn event_json(input: &LoginInput) -> String {
-    let mut user = match &input.user {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
-    for key in ["app_metadata", "user_metadata"] {
-        let v = obj(user.get(key));
-        user.insert(key.into(), v);
+/// A JSON object that writes `{}`.
+struct Empty;
+
+impl Serialize for Empty {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_map(Some(0))?.end()
     }
-    for key in ["identities", "multifactor", "enrolledFactors"] {
-        if !matches!(user.get(key), Some(Value::Array(_))) {
-            user.insert(key.into(), json!([]));
+}
+
+const NONE: &[String] = &[];
+
+/// The stored user with some keys replaced or removed, serialised without cloning it.
+struct UserView<'a> {
+    base: Option<&'a Map<String, Value>>,
+    set: Vec<(&'static str, &'a Value)>,
+    drop: &'static [&'static str],
+}
+
+impl Serialize for UserView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.base.into_iter().flatten() {
+            if !self.drop.contains(&k.as_str()) && !self.set.iter().any(|(n, _)| n == k) {
+                m.serialize_entry(k, v)?;
+            }
         }
+        for (k, v) in &self.set {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
     }
+}
+
+/// `value` if it has the right JSON type, else `fallback`.
+fn typed<'a>(
+    user: Option<&'a Map<String, Value>>,
+    key: &str,
+    array: bool,
+    fallback: &'a Value,
+) -> &'a Value {
+    match user.and_then(|u| u.get(key)) {
+        Some(v @ Value::Object(_)) if !array => v,
+        Some(v @ Value::Array(_)) if array => v,
+        _ => fallback,
+    }
+}
+
+#[derive(Serialize)]
+struct Roles<'a> {
+    roles: &'a [String],
+}
+
+#[derive(Serialize)]
+struct EventRequest<'a> {
+    #[serde(flatten)]
+    base: &'a RequestInfo,
+    geoip: Empty,
+}
+
+#[derive(Serialize)]
+struct Transaction<'a> {
+    protocol: &'a str,
+    requested_scopes: &'a [String],
+    metadata: Empty,
+    acr_values: &'a [String],
+    ui_locales: &'a [String],
+    prompt: &'a [String],
+    response_type: &'a [String],
+    locale: &'a str,
+}
+
+#[derive(Serialize)]
+struct Method<T> {
+    name: &'static str,
+    timestamp: T,
+}
+
+#[derive(Serialize)]
+struct Methods<T> {
+    methods: Vec<Method<T>>,
+}
+
+struct Event<'a> {
+    user: UserView<'a>,
+    authorization: Roles<'a>,
+    organization: Option<&'a OrganizationInfo>,
+    client: &'a ClientInfo,
+    connection: &'a ConnectionInfo,
+    request: EventRequest<'a>,
+    transaction: Transaction<'a>,
+    resource_server: Value,
+    stats: Value,
+    tenant: Value,
+    authentication: Methods<String>,
+}
+
+/// `event` for Actions as `[name, json, name, json, …]`, one entry per top-level section, in
+/// Auth0's order; the shim parses a section when an Action first reads it. `secrets` and
+/// `transaction.metadata` are filled in per Action by the shim.
+pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
+    let (empty_obj, empty_arr) = (Value::Object(Map::new()), Value::Array(Vec::new()));
+    let base = input.user.as_object();
+    let user = UserView {
+        base,
+        set: vec![
+            (
+                "app_metadata",
+                typed(base, "app_metadata", false, &empty_obj),
+            ),
+            (
+                "user_metadata",
+                typed(base, "user_metadata", false, &empty_obj),
+            ),
+            ("identities", typed(base, "identities", true, &empty_arr)),
+            ("multifactor", typed(base, "multifactor", true, &empty_arr)),
+            (
+                "enrolledFactors",
+                typed(base, "enrolledFactors", true, &empty_arr),
+            ),
+        ],
+        drop: &[],
+    };
     let r = &input.request;
     let locale = r
         .language
@@ -68,87 +170,195 @@ pub(crate) fn event_json(input: &LoginInput) -> String {
         .filter(|l| !l.is_empty())
         .unwrap_or("en");
     let methods = if is_password(input) {
-        json!([{"name": "pwd", "timestamp": iso8601(input.now_ms)}])
+        vec![Method {
+            name: "pwd",
+            timestamp: iso8601(input.now_ms),
+        }]
     } else {
-        json!([])
+        Vec::new()
     };
-    let mut event = json!({
-        "user": user,
-        "authorization": {"roles": input.roles},
-        "client": {"client_id": input.client.client_id, "name": input.client.name, "metadata": input.client.metadata},
-        "connection": {"id": input.connection.id, "name": input.connection.name,
-                       "strategy": input.connection.strategy, "metadata": input.connection.metadata},
-        "request": {"ip": r.ip, "hostname": r.hostname, "user_agent": r.user_agent, "language": r.language,
-                    "method": r.method, "query": r.query, "body": r.body, "geoip": {}},
-        "transaction": {"protocol": input.protocol, "requested_scopes": input.requested_scopes,
-                        "metadata": {}, "acr_values": [], "ui_locales": [], "prompt": [], "response_type": [],
-                        "locale": locale},
-        "resource_server": {"identifier": input.audience},
-        "stats": {"logins_count": input.logins_count},
-        "secrets": {},
-        "tenant": {"id": input.tenant},
-        "authentication": {"methods": methods},
-    });
-    if let (Some(org), Value::Object(e)) = (&input.organization, &mut event) {
-        e.insert(
-            "organization".into(),
-            json!({"id": org.id, "name": org.name, "display_name": org.display_name, "metadata": org.metadata}),
-        );
+    let event = Event {
+        user,
+        authorization: Roles {
+            roles: &input.roles,
+        },
+        organization: input.organization.as_ref(),
+        client: &input.client,
+        connection: &input.connection,
+        request: EventRequest {
+            base: r,
+            geoip: Empty,
+        },
+        transaction: Transaction {
+            protocol: &input.protocol,
+            requested_scopes: &input.requested_scopes,
+            metadata: Empty,
+            acr_values: NONE,
+            ui_locales: NONE,
+            prompt: NONE,
+            response_type: NONE,
+            locale,
+        },
+        resource_server: json!({"identifier": input.audience}),
+        stats: json!({"logins_count": input.logins_count}),
+        tenant: json!({"id": input.tenant}),
+        authentication: Methods { methods },
+    };
+    let mut parts = Vec::with_capacity(26);
+    let mut part = |name: &str, value: Result<String, serde_json::Error>| {
+        parts.push(name.to_owned());
+        parts.push(value.unwrap_or_else(|_| "null".into()));
+    };
+    let to = |v: &dyn erased::Ser| v.json();
+    part("user", to(&event.user));
+    part("authorization", to(&event.authorization));
+    if let Some(org) = event.organization {
+        part("organization", to(&org));
     }
-    event.to_string()
+    part("client", to(&event.client));
+    part("connection", to(&event.connection));
+    part("request", to(&event.request));
+    part("transaction", to(&event.transaction));
+    part("resource_server", to(&event.resource_server));
+    part("stats", to(&event.stats));
+    part("secrets", Ok("{}".into()));
+    part("tenant", to(&event.tenant));
+    part("authentication", to(&event.authentication));
+    parts
+}
+
+/// Serialising the event's sections one by one without a generic closure per type.
+mod erased {
+    pub(super) trait Ser {
+        fn json(&self) -> Result<String, serde_json::Error>;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> Result<String, serde_json::Error> {
+            serde_json::to_string(self)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RuleRequest<'a> {
+    #[serde(rename = "userAgent")]
+    user_agent: &'a Option<String>,
+    ip: &'a str,
+    hostname: &'a str,
+    query: &'a Map<String, Value>,
+    body: &'a Map<String, Value>,
+    geoip: Empty,
+}
+
+#[derive(Serialize)]
+struct RuleOrganization<'a> {
+    id: &'a str,
+    name: &'a str,
+    metadata: &'a Map<String, Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Context<'a> {
+    tenant: &'a str,
+    #[serde(rename = "clientID")]
+    client_id: &'a str,
+    client_name: &'a str,
+    client_metadata: &'a Map<String, Value>,
+    connection: &'a str,
+    #[serde(rename = "connectionID")]
+    connection_id: &'a str,
+    connection_strategy: &'a str,
+    connection_options: Empty,
+    connection_metadata: &'a Map<String, Value>,
+    protocol: &'a str,
+    request: RuleRequest<'a>,
+    stats: Value,
+    sso: Value,
+    access_token: Empty,
+    id_token: Empty,
+    authorization: Roles<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<RuleOrganization<'a>>,
+    authentication: Methods<i64>,
+    primary_user: &'a Value,
+    saml_configuration: Empty,
+    jwt_configuration: Empty,
+}
+
+#[derive(Serialize)]
+struct RulesInput<'a> {
+    user: UserView<'a>,
+    context: Context<'a>,
 }
 
 /// `{user, context}` for Rules.
 pub(crate) fn rules_json(input: &LoginInput) -> String {
-    let mut user = match &input.user {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
+    let (empty_obj, empty_arr) = (Value::Object(Map::new()), Value::Array(Vec::new()));
+    let base = input.user.as_object();
+    let mut set = vec![
+        (
+            "user_metadata",
+            typed(base, "user_metadata", false, &empty_obj),
+        ),
+        ("identities", typed(base, "identities", true, &empty_arr)),
+    ];
     // Auth0 Rules: app_metadata is undefined until something is stored in it.
-    if !matches!(user.get("app_metadata"), Some(Value::Object(m)) if !m.is_empty()) {
-        user.remove("app_metadata");
+    match base.and_then(|u| u.get("app_metadata")) {
+        Some(v @ Value::Object(m)) if !m.is_empty() => set.push(("app_metadata", v)),
+        _ => {}
     }
-    let um = obj(user.get("user_metadata"));
-    user.insert("user_metadata".into(), um);
-    if !matches!(user.get("identities"), Some(Value::Array(_))) {
-        user.insert("identities".into(), json!([]));
-    }
+    let user = UserView {
+        base,
+        set,
+        drop: &["app_metadata"],
+    };
     let r = &input.request;
     let methods = if is_password(input) {
-        json!([{"name": "pwd", "timestamp": input.now_ms}])
+        vec![Method {
+            name: "pwd",
+            timestamp: input.now_ms,
+        }]
     } else {
-        json!([])
+        Vec::new()
     };
-    let mut context = json!({
-        "tenant": input.tenant,
-        "clientID": input.client.client_id,
-        "clientName": input.client.name,
-        "clientMetadata": input.client.metadata,
-        "connection": input.connection.name,
-        "connectionID": input.connection.id,
-        "connectionStrategy": input.connection.strategy,
-        "connectionOptions": {},
-        "connectionMetadata": input.connection.metadata,
-        "protocol": input.protocol,
-        "request": {"userAgent": r.user_agent, "ip": r.ip, "hostname": r.hostname, "query": r.query,
-                    "body": r.body, "geoip": {}},
-        "stats": {"loginsCount": input.logins_count},
-        "sso": {"with_auth0": false, "with_dbconn": false, "current_clients": []},
-        "accessToken": {},
-        "idToken": {},
-        "authorization": {"roles": input.roles},
-        "authentication": {"methods": methods},
-        "primaryUser": input.user.get("user_id").cloned().unwrap_or(Value::Null),
-        "samlConfiguration": {},
-        "jwtConfiguration": {},
-    });
-    if let (Some(org), Value::Object(c)) = (&input.organization, &mut context) {
-        c.insert(
-            "organization".into(),
-            json!({"id": org.id, "name": org.name, "metadata": org.metadata}),
-        );
-    }
-    json!({"user": user, "context": context}).to_string()
+    let context = Context {
+        tenant: &input.tenant,
+        client_id: &input.client.client_id,
+        client_name: &input.client.name,
+        client_metadata: &input.client.metadata,
+        connection: &input.connection.name,
+        connection_id: &input.connection.id,
+        connection_strategy: &input.connection.strategy,
+        connection_options: Empty,
+        connection_metadata: &input.connection.metadata,
+        protocol: &input.protocol,
+        request: RuleRequest {
+            user_agent: &r.user_agent,
+            ip: &r.ip,
+            hostname: &r.hostname,
+            query: &r.query,
+            body: &r.body,
+            geoip: Empty,
+        },
+        stats: json!({"loginsCount": input.logins_count}),
+        sso: json!({"with_auth0": false, "with_dbconn": false, "current_clients": []}),
+        access_token: Empty,
+        id_token: Empty,
+        authorization: Roles {
+            roles: &input.roles,
+        },
+        organization: input.organization.as_ref().map(|o| RuleOrganization {
+            id: &o.id,
+            name: &o.name,
+            metadata: &o.metadata,
+        }),
+        authentication: Methods { methods },
+        primary_user: input.user.get("user_id").unwrap_or(&Value::Null),
+        saml_configuration: Empty,
+        jwt_configuration: Empty,
+    };
+    serde_json::to_string(&RulesInput { user, context }).unwrap_or_else(|_| "{}".into())
 }
 
 #[derive(Deserialize)]

@@ -398,19 +398,39 @@ export default function install(host, cfgJson) {
     });
     return freeze(api);
   }
-  async function runActions(out, eventJson) {
+  // `event` is a deep copy per Action, built lazily: each top-level section is parsed from its
+  // JSON text on first access (then it is an ordinary data property), so an Action pays only for
+  // what it reads. Assigning a section replaces it as usual.
+  const own = (o, k, v) => defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  function lazy(ev, k, json, after) {
+    defineProperty(ev, k, {
+      get() { const v = jparse(json); if (after !== undefined) after(v); own(ev, k, v); return v; },
+      set(v) { own(ev, k, v); },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  const secretsJson = {};
+  for (const k of keys(cfg.secrets)) secretsJson[k] = jstringify(cfg.secrets[k]);
+  async function runActions(out, parts) {
     const meta = {};
     for (let i = 0; i < scripts.length; i++) {
       const s = scripts[i];
       if (s.kind !== 1 || !s.login) continue;
       enter(i);
-      const event = jparse(eventJson);
-      const secrets = hasOwn(cfg.secrets, s.name) ? cfg.secrets[s.name] : cfg.secrets['\u0000shared'];
-      event.secrets = jparse(jstringify(secrets === undefined ? {} : secrets));
       const evMeta = {};
       for (const k of keys(meta)) evMeta[k] = meta[k];
-      event.transaction.metadata = evMeta;
-      event.session = undefined;
+      const event = {};
+      for (let p = 0; p + 1 < parts.length; p += 2) {
+        const k = parts[p];
+        if (k === 'secrets') {
+          const sj = hasOwn(secretsJson, s.name) ? secretsJson[s.name] : secretsJson['\u0000shared'];
+          lazy(event, k, sj === undefined ? '{}' : sj);
+        } else {
+          lazy(event, k, parts[p + 1], k === 'transaction' ? (t) => { t.metadata = evMeta; } : undefined);
+        }
+      }
+      own(event, 'session', undefined);
       const l = { i, out, meta, evMeta, deny: null };
       L = l;
       try {
@@ -425,11 +445,11 @@ export default function install(host, cfgJson) {
     }
   }
 
-  async function run(eventJson, rulesJson) {
+  async function run(eventParts, rulesJson) {
     const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, ran: [], stack: '', oom: -1, nullThrow: false };
     let go = true;
     if (rulesJson) go = await runRules(out, rulesJson);
-    if (go) await runActions(out, eventJson);
+    if (go) await runActions(out, eventParts);
     out.at = cur;
     if (out.v[0] === 'allow') {
       if (out.redirect !== null) out.v = ['redirect', out.redirect];

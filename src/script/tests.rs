@@ -1339,3 +1339,15 @@ async fn prepare_builds_warm_contexts_off_the_login_path() {
         .unwrap();
     assert_eq!(o.verdict, Verdict::Allow);
 }
+
+#[tokio::test]
+async fn warm_context_is_reused_with_rules_and_actions() {
+    let engine = one_worker(Isolation::Warm, Arc::default());
+    let r = rule("context.idToken.r = 1; callback(null, user, context);");
+    let a = "let n = 0; exports.onExecutePostLogin = async (event, api) => { api.accessToken.setCustomClaim('n', ++n); };";
+    let set = set_of(&[("r", &r)], &[("a", a)]);
+    for i in 1..=3 {
+        let o = engine.run_login(set.clone(), input()).await.unwrap();
+        assert_eq!(claim(&o, "n"), Some(json!(i)));
+    }
+}
