@@ -1067,7 +1067,9 @@ async fn out_of_memory_discards_the_runtime() {
         );
         healthy(&engine).await;
     }
-    // A growing promise chain ends at whichever limit it reaches first.
+    // A growing promise chain ends at whichever limit it reaches first; when QuickJS runs out of
+    // memory inside a job it swallows the error, and if the heap was freed by then the login is
+    // reported as never settled (known imprecision: rquickjs' Ctx::execute_pending_job drops it).
     let chain = act("const loop = () => Promise.resolve().then(loop); await loop();");
     let r = engine
         .run_login(set_of(&[], &[("chain", &chain)]), input())
@@ -1076,7 +1078,7 @@ async fn out_of_memory_discards_the_runtime() {
     assert!(
         matches!(
             kind,
-            ScriptErrorKind::OutOfMemory | ScriptErrorKind::Timeout
+            ScriptErrorKind::OutOfMemory | ScriptErrorKind::Timeout | ScriptErrorKind::NeverSettled
         ),
         "{kind:?}"
     );
