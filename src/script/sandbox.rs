@@ -395,8 +395,8 @@ impl Sandbox {
         }
         // Floating work is cut off at the end of the login; a context with jobs left (or a heap
         // close to its limit, RUNTIME-NOTES §8.5) is not reused.
-        // Walking the heap costs ~20 µs: only after a failure and every 32nd login.
-        let pressed = (result.is_err() || self.runs.is_multiple_of(32)) && self.heap_pressed();
+        // Walking the heap costs 20-100 µs: only after a failure and every 256th login.
+        let pressed = (result.is_err() || self.runs.is_multiple_of(256)) && self.heap_pressed();
         self.dirty |= pressed;
         match result {
             // A job that ran out of memory is swallowed by the job queue and leaves the login
@@ -650,5 +650,127 @@ mod tests {
         );
         assert_eq!(first_position("    at f (action:a:12:1)"), Some((12, 1)));
         assert_eq!(first_position("no position"), None);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::print_stdout)]
+mod timing {
+    use super::*;
+
+    /// `cargo test --release --lib script::sandbox::timing -- --ignored --nocapture`: the JS side of
+    /// one warm login, without the thread hand-off.
+    #[test]
+    #[ignore]
+    fn warm_login_in_process() {
+        let env = super::tests_env();
+        let src = |body: &str| {
+            format!("exports.onExecutePostLogin = async (event, api) => {{ {body} }};")
+        };
+        let scripts: Vec<Arc<Script>> = [
+            "api.accessToken.setCustomClaim('https://x/plan', event.user.app_metadata.plan || 'free');",
+            "if ((event.authorization.roles || []).includes('admin')) api.accessToken.addScope('admin');",
+            "api.accessToken.setCustomClaim('https://x/tenant', event.tenant.id);",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let name = format!("a{i}");
+            let bc = catalog::compile(ScriptKind::Action, &name, &src(b)).unwrap();
+            Arc::new(Script::for_check(ScriptKind::Action, &name, bc.into()))
+        })
+        .collect();
+        let deadline = Deadline::new();
+        deadline.arm_at(Instant::now() + Duration::from_secs(60));
+        let input = crate::script::tests::input();
+        for n in [0usize, 1, 3] {
+            let (mut sb, _) =
+                Sandbox::build(&env, scripts[..n].iter(), 1, true, &deadline).unwrap();
+            let t = Instant::now();
+            for _ in 0..5000 {
+                let parts = crate::script::shape::event_parts(&input);
+                sb.run_login(&parts, None, 0, Arc::default()).unwrap();
+            }
+            println!(
+                "{n} actions: {:.1} µs per login",
+                t.elapsed().as_secs_f64() * 1e6 / 5000.0
+            );
+        }
+        let rule = |name: &str, body: &str| {
+            let src = format!("function (user, context, callback) {{ {body} }}");
+            let bc = catalog::compile(ScriptKind::Rule, name, &src).unwrap();
+            Arc::new(Script::for_check(ScriptKind::Rule, name, bc.into()))
+        };
+        let rules = [
+            rule(
+                "r1",
+                "context.accessToken['https://x/email'] = user.email; callback(null, user, context);",
+            ),
+            rule(
+                "r2",
+                "context.idToken['https://x/roles'] = context.authorization.roles; callback(null, user, context);",
+            ),
+        ];
+        for n in [1usize, 2] {
+            let (mut sb, _) = Sandbox::build(&env, rules[..n].iter(), 1, true, &deadline).unwrap();
+            let t = Instant::now();
+            for _ in 0..5000 {
+                let rj = crate::script::shape::rules_json(&input);
+                sb.run_login(&[], Some(&rj), 0, Arc::default()).unwrap();
+            }
+            println!(
+                "{n} rules: {:.1} µs per login",
+                t.elapsed().as_secs_f64() * 1e6 / 5000.0
+            );
+        }
+        let t = Instant::now();
+        for _ in 0..5000 {
+            let _ = crate::script::shape::event_parts(&input);
+        }
+        println!(
+            "event_parts alone: {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 5000.0
+        );
+        let t = Instant::now();
+        for _ in 0..500 {
+            let _ = Sandbox::build(&env, scripts.iter(), 1, false, &deadline).unwrap();
+        }
+        println!(
+            "strict build (3 actions): {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 500.0
+        );
+        let t = Instant::now();
+        for _ in 0..200 {
+            let _ = Sandbox::build(&env, scripts.iter(), 1, true, &deadline).unwrap();
+        }
+        println!(
+            "warm build (3 actions, hardened): {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 200.0
+        );
+    }
+}
+
+#[cfg(test)]
+fn tests_env() -> Env {
+    struct H;
+    impl Host for H {
+        fn patch_metadata(
+            &self,
+            _: &str,
+            _: MetadataKind,
+            _: &Map<String, Json>,
+        ) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    Env {
+        host: Arc::new(H),
+        cache: Arc::new(Cache::default()),
+        shim_config_warm: r#"{"configuration":{},"secrets":{},"domain":"d","harden":true}"#.into(),
+        shim_config_strict: r#"{"configuration":{},"secrets":{},"domain":"d","harden":false}"#
+            .into(),
+        memory_limit: 32 << 20,
+        stack_size: 256 << 10,
+        console_cap: 64,
     }
 }

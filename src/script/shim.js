@@ -402,13 +402,29 @@ export default function install(host, cfgJson) {
   // JSON text on first access (then it is an ordinary data property), so an Action pays only for
   // what it reads. Assigning a section replaces it as usual.
   const own = (o, k, v) => defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-  function lazy(ev, k, json, after) {
-    defineProperty(ev, k, {
-      get() { const v = jparse(json); if (after !== undefined) after(v); own(ev, k, v); return v; },
-      set(v) { own(ev, k, v); },
-      enumerable: true,
-      configurable: true,
-    });
+  // One shared accessor pair per section name (no closures per login): the event's JSON texts
+  // live in a WeakMap keyed by the event object.
+  const PARTS = new WeakMap();
+  const descriptors = {};
+  function descriptor(k) {
+    let d = descriptors[k];
+    if (d === undefined) {
+      d = freeze({
+        get() {
+          const p = PARTS.get(this);
+          if (p === undefined) throw new TE('not an event');
+          const v = jparse(p.json[k]);
+          if (k === 'transaction' && v !== null && typeof v === 'object') v.metadata = p.evMeta;
+          own(this, k, v);
+          return v;
+        },
+        set(v) { own(this, k, v); },
+        enumerable: true,
+        configurable: true,
+      });
+      descriptors[k] = d;
+    }
+    return d;
   }
   const secretsJson = {};
   for (const k of keys(cfg.secrets)) secretsJson[k] = jstringify(cfg.secrets[k]);
@@ -421,15 +437,18 @@ export default function install(host, cfgJson) {
       const evMeta = {};
       for (const k of keys(meta)) evMeta[k] = meta[k];
       const event = {};
+      const json = {};
       for (let p = 0; p + 1 < parts.length; p += 2) {
         const k = parts[p];
         if (k === 'secrets') {
           const sj = hasOwn(secretsJson, s.name) ? secretsJson[s.name] : secretsJson['\u0000shared'];
-          lazy(event, k, sj === undefined ? '{}' : sj);
+          json[k] = sj === undefined ? '{}' : sj;
         } else {
-          lazy(event, k, parts[p + 1], k === 'transaction' ? (t) => { t.metadata = evMeta; } : undefined);
+          json[k] = parts[p + 1];
         }
+        defineProperty(event, k, descriptor(k));
       }
+      PARTS.set(event, { json, evMeta });
       own(event, 'session', undefined);
       const l = { i, out, meta, evMeta, deny: null };
       L = l;
