@@ -279,10 +279,17 @@ pub(crate) fn wrap(kind: ScriptKind, source: &str) -> (String, usize) {
 /// Compiles a script (or the shim) to bytecode in a throw-away runtime that has the parser.
 pub(crate) fn compile(kind: ScriptKind, name: &str, source: &str) -> Result<Vec<u8>, LoadError> {
     let (wrapped, head) = wrap(kind, source);
-    compile_module(name, &wrapped, head)
+    compile_module(name, &wrapped, head, false)
 }
 
-pub(crate) fn compile_module(name: &str, source: &str, head: usize) -> Result<Vec<u8>, LoadError> {
+/// `strip_debug` drops line tables (smaller, faster to load; used for the shim only, so user
+/// scripts keep their line numbers in stack traces).
+pub(crate) fn compile_module(
+    name: &str,
+    source: &str,
+    head: usize,
+    strip_debug: bool,
+) -> Result<Vec<u8>, LoadError> {
     let fail = |m: String| error_at(Path::new(name), m);
     let rt = Runtime::new().map_err(|e| fail(e.to_string()))?;
     rt.set_memory_limit(64 << 20);
@@ -311,6 +318,7 @@ pub(crate) fn compile_module(name: &str, source: &str, head: usize) -> Result<Ve
         module
             .write(WriteOptions {
                 strip_source: true,
+                strip_debug,
                 ..WriteOptions::default()
             })
             .map_err(|e| fail(e.to_string()))
