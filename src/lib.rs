@@ -36,6 +36,7 @@ pub mod grant;
 pub mod http;
 pub mod oauth;
 pub mod pipeline;
+pub mod reload;
 pub mod script;
 pub mod server;
 pub mod shutdown;

@@ -5,8 +5,32 @@
 //! `Arc<ScriptSet>` snapshot and gets back an [`Outcome`] (a value, also for a deny) or a
 //! [`ScriptError`] (a failure: timeout, out of memory, a crashed worker...).
 //!
-//! The contract scripts see (`event`, `api`, `user`, `context`, globals) is documented once in the
-//! README, section "Script contract".
+//! The contract scripts see (`event`, `api`, `user`, `context`, globals) is documented once in
+//! `SCRIPT-CONTRACT.md` (pasted into the README, section "Script contract").
+//!
+//! Files: `catalog.rs` loads and compiles a [`ScriptSet`]; `pool.rs` is the [`ScriptEngine`]
+//! (worker threads, deadlines, watchdog); `sandbox.rs` owns one runtime + context; `bindings.rs` has
+//! the host functions; `shim.js` is the JS-side driver and the `api`/`console`/Rules globals; `shape.rs`
+//! shapes [`LoginInput`] into `event`/`context` and parses the outcome; `cache.rs` is `api.cache`.
+
+mod bindings;
+mod cache;
+mod catalog;
+mod error;
+#[cfg(test)]
+mod fixtures;
+mod pool;
+mod sandbox;
+mod shape;
+#[cfg(test)]
+mod tests;
+
+pub use catalog::{
+    LoadError, MAX_ACTIONS, MAX_SCRIPT_BYTES, Script, ScriptKind, ScriptSet, load_scripts,
+};
+pub use error::{ScriptError, ScriptErrorKind};
+pub use pool::{EngineConfig, Isolation, ScriptEngine};
+pub use shape::MAX_CLAIMS_BYTES;
 
 use std::sync::Arc;
 

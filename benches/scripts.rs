@@ -1,0 +1,203 @@
+//! The script pipeline's cost per login: 2 Rules + 3 Actions (claims from app_metadata, roles,
+//! a namespace), through `ScriptEngine::run_login` from a tokio runtime, warm and strict.
+//! Plain `main` (harness = false); prints a table. Run: `cargo bench --bench scripts`.
+#![allow(clippy::unwrap_used, clippy::print_stdout)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use claimsmith::script::{
+    ClientInfo, ConnectionInfo, EngineConfig, Host, Isolation, LoginInput, MetadataKind,
+    RequestInfo, ScriptEngine, ScriptSet, Verdict, load_scripts,
+};
+use serde_json::{Map, Value, json};
+
+struct NoHost;
+impl Host for NoHost {
+    fn patch_metadata(
+        &self,
+        _: &str,
+        _: MetadataKind,
+        _: &Map<String, Value>,
+    ) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+const RULES: &[(&str, &str)] = &[
+    (
+        "01-email-verified",
+        "function (user, context, callback) {\n  if (!user.email_verified) return callback(new UnauthorizedError('Please verify your email.'));\n  context.accessToken['https://claimsmith.example/email'] = user.email;\n  callback(null, user, context);\n}\n",
+    ),
+    (
+        "02-roles",
+        "function (user, context, callback) {\n  const ns = 'https://claimsmith.example/';\n  const roles = (context.authorization || {}).roles || [];\n  context.idToken[ns + 'roles'] = roles;\n  context.accessToken[ns + 'roles'] = roles;\n  callback(null, user, context);\n}\n",
+    ),
+];
+
+const ACTIONS: &[(&str, &str)] = &[
+    (
+        "01-plan",
+        "const NS = 'https://claimsmith.example/';\nexports.onExecutePostLogin = async (event, api) => {\n  const md = event.user.app_metadata || {};\n  api.accessToken.setCustomClaim(NS + 'plan', md.plan || 'free');\n  api.idToken.setCustomClaim(NS + 'plan', md.plan || 'free');\n  if (Array.isArray(md.features)) api.accessToken.setCustomClaim(NS + 'features', md.features);\n};\n",
+    ),
+    (
+        "02-admin-scope",
+        "exports.onExecutePostLogin = async (event, api) => {\n  const roles = (event.authorization && event.authorization.roles) || [];\n  if (roles.includes('admin') && event.resource_server.identifier === 'https://api.example.com') {\n    api.accessToken.addScope('admin:all');\n  }\n  if (!api.rules.wasExecuted('02-roles')) api.access.deny('roles rule missing');\n};\n",
+    ),
+    (
+        "03-tenant",
+        "exports.onExecutePostLogin = async (event, api) => {\n  const ns = 'https://claimsmith.example/';\n  api.accessToken.setCustomClaim(ns + 'tenant', event.tenant.id);\n  api.accessToken.setCustomClaim(ns + 'client', event.client.name);\n  if (event.stats.logins_count === 1) api.user.setAppMetadata('first_login_at', event.authentication.methods[0].timestamp);\n};\n",
+    ),
+];
+
+fn input() -> LoginInput {
+    let map = |v: Value| v.as_object().unwrap().clone();
+    LoginInput {
+        user: json!({"user_id": "auth0|5f7c8ec7c33c6c004bbafe82", "email": "ada@example.com", "email_verified": true,
+            "username": "ada", "name": "Ada Lovelace", "nickname": "ada", "given_name": "Ada", "family_name": "Lovelace",
+            "picture": "https://example.com/ada.png", "created_at": "2024-01-01T00:00:00.000Z", "updated_at": "2026-11-01T00:00:00.000Z",
+            "app_metadata": {"plan": "enterprise", "features": ["sso", "audit", "scim"], "tenant": "acme"},
+            "user_metadata": {"lang": "en", "theme": "dark"},
+            "identities": [{"connection": "Username-Password-Authentication", "isSocial": false, "provider": "auth0", "user_id": "5f7c8ec7c33c6c004bbafe82"}]}),
+        client: ClientInfo {
+            client_id: "zlkEXAMPLEclient".into(),
+            name: "Acme Web".into(),
+            metadata: map(json!({"tier": "gold"})),
+        },
+        connection: ConnectionInfo {
+            id: "con_123".into(),
+            name: "Username-Password-Authentication".into(),
+            strategy: "auth0".into(),
+            metadata: Map::new(),
+        },
+        request: RequestInfo {
+            ip: "203.0.113.7".into(),
+            hostname: "auth.acme.example".into(),
+            user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".into()),
+            language: Some("en-GB,en;q=0.9".into()),
+            method: "POST".into(),
+            query: Map::new(),
+            body: map(
+                json!({"grant_type": "password", "username": "ada@example.com", "scope": "openid profile email", "audience": "https://api.example.com"}),
+            ),
+        },
+        protocol: "oauth2-password".into(),
+        requested_scopes: vec!["openid".into(), "profile".into(), "email".into()],
+        audience: "https://api.example.com".into(),
+        roles: vec!["admin".into(), "editor".into()],
+        organization: None,
+        logins_count: 42,
+        tenant: "acme".into(),
+        now_ms: 1_764_000_000_000,
+    }
+}
+
+fn script_set() -> (tempfile::TempDir, Arc<ScriptSet>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (r, a) = (dir.path().join("rules"), dir.path().join("actions"));
+    std::fs::create_dir_all(&r).unwrap();
+    std::fs::create_dir_all(&a).unwrap();
+    // SCRIPTS_BENCH_SET=rules|actions|one: a subset, to see where the time goes.
+    let subset = std::env::var("SCRIPTS_BENCH_SET").unwrap_or_default();
+    let (rules, actions) = match subset.as_str() {
+        "rules" => (RULES, &[][..]),
+        "actions" => (&[][..], ACTIONS),
+        "one" => (&[][..], &ACTIONS[2..]),
+        _ => (RULES, ACTIONS),
+    };
+    for (n, s) in rules {
+        std::fs::write(r.join(format!("{n}.js")), s).unwrap();
+    }
+    for (n, s) in actions {
+        std::fs::write(a.join(format!("{n}.js")), s).unwrap();
+    }
+    let set = load_scripts(&a, &r, None, 1);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    (dir, Arc::new(set))
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+async fn measure(
+    isolation: Isolation,
+    set: &Arc<ScriptSet>,
+    n: usize,
+    concurrency: usize,
+) -> (Duration, Duration, f64) {
+    let config = EngineConfig {
+        isolation,
+        ..EngineConfig::default()
+    };
+    let engine = Arc::new(ScriptEngine::start(config, Arc::new(NoHost)).unwrap());
+    engine.prepare(set.clone());
+    for _ in 0..200 {
+        let o = engine.run_login(set.clone(), input()).await.unwrap();
+        assert_eq!(o.verdict, Verdict::Allow);
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (engine, set) = (engine.clone(), set.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::with_capacity(n / concurrency);
+            for _ in 0..n / concurrency {
+                let t = Instant::now();
+                let o = engine.run_login(set.clone(), input()).await.unwrap();
+                times.push(t.elapsed());
+                assert!(
+                    o.verdict == Verdict::Allow
+                        || o.verdict == Verdict::Deny("roles rule missing".into())
+                );
+            }
+            times
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let wall = started.elapsed();
+    all.sort();
+    (
+        pct(&all, 0.5),
+        pct(&all, 0.99),
+        all.len() as f64 / wall.as_secs_f64(),
+    )
+}
+
+fn main() {
+    let (_dir, set) = script_set();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "script pipeline per login: 2 Rules + 3 Actions, run_login from tokio ({} cores)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!(
+        "{:<8} {:>11} {:>10} {:>10} {:>12}",
+        "mode", "concurrency", "median", "p99", "logins/s"
+    );
+    let only = std::env::var("SCRIPTS_BENCH_MODE").unwrap_or_default();
+    for (isolation, n) in [(Isolation::Warm, 5000), (Isolation::Strict, 2000)] {
+        if !only.is_empty() && !format!("{isolation:?}").eq_ignore_ascii_case(&only) {
+            continue;
+        }
+        for concurrency in [1, 8] {
+            let (median, p99, rate) = rt.block_on(measure(isolation, &set, n, concurrency));
+            println!(
+                "{:<8} {:>11} {:>8.1}µs {:>8.1}µs {:>12.0}",
+                format!("{isolation:?}").to_lowercase(),
+                concurrency,
+                median.as_secs_f64() * 1e6,
+                p99.as_secs_f64() * 1e6,
+                rate
+            );
+        }
+    }
+}

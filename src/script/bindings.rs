@@ -1,0 +1,133 @@
+//! The JS-facing surface implemented in Rust: the raw host functions the shim (`shim.js`) keeps
+//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `patch`
+//! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
+//! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes
+//! back as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
+//! The script contract itself is `SCRIPT-CONTRACT.md`; the JS names live in `shim.js`.
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+
+use rquickjs::{Ctx, Function, Object};
+use serde_json::{Map, Value as Json};
+
+use super::sandbox::{Env, LoginState};
+use super::{Host, MetadataKind};
+
+/// The raw host functions, on a plain object handed to the shim's `install` and kept in its
+/// closure (never reachable by a script). None of them may panic: bad values come back as
+/// JS exceptions through rquickjs' argument conversion.
+pub(super) fn host_object<'js>(
+    ctx: &Ctx<'js>,
+    env: &Env,
+    state: &Rc<RefCell<LoginState>>,
+) -> rquickjs::Result<Object<'js>> {
+    let host = Object::new(ctx.clone())?;
+    let st = state.clone();
+    host.set(
+        "enter",
+        Function::new(ctx.clone(), move |i: i32| {
+            let mut st = st.borrow_mut();
+            st.current = usize::try_from(i).ok();
+            let name = st.current_name();
+            if let Some(p) = &st.progress
+                && let Ok(mut cur) = p.current.lock()
+            {
+                *cur = Some(name);
+            }
+        })?,
+    )?;
+    let st = state.clone();
+    host.set(
+        "log",
+        Function::new(ctx.clone(), move |level: i32, line: String| {
+            console_line(&mut st.borrow_mut(), level, &line)
+        })?,
+    )?;
+    let (st, h) = (state.clone(), env.host.clone());
+    host.set(
+        "patch",
+        Function::new(ctx.clone(), move |kind: i32, id: String, patch: String| {
+            patch_metadata(&st, &*h, kind, &id, &patch)
+        })?,
+    )?;
+    let (st, c) = (state.clone(), env.cache.clone());
+    host.set(
+        "cacheGet",
+        Function::new(ctx.clone(), move |key: String| {
+            c.get(&key, st.borrow().now_ms)
+        })?,
+    )?;
+    let (st, c) = (state.clone(), env.cache.clone());
+    host.set(
+        "cacheSet",
+        Function::new(
+            ctx.clone(),
+            move |key: String, value: String, ttl: f64, expires_at: f64| {
+                c.set(&key, &value, ttl, expires_at, st.borrow().now_ms)
+            },
+        )?,
+    )?;
+    let (st, c) = (state.clone(), env.cache.clone());
+    host.set(
+        "cacheDelete",
+        Function::new(ctx.clone(), move |key: String| {
+            c.delete(&key, st.borrow().now_ms)
+        })?,
+    )?;
+    Ok(host)
+}
+
+fn console_line(st: &mut LoginState, level: i32, line: &str) {
+    let Some(i) = st.current else {
+        return;
+    };
+    if st.console_used.len() <= i {
+        st.console_used.resize(i + 1, 0);
+    }
+    let used = st.console_used[i];
+    let name = st.current_name();
+    if used >= st.console_cap {
+        return;
+    }
+    if used + line.len() > st.console_cap {
+        st.console_used[i] = st.console_cap;
+        tracing::warn!(target: "script", script = %name, "console output over {} bytes for this login; the rest is dropped", st.console_cap);
+        return;
+    }
+    st.console_used[i] = used + line.len();
+    match level {
+        0 => tracing::trace!(target: "script", script = %name, "{line}"),
+        1 => tracing::debug!(target: "script", script = %name, "{line}"),
+        3 => tracing::warn!(target: "script", script = %name, "{line}"),
+        4 => tracing::error!(target: "script", script = %name, "{line}"),
+        _ => tracing::info!(target: "script", script = %name, "{line}"),
+    }
+}
+
+fn patch_metadata(
+    st: &Rc<RefCell<LoginState>>,
+    host: &dyn Host,
+    kind: i32,
+    id: &str,
+    patch: &str,
+) -> Option<String> {
+    let kind = if kind == 0 {
+        MetadataKind::App
+    } else {
+        MetadataKind::User
+    };
+    let patch: Map<String, Json> = match serde_json::from_str(patch) {
+        Ok(Json::Object(m)) => m,
+        _ => return Some("the metadata must be a JSON object".into()),
+    };
+    match catch_unwind(AssertUnwindSafe(|| host.patch_metadata(id, kind, &patch))) {
+        Ok(Ok(())) => None,
+        Ok(Err(message)) => Some(message),
+        Err(_) => {
+            st.borrow_mut().host_panicked = true;
+            Some("internal error".into())
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! The script catalog: reads `actions/*.js` and `rules/*.js` (+ optional sidecar `NAME.json`
+//! `{enabled, order, stage}`), compiles each file once to QuickJS bytecode, checks its shape in a
+//! throw-away sandbox and builds an immutable [`ScriptSet`]. It never runs a login.
+//!
+//! A file that fails keeps its last good version (same path) from the previous set, and its error
+//! is reported in [`ScriptSet::errors`]: a typo during a hot reload never takes a script away.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rquickjs::context::intrinsic;
+use rquickjs::module::WriteOptions;
+use rquickjs::{Context, Module, Runtime};
+use serde::Deserialize;
+
+use super::sandbox::{self, SandboxError};
+
+/// Largest script source accepted (Auth0: 100 kB per Action / for all enabled Rules).
+pub const MAX_SCRIPT_BYTES: usize = 100 * 1024;
+/// Auth0's limit of Actions bound to one trigger.
+pub const MAX_ACTIONS: usize = 20;
+
+/// Whether a script is a legacy Rule or an Action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptKind {
+    /// `function (user, context, callback) { ... }`
+    Rule,
+    /// `exports.onExecutePostLogin = async (event, api) => { ... }`
+    Action,
+}
+
+/// One compiled script. Immutable; shared by every worker through the [`ScriptSet`].
+#[derive(Debug)]
+pub struct Script {
+    /// The file stem: `rules/10-add-roles.js` is `10-add-roles`.
+    pub name: Arc<str>,
+    pub kind: ScriptKind,
+    pub path: PathBuf,
+    /// sha256 of the source, lowercase hex.
+    pub hash: String,
+    /// QuickJS bytecode of the wrapped module, produced by [`compile`] in this process.
+    pub(crate) bytecode: Arc<[u8]>,
+    /// Sidecar `order`, kept so a last-good script sorts as it did.
+    order: Option<i64>,
+    /// False for an Action that only exports `onExecuteCredentialsExchange` (loaded, never run at login).
+    pub(crate) post_login: bool,
+}
+
+impl Script {
+    /// A bare script for the load-time shape check.
+    pub(crate) fn for_check(kind: ScriptKind, name: &str, bytecode: Arc<[u8]>) -> Script {
+        Script {
+            name: name.into(),
+            kind,
+            path: PathBuf::new(),
+            hash: String::new(),
+            bytecode,
+            order: None,
+            post_login: true,
+        }
+    }
+}
+
+/// One file that could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// An immutable snapshot of the scripts: one login runs against one set from start to end.
+#[derive(Debug, Default)]
+pub struct ScriptSet {
+    /// Increases with every reload; workers rebuild their warm contexts when it changes.
+    pub version: u64,
+    /// Enabled Rules, in run order.
+    pub rules: Vec<Arc<Script>>,
+    /// Enabled Actions, in run order.
+    pub actions: Vec<Arc<Script>>,
+    /// Files that failed this time (their last good version, if any, is still in the lists).
+    pub errors: Vec<LoadError>,
+}
+
+impl ScriptSet {
+    /// No scripts at all: every login is allowed unchanged.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// Rules then Actions: the order in which a sandbox registers them.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<Script>> + Clone {
+        self.rules.iter().chain(self.actions.iter())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Sidecar {
+    enabled: Option<bool>,
+    order: Option<i64>,
+    stage: Option<String>,
+}
+
+/// Reads both folders and builds the set; see the module docs for last-good and ordering rules.
+pub fn load_scripts(
+    actions_dir: &Path,
+    rules_dir: &Path,
+    previous: Option<&ScriptSet>,
+    version: u64,
+) -> ScriptSet {
+    let mut errors = Vec::new();
+    let rules = load_kind(ScriptKind::Rule, rules_dir, previous, &mut errors);
+    let mut actions = load_kind(ScriptKind::Action, actions_dir, previous, &mut errors);
+    if actions.len() > MAX_ACTIONS {
+        for extra in actions.drain(MAX_ACTIONS..) {
+            errors.push(LoadError {
+                path: extra.path.clone(),
+                line: None,
+                column: None,
+                message: format!(
+                    "more than {MAX_ACTIONS} Actions are enabled; this one is not run"
+                ),
+            });
+        }
+    }
+    ScriptSet {
+        version,
+        rules,
+        actions,
+        errors,
+    }
+}
+
+fn load_kind(
+    kind: ScriptKind,
+    dir: &Path,
+    previous: Option<&ScriptSet>,
+    errors: &mut Vec<LoadError>,
+) -> Vec<Arc<Script>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new(); // a missing folder is an empty list
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "js") && p.is_file())
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        match load_one(kind, &path) {
+            Ok(Some(script)) => out.push(Arc::new(script)),
+            Ok(None) => {}
+            Err(err) => {
+                let last_good = previous.and_then(|p| p.all().find(|s| s.path == path).cloned());
+                errors.push(err);
+                out.extend(last_good);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        let key = |s: &Script| (s.order.unwrap_or(i64::MAX), s.path.clone());
+        key(a).cmp(&key(b))
+    });
+    out
+}
+
+fn error_at(path: &Path, message: impl Into<String>) -> LoadError {
+    LoadError {
+        path: path.to_path_buf(),
+        line: None,
+        column: None,
+        message: message.into(),
+    }
+}
+
+/// `Ok(None)`: disabled or not a login-stage script.
+fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> {
+    let sidecar_path = path.with_extension("json");
+    let sidecar = match std::fs::read_to_string(&sidecar_path) {
+        Ok(text) => serde_json::from_str::<Sidecar>(&text)
+            .map_err(|e| error_at(&sidecar_path, format!("invalid sidecar: {e}")))?,
+        Err(_) => Sidecar {
+            enabled: None,
+            order: None,
+            stage: None,
+        },
+    };
+    if sidecar.enabled == Some(false)
+        || sidecar
+            .stage
+            .as_deref()
+            .is_some_and(|s| s != "login_success")
+    {
+        return Ok(None);
+    }
+    let source = std::fs::read(path).map_err(|e| error_at(path, format!("cannot read: {e}")))?;
+    if source.len() > MAX_SCRIPT_BYTES {
+        return Err(error_at(
+            path,
+            format!(
+                "script is {} bytes; the limit is {MAX_SCRIPT_BYTES}",
+                source.len()
+            ),
+        ));
+    }
+    let source = String::from_utf8(source).map_err(|_| error_at(path, "script is not UTF-8"))?;
+    let name: Arc<str> = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into())
+        .unwrap_or_else(|| "script".into());
+    let bytecode: Arc<[u8]> = compile(kind, &name, &source)
+        .map_err(|e| with_path(e, path))?
+        .into();
+    let post_login = sandbox::check_shape(kind, &name, &bytecode).map_err(|e| match e {
+        SandboxError::Script(m) => error_at(path, m),
+        other => error_at(path, other.to_string()),
+    })?;
+    Ok(Some(Script {
+        name,
+        kind,
+        path: path.to_path_buf(),
+        hash: sha256_hex(source.as_bytes()),
+        bytecode,
+        order: sidecar.order,
+        post_login,
+    }))
+}
+
+fn with_path(mut e: LoadError, path: &Path) -> LoadError {
+    e.path = path.to_path_buf();
+    e
+}
+
+/// sha256 of `bytes` as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const RULE_HEAD: &str =
+    "export default function (configuration, global, auth0, UnauthorizedError) { return (";
+const ACTION_HEAD: &str = "export default function (require) { const module = { exports: {} }; (function (exports, module) {";
+
+/// Wraps a script so it compiles as an ES module whose default export initialises it. The
+/// source starts on line 1 of the module, so reported lines match the file.
+pub(crate) fn wrap(kind: ScriptKind, source: &str) -> (String, usize) {
+    match kind {
+        ScriptKind::Rule => {
+            // A rule file is a function expression; Auth0 tolerates a trailing `;`.
+            let body = source.trim_end().trim_end_matches(';');
+            (format!("{RULE_HEAD}{body}\n); }}\n"), RULE_HEAD.len())
+        }
+        ScriptKind::Action => (
+            format!(
+                "{ACTION_HEAD}{source}\n}}).call(module.exports, module.exports, module); return module; }}\n"
+            ),
+            ACTION_HEAD.len(),
+        ),
+    }
+}
+
+/// Compiles a script (or the shim) to bytecode in a throw-away runtime that has the parser.
+pub(crate) fn compile(kind: ScriptKind, name: &str, source: &str) -> Result<Vec<u8>, LoadError> {
+    let (wrapped, head) = wrap(kind, source);
+    compile_module(name, &wrapped, head, false)
+}
+
+/// `strip_debug` drops line tables (smaller, faster to load; used for the shim only, so user
+/// scripts keep their line numbers in stack traces).
+pub(crate) fn compile_module(
+    name: &str,
+    source: &str,
+    head: usize,
+    strip_debug: bool,
+) -> Result<Vec<u8>, LoadError> {
+    let fail = |m: String| error_at(Path::new(name), m);
+    let rt = Runtime::new().map_err(|e| fail(e.to_string()))?;
+    rt.set_memory_limit(64 << 20);
+    rt.set_max_stack_size(512 << 10);
+    let ctx = Context::custom::<(intrinsic::Eval, intrinsic::RegExpCompiler)>(&rt)
+        .map_err(|e| fail(e.to_string()))?;
+    ctx.with(|ctx| {
+        let declared = Module::declare(ctx.clone(), name, source);
+        let module = match declared {
+            Ok(m) => m,
+            Err(rquickjs::Error::Exception) => {
+                let e = sandbox::describe_exception(&ctx.catch());
+                let column = match (e.line, e.column) {
+                    (Some(1), Some(c)) => Some((c as usize).saturating_sub(head) as u32),
+                    (_, c) => c,
+                };
+                return Err(LoadError {
+                    path: PathBuf::from(name),
+                    line: e.line,
+                    column,
+                    message: e.message,
+                });
+            }
+            Err(other) => return Err(fail(other.to_string())),
+        };
+        module
+            .write(WriteOptions {
+                strip_source: true,
+                strip_debug,
+                ..WriteOptions::default()
+            })
+            .map_err(|e| fail(e.to_string()))
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+
+    const OK_ACTION: &str = "exports.onExecutePostLogin = async (event, api) => {};";
+
+    #[test]
+    fn missing_folders_are_an_empty_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = load_scripts(&dir.path().join("a"), &dir.path().join("r"), None, 1);
+        assert!(set.rules.is_empty() && set.actions.is_empty() && set.errors.is_empty());
+    }
+
+    #[test]
+    fn ordering_sidecars_enabled_and_stage() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path().join("rules");
+        let rule = "function (user, context, callback) { callback(null, user, context); }";
+        write(&r, "a.js", rule);
+        write(&r, "b.js", rule);
+        write(&r, "b.json", r#"{"order": 1}"#);
+        write(&r, "c.js", rule);
+        write(&r, "c.json", r#"{"enabled": false, "order": 0}"#);
+        write(&r, "d.js", rule);
+        write(&r, "d.json", r#"{"stage": "login_failure"}"#);
+        write(&r, "e.js", &format!("{rule};\n\n"));
+        let set = load_scripts(&dir.path().join("actions"), &r, None, 3);
+        let names: Vec<&str> = set.rules.iter().map(|s| &*s.name).collect();
+        assert_eq!(names, ["b", "a", "e"]);
+        assert!(set.errors.is_empty(), "{:?}", set.errors);
+        assert_eq!(set.version, 3);
+        assert_eq!(set.rules[0].hash, sha256_hex(rule.as_bytes()));
+    }
+
+    #[test]
+    fn syntax_error_reports_line_and_keeps_last_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("actions");
+        write(&a, "x.js", OK_ACTION);
+        let first = load_scripts(&a, &dir.path().join("rules"), None, 1);
+        assert_eq!(first.actions.len(), 1);
+        write(
+            &a,
+            "x.js",
+            "// ok\nexports.onExecutePostLogin = async (event, api) => {\n  let = ;\n};",
+        );
+        let second = load_scripts(&a, &dir.path().join("rules"), Some(&first), 2);
+        assert_eq!(second.errors.len(), 1);
+        let err = &second.errors[0];
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}:3:", a.join("x.js").display())),
+            "{err}"
+        );
+        assert_eq!(second.actions.len(), 1, "last good version kept");
+        assert!(Arc::ptr_eq(&first.actions[0], &second.actions[0]));
+        // Without a previous version, the broken file is simply absent.
+        let third = load_scripts(&a, &dir.path().join("rules"), None, 3);
+        assert!(third.actions.is_empty());
+    }
+
+    #[test]
+    fn shape_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("actions");
+        let r = dir.path().join("rules");
+        write(&a, "none.js", "exports.somethingElse = 1;");
+        write(
+            &a,
+            "cce.js",
+            "exports.onExecuteCredentialsExchange = async () => {};",
+        );
+        write(
+            &a,
+            "modexp.js",
+            "module.exports = { onExecutePostLogin: async () => {} };",
+        );
+        write(&a, "throws.js", "throw new Error('top level');");
+        write(&r, "two.js", "function (user, context) {}");
+        write(
+            &r,
+            "named.js",
+            "function myRule(user, context, callback) { callback(null, user, context); }",
+        );
+        write(&r, "notfn.js", "42");
+        let set = load_scripts(&a, &r, None, 1);
+        let names = |v: &[Arc<Script>]| v.iter().map(|s| s.name.to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&set.actions), ["cce", "modexp"]);
+        assert!(!set.actions[0].post_login && set.actions[1].post_login);
+        assert_eq!(names(&set.rules), ["named"]);
+        let msgs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(msgs.len(), 4, "{msgs:?}");
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("none.js") && m.contains("must export onExecutePostLogin"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("throws.js") && m.contains("top level"))
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("two.js") && m.contains("3 parameters"))
+        );
+    }
+
+    #[test]
+    fn size_and_count_limits() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("actions");
+        for i in 0..21 {
+            write(&a, &format!("a{i:02}.js"), OK_ACTION);
+        }
+        write(
+            &a,
+            "big.js",
+            &format!("{OK_ACTION}//{}", "x".repeat(MAX_SCRIPT_BYTES)),
+        );
+        let set = load_scripts(&a, &dir.path().join("rules"), None, 1);
+        assert_eq!(set.actions.len(), MAX_ACTIONS);
+        assert_eq!(set.errors.len(), 2, "{:?}", set.errors);
+        assert!(set.errors.iter().any(|e| e.message.contains("limit is")));
+        assert!(
+            set.errors
+                .iter()
+                .any(|e| e.message.contains("more than 20"))
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! [`ScriptError`]: a login the scripts could not finish (a deny is an `Outcome`, not an error).
+
+use std::sync::Arc;
+
+/// A failure of the script engine during one login, with the script that was running, if known.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", self.public_description())]
+pub struct ScriptError {
+    pub script: Option<Arc<str>>,
+    pub kind: ScriptErrorKind,
+}
+
+/// What went wrong. Every kind answers 500 `server_error` on the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScriptErrorKind {
+    /// The login's scripts did not finish by the login deadline (also a wedged worker).
+    Timeout,
+    /// A runtime reached its memory limit.
+    OutOfMemory,
+    /// An Action's promise can never settle (nothing left that could settle it).
+    NeverSettled,
+    /// A Rule never called its callback (and nothing left could call it).
+    NeverCalledBack,
+    /// More than 100 KB of custom claims in one token.
+    ClaimsTooLarge,
+    /// A worker panicked (or the Host panicked inside a script call); the worker was replaced.
+    WorkerCrashed,
+    /// Anything else inside the engine; the text is for the log, never the wire.
+    Engine(String),
+}
+
+impl ScriptError {
+    pub(crate) fn new(script: Option<Arc<str>>, kind: ScriptErrorKind) -> Self {
+        ScriptError { script, kind }
+    }
+
+    /// Text for the wire (500 `server_error`): names the failure kind and the script, never a
+    /// stack or an engine message.
+    pub fn public_description(&self) -> String {
+        let who = match &self.script {
+            Some(name) => format!("Script '{name}'"),
+            None => "The login scripts".to_string(),
+        };
+        match &self.kind {
+            ScriptErrorKind::Timeout => format!("{who} exceeded the time limit (timeout)."),
+            ScriptErrorKind::OutOfMemory => {
+                format!("{who} exceeded the memory limit (out of memory).")
+            }
+            ScriptErrorKind::NeverSettled => {
+                format!("{who} returned a promise that never settles (never settled).")
+            }
+            ScriptErrorKind::NeverCalledBack => {
+                format!("{who} never called its callback (never called back).")
+            }
+            ScriptErrorKind::ClaimsTooLarge => {
+                format!(
+                    "{who} set more than 100 KB of custom claims for one token (claims too large)."
+                )
+            }
+            ScriptErrorKind::WorkerCrashed => {
+                format!("{who} failed: the script worker crashed (engine failure).")
+            }
+            ScriptErrorKind::Engine(_) => {
+                format!("{who} failed inside the script engine (engine failure).")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_description_names_kind_and_script_but_never_the_engine_text() {
+        let e = ScriptError::new(Some("slow".into()), ScriptErrorKind::Timeout);
+        assert_eq!(
+            e.public_description(),
+            "Script 'slow' exceeded the time limit (timeout)."
+        );
+        let e = ScriptError::new(
+            None,
+            ScriptErrorKind::Engine("secret stack at x.js:1".into()),
+        );
+        assert!(!e.public_description().contains("secret"));
+        assert!(e.to_string().contains("engine failure"));
+        for kind in [
+            ScriptErrorKind::OutOfMemory,
+            ScriptErrorKind::NeverSettled,
+            ScriptErrorKind::NeverCalledBack,
+            ScriptErrorKind::ClaimsTooLarge,
+            ScriptErrorKind::WorkerCrashed,
+        ] {
+            let text = ScriptError::new(Some("s".into()), kind).public_description();
+            assert!(text.contains("'s'"), "{text}");
+        }
+    }
+}

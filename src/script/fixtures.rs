@@ -1,0 +1,251 @@
+//! Runs the hostile-script suite `tests/fixtures/scripts/<case>/` through the engine, in both
+//! isolation modes, each case followed by a normal login that must succeed and see no state of
+//! the hostile one. `expect.json` states what the token server answers; this file maps an
+//! engine result to that answer with the spec's Decisions table, and applies the spec §4
+//! reserved-claim policy for `claims_absent` (the server does both; the mapping here is the
+//! reference the HTTP tests will agree with).
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::tests::{TestHost, input};
+use super::*;
+
+/// (status, error, error_description) as the token endpoint answers.
+fn wire(result: &Result<Outcome, ScriptError>) -> (u16, &'static str, String) {
+    match result {
+        Ok(o) => match &o.verdict {
+            Verdict::Allow => (200, "", String::new()),
+            Verdict::Deny(m) => (403, "access_denied", m.clone()),
+            Verdict::Unauthorized(m) => (401, "unauthorized", m.clone()),
+            Verdict::MfaRequired => (
+                403,
+                "mfa_required",
+                "Multifactor authentication required".into(),
+            ),
+            Verdict::InteractionRequired(m) => (400, "interaction_required", m.clone()),
+        },
+        Err(e) => (500, "server_error", e.public_description()),
+    }
+}
+
+const RESERVED: &[&str] = &[
+    "acr",
+    "act",
+    "active",
+    "amr",
+    "at_hash",
+    "ath",
+    "attest",
+    "aud",
+    "auth_time",
+    "authorization_details",
+    "azp",
+    "c_hash",
+    "client_id",
+    "cnf",
+    "cty",
+    "dest",
+    "entitlements",
+    "events",
+    "exp",
+    "groups",
+    "gty",
+    "htm",
+    "htu",
+    "iat",
+    "internalService",
+    "iss",
+    "jcard",
+    "jku",
+    "jti",
+    "jwe",
+    "jwk",
+    "kid",
+    "may_act",
+    "mky",
+    "nbf",
+    "nonce",
+    "object_id",
+    "org_id",
+    "org_name",
+    "orig",
+    "origid",
+    "permissions",
+    "roles",
+    "rph",
+    "s_hash",
+    "sid",
+    "sip_callid",
+    "sip_cseq_num",
+    "sip_date",
+    "sip_from_tag",
+    "sip_via_branch",
+    "sub",
+    "sub_jwk",
+    "toe",
+    "txn",
+    "typ",
+    "uuid",
+    "vot",
+    "vtm",
+    "x5t#S256",
+];
+
+/// Spec §4: what survives into a token.
+fn allowed(name: &str) -> bool {
+    let host = name
+        .strip_prefix("https://")
+        .or_else(|| name.strip_prefix("http://"))
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("");
+    let auth0_ns = ["auth0.com", "webtask.io", "webtask.run"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")));
+    !RESERVED.contains(&name)
+        && !name.starts_with('$')
+        && !name.starts_with("urn:auth0")
+        && !auth0_ns
+}
+
+fn folded_claims(o: &Outcome) -> Map<String, Value> {
+    let mut m = Map::new();
+    for c in o.effects.access_claims.iter().chain(&o.effects.id_claims) {
+        if allowed(&c.name) {
+            m.insert(c.name.clone(), c.value.clone());
+        }
+    }
+    m
+}
+
+fn check(case: &str, expect: &Value, result: &Result<Outcome, ScriptError>) -> Vec<String> {
+    let mut bad = Vec::new();
+    let (status, error, description) = wire(result);
+    if expect["status"].as_u64() != Some(u64::from(status)) {
+        bad.push(format!(
+            "{case}: status {status} ({error} {description:?}), want {}",
+            expect["status"]
+        ));
+    }
+    if let Some(e) = expect["error"].as_str()
+        && e != error
+    {
+        bad.push(format!("{case}: error {error}, want {e}"));
+    }
+    if let Some(d) = expect["description_contains"].as_str()
+        && !description.contains(d)
+    {
+        bad.push(format!("{case}: description {description:?} lacks {d:?}"));
+    }
+    if let Ok(o) = result {
+        let claims = folded_claims(o);
+        for name in expect["claims_absent"].as_array().into_iter().flatten() {
+            if claims.contains_key(name.as_str().unwrap_or_default()) {
+                bad.push(format!("{case}: claim {name} present"));
+            }
+        }
+        for (k, v) in expect["claims_present"].as_object().into_iter().flatten() {
+            if claims.get(k) != Some(v) {
+                bad.push(format!("{case}: claim {k} = {:?}, want {v}", claims.get(k)));
+            }
+        }
+    }
+    bad
+}
+
+pub(super) fn cases() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scripts");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("expect.json").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+async fn run_suite(isolation: Isolation) -> Vec<String> {
+    let config = EngineConfig {
+        workers: 1,
+        isolation,
+        ..EngineConfig::for_test()
+    };
+    let engine = ScriptEngine::start(config, Arc::new(TestHost::default())).unwrap();
+    let probe = super::tests::set_of(
+        &[],
+        &[(
+            "probe",
+            "exports.onExecutePostLogin = async (event, api) => {\n\
+               if (Object.prototype.polluted !== undefined || [1].map((x) => x + 1)[0] !== 2 || typeof globalThis.keep !== 'undefined'\n\
+                   || JSON.stringify({a: 1}) !== '{\"a\":1}') throw new Error('state leaked');\n\
+               api.accessToken.setCustomClaim('https://ns.example.com/probe', true);\n};",
+        )],
+    );
+    let mut bad = Vec::new();
+    for (version, dir) in cases().iter().enumerate() {
+        let case = format!(
+            "{isolation:?}/{}",
+            dir.file_name().unwrap().to_string_lossy()
+        );
+        let expect: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expect.json")).unwrap())
+                .unwrap();
+        let set = load_scripts(
+            &dir.join("actions"),
+            &dir.join("rules"),
+            None,
+            1000 + version as u64,
+        );
+        if !set.errors.is_empty() {
+            bad.push(format!("{case}: load errors {:?}", set.errors));
+            continue;
+        }
+        let set = Arc::new(set);
+        for _ in 0..expect["repeat"].as_u64().unwrap_or(1) {
+            let result = engine.run_login(set.clone(), input()).await;
+            bad.extend(check(&case, &expect, &result));
+        }
+        let after = engine.run_login(probe.clone(), input()).await;
+        if !matches!(&after, Ok(o) if o.verdict == Verdict::Allow) {
+            bad.push(format!("{case}: the next normal login failed: {after:?}"));
+        }
+    }
+    bad
+}
+
+#[tokio::test]
+async fn hostile_fixture_suite_warm() {
+    assert!(cases().len() >= 30);
+    let bad = run_suite(Isolation::Warm).await;
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[tokio::test]
+async fn hostile_fixture_suite_strict() {
+    let bad = run_suite(Isolation::Strict).await;
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn reserved_claim_policy_reference() {
+    for name in [
+        "sub",
+        "iss",
+        "$x",
+        "https://x.auth0.com/y",
+        "https://a.webtask.io/z",
+        "roles",
+    ] {
+        assert!(!allowed(name), "{name}");
+    }
+    for name in [
+        "https://ns.example.com/roles",
+        "plan",
+        "https://auth0.com.example.org/x",
+    ] {
+        assert!(allowed(name), "{name}");
+    }
+}

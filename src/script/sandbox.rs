@@ -1,0 +1,793 @@
+//! One sandbox = one rquickjs `Runtime` with exactly one eval-less `Context`, holding the shim
+//! driver and every script of one [`ScriptSet`]. It is owned by one worker thread and never leaves
+//! it. One runtime per context because contexts of one runtime are not isolated (host functions
+//! share the first context's `Function.prototype`, RUNTIME-NOTES §8.1).
+//!
+//! Limits: the runtime's memory limit and stack limit, and an interrupt handler polling the
+//! worker's [`Deadline`] (one wall-clock deadline for the whole login). What it does not do:
+//! scheduling, the watchdog and recycling decisions (see `pool.rs`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use rquickjs::context::intrinsic;
+use rquickjs::promise::PromiseState;
+use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value};
+use serde_json::{Map, Value as Json};
+
+use super::bindings;
+use super::cache::Cache;
+use super::catalog::{self, LoadError, Script, ScriptKind};
+use super::{Host, MetadataKind};
+
+/// The intrinsics a script sees: the language core (from `Context::base`) plus these. No `Eval`
+/// (so no `eval`, no `Function` constructor), no Proxy, WeakRef, FinalizationRegistry,
+/// SharedArrayBuffer/Atomics (TypedArrays), `performance` or DOMException.
+type SandboxIntrinsics = (
+    intrinsic::Date,
+    intrinsic::RegExpCompiler,
+    intrinsic::RegExp,
+    intrinsic::Json,
+    intrinsic::MapSet,
+    intrinsic::Promise,
+);
+
+/// The wall-clock deadline of the login a worker is running; read by the interrupt handler.
+#[derive(Clone)]
+pub(crate) struct Deadline {
+    epoch: Instant,
+    at: Arc<AtomicU64>,
+}
+
+impl Deadline {
+    pub(crate) fn new() -> Self {
+        Deadline {
+            epoch: Instant::now(),
+            at: Arc::new(AtomicU64::new(0)),
+        }
+    }
+    pub(crate) fn arm_at(&self, at: Instant) {
+        let nanos = at.saturating_duration_since(self.epoch).as_nanos();
+        self.at.store(
+            u64::try_from(nanos).unwrap_or(u64::MAX).max(1),
+            Ordering::Relaxed,
+        );
+    }
+    pub(crate) fn disarm(&self) {
+        self.at.store(0, Ordering::Relaxed);
+    }
+    pub(crate) fn expired(&self) -> bool {
+        let at = self.at.load(Ordering::Relaxed);
+        let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        at != 0 && now >= at
+    }
+}
+
+/// What the engine shares with every sandbox it builds.
+pub(crate) struct Env {
+    pub host: Arc<dyn Host>,
+    pub cache: Arc<Cache>,
+    /// `{configuration, secrets: {action: {...}}, domain, harden}` for the shim.
+    pub shim_config_warm: String,
+    pub shim_config_strict: String,
+    pub memory_limit: usize,
+    pub stack_size: usize,
+    pub console_cap: usize,
+}
+
+/// Where the worker publishes the running script, so a login answered by the watchdog can name it.
+#[derive(Default)]
+pub(crate) struct Progress {
+    pub current: Mutex<Option<Arc<str>>>,
+}
+
+impl Progress {
+    pub(crate) fn current(&self) -> Option<Arc<str>> {
+        self.current
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_else(|p| p.into_inner().clone())
+    }
+}
+
+/// Per-login state the host functions (`bindings.rs`) write into.
+pub(super) struct LoginState {
+    pub names: Vec<(Arc<str>, ScriptKind)>,
+    pub current: Option<usize>,
+    pub console_used: Vec<usize>,
+    pub console_cap: usize,
+    pub host_panicked: bool,
+    pub now_ms: i64,
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl LoginState {
+    pub(super) fn current_name(&self) -> Arc<str> {
+        self.current
+            .and_then(|i| self.names.get(i))
+            .map(|(n, _)| n.clone())
+            .unwrap_or_else(|| "claimsmith".into())
+    }
+}
+
+/// Why a sandbox could not build or finish a login.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SandboxError {
+    Timeout,
+    OutOfMemory,
+    /// The login's promise is pending and no job is left that could settle it.
+    Pending(ScriptKind),
+    /// A script threw while initialising (module top level or shape check).
+    Script(String),
+    /// The Host panicked inside a host function.
+    HostPanicked,
+    Engine(String),
+}
+
+impl std::fmt::Display for SandboxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SandboxError::Timeout => f.write_str("interrupted: time limit reached"),
+            SandboxError::OutOfMemory => f.write_str("out of memory"),
+            SandboxError::Pending(_) => f.write_str("never settled"),
+            SandboxError::Script(m) | SandboxError::Engine(m) => f.write_str(m),
+            SandboxError::HostPanicked => f.write_str("the host panicked"),
+        }
+    }
+}
+
+/// A failure with the script that was running when it happened.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: SandboxError,
+    pub script: Option<Arc<str>>,
+}
+
+/// A thrown value, described for errors and logs.
+pub(crate) struct Described {
+    pub message: String,
+    pub stack: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub is_null: bool,
+}
+
+pub(crate) fn describe_exception(v: &Value<'_>) -> Described {
+    let mut d = Described {
+        message: String::new(),
+        stack: None,
+        line: None,
+        column: None,
+        is_null: v.is_null() || v.is_undefined(),
+    };
+    if let Some(o) = v.as_object() {
+        let s = |k: &str| {
+            o.get::<_, Option<rquickjs::Coerced<String>>>(k)
+                .ok()
+                .flatten()
+                .map(|c| c.0)
+        };
+        let n = |k: &str| o.get::<_, Option<f64>>(k).ok().flatten().map(|x| x as u32);
+        d.message = s("message").unwrap_or_default();
+        d.stack = s("stack");
+        d.line = n("lineNumber");
+        d.column = n("columnNumber");
+        if d.line.is_none()
+            && let Some((l, c)) = d.stack.as_deref().and_then(first_position)
+        {
+            d.line = Some(l);
+            d.column = Some(c);
+        }
+    } else if let Some(s) = v.as_string() {
+        d.message = s.to_string().unwrap_or_default();
+    } else {
+        d.message = format!("{v:?}");
+    }
+    d
+}
+
+/// The first `:line:column` in a stack trace (`    at action:x:3:7`).
+fn first_position(stack: &str) -> Option<(u32, u32)> {
+    stack.lines().find_map(|l| {
+        let mut parts = l.trim_end_matches(')').rsplit(':');
+        let col = parts.next()?.parse().ok()?;
+        let line = parts.next()?.parse().ok()?;
+        Some((line, col))
+    })
+}
+
+static SHIM: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+
+fn shim_bytecode() -> Result<&'static [u8], SandboxError> {
+    SHIM.get_or_init(|| {
+        catalog::compile_module("claimsmith:shim", include_str!("shim.js"), 0, true)
+            .map_err(|e: LoadError| e.to_string())
+    })
+    .as_deref()
+    .map_err(|e| SandboxError::Engine(format!("shim failed to compile: {e}")))
+}
+
+/// Loads bytecode this process produced and returns the module's default export.
+#[allow(unsafe_code)]
+fn load_module<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Value<'js>> {
+    // SAFETY: `Module::load` trusts its input (JS_ReadObject is not hardened). Every byte passed
+    // here was written by `Module::write` in this very process, from the same quickjs-ng build
+    // (catalog::compile / shim_bytecode); bytecode is never read from disk or from a client.
+    let module = unsafe { Module::load(ctx.clone(), bytecode)? };
+    let (module, promise) = module.eval()?;
+    promise.finish::<()>()?;
+    module.get("default")
+}
+
+/// A runtime + context with the shim and a set's scripts loaded. Drop order matters: the
+/// `Persistent` must go before the runtime (RUNTIME-NOTES §8.3), hence the explicit `Drop`.
+pub(crate) struct Sandbox {
+    run: Option<Persistent<Function<'static>>>,
+    state: Rc<RefCell<LoginState>>,
+    deadline: Deadline,
+    ctx: Context,
+    rt: Runtime,
+    memory_limit: usize,
+    /// The set version this sandbox was built for.
+    pub version: u64,
+    /// The very scripts it holds: a set with the same version but other scripts never reuses it.
+    scripts: Vec<Arc<Script>>,
+    /// Logins run so far (warm recycling).
+    pub runs: u32,
+    /// Set when this sandbox must not be reused (jobs left pending, heap nearly full).
+    pub dirty: bool,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // Before `ctx` and `rt`: a Persistent outliving its runtime aborts the process.
+        self.run.take();
+    }
+}
+
+impl Sandbox {
+    /// Builds a sandbox for `scripts` under the deadline already armed on `deadline`.
+    pub(crate) fn build<'a>(
+        env: &Env,
+        scripts: impl Iterator<Item = &'a Arc<Script>> + Clone,
+        version: u64,
+        harden: bool,
+        deadline: &Deadline,
+    ) -> Result<(Sandbox, Vec<bool>), Failure> {
+        let engine = |m: String| Failure {
+            error: SandboxError::Engine(m),
+            script: None,
+        };
+        let rt = Runtime::new().map_err(|e| engine(e.to_string()))?;
+        rt.set_memory_limit(env.memory_limit);
+        rt.set_max_stack_size(env.stack_size);
+        // The default threshold (256 KiB) runs the cycle collector every few logins.
+        rt.set_gc_threshold(gc_threshold(env.memory_limit));
+        let d = deadline.clone();
+        rt.set_interrupt_handler(Some(Box::new(move || d.expired())));
+        let ctx = Context::custom::<SandboxIntrinsics>(&rt).map_err(|e| engine(e.to_string()))?;
+        let script_list: Vec<Arc<Script>> = scripts.clone().cloned().collect();
+        let state = Rc::new(RefCell::new(LoginState {
+            names: scripts.clone().map(|s| (s.name.clone(), s.kind)).collect(),
+            current: None,
+            console_used: Vec::new(),
+            console_cap: env.console_cap,
+            host_panicked: false,
+            now_ms: 0,
+            progress: None,
+        }));
+        let config = if harden {
+            &env.shim_config_warm
+        } else {
+            &env.shim_config_strict
+        };
+        let built = ctx.with(|ctx| -> Result<_, Failure> {
+            let fail = |e: rquickjs::Error| classify(&ctx, e, deadline, &state);
+            let shim = shim_bytecode().map_err(|error| Failure {
+                error,
+                script: None,
+            })?;
+            let install: Function = load_module(&ctx, shim)
+                .and_then(|v| v.get())
+                .map_err(fail)?;
+            let host = bindings::host_object(&ctx, env, &state).map_err(fail)?;
+            let driver: Object = install.call((host, config.as_str())).map_err(fail)?;
+            let add: Function = driver.get("add").map_err(fail)?;
+            let mut flags = Vec::new();
+            for script in scripts {
+                let init = load_module(&ctx, &script.bytecode).map_err(fail)?;
+                let kind = match script.kind {
+                    ScriptKind::Rule => 0,
+                    ScriptKind::Action => 1,
+                };
+                let login: bool = add.call((kind, &*script.name, init)).map_err(fail)?;
+                flags.push(login);
+            }
+            let run: Function = driver.get("run").map_err(fail)?;
+            Ok((Persistent::save(&ctx, run), flags))
+        });
+        let (run, flags) = built?;
+        Ok((
+            Sandbox {
+                run: Some(run),
+                state,
+                deadline: deadline.clone(),
+                ctx,
+                rt,
+                memory_limit: env.memory_limit,
+                version,
+                scripts: script_list,
+                runs: 0,
+                dirty: false,
+            },
+            flags,
+        ))
+    }
+
+    /// Runs one login and returns the driver's JSON outcome.
+    pub(crate) fn run_login(
+        &mut self,
+        event_parts: &[String],
+        rules_json: Option<&str>,
+        now_ms: i64,
+        progress: Arc<Progress>,
+    ) -> Result<String, Failure> {
+        self.runs += 1;
+        // QuickJS lowers the threshold to 1.5x the live heap after each collection; put it back
+        // so the cycle collector does not run every few logins (reference counting frees the rest).
+        self.rt.set_gc_threshold(gc_threshold(self.memory_limit));
+        {
+            let mut st = self.state.borrow_mut();
+            st.current = None;
+            st.console_used.clear();
+            st.host_panicked = false;
+            st.now_ms = now_ms;
+            st.progress = Some(progress);
+        }
+        let Some(run) = self.run.clone() else {
+            return Err(Failure {
+                error: SandboxError::Engine("sandbox has no driver".into()),
+                script: None,
+            });
+        };
+        let (deadline, state) = (&self.deadline, &self.state);
+        let result = self.ctx.with(|ctx| {
+            let fail = |e: rquickjs::Error| classify(&ctx, e, deadline, state);
+            let run = run.restore(&ctx).map_err(fail)?;
+            let promise: Promise = run.call((event_parts, rules_json)).map_err(fail)?;
+            while promise.state() == PromiseState::Pending {
+                if deadline.expired() {
+                    return Err(failure_of(state, SandboxError::Timeout));
+                }
+                if !ctx.execute_pending_job() {
+                    break;
+                }
+            }
+            let out = match promise.state() {
+                PromiseState::Resolved => promise.result::<String>(),
+                PromiseState::Rejected => promise.result::<String>(),
+                PromiseState::Pending => None,
+            };
+            match out {
+                Some(Ok(text)) => Ok(text),
+                Some(Err(e)) => Err(fail(e)),
+                None => {
+                    let kind = {
+                        let st = state.borrow();
+                        st.current.and_then(|i| st.names.get(i)).map(|(_, k)| *k)
+                    };
+                    if deadline.expired() {
+                        return Err(failure_of(state, SandboxError::Timeout));
+                    }
+                    Err(failure_of(
+                        state,
+                        SandboxError::Pending(kind.unwrap_or(ScriptKind::Action)),
+                    ))
+                }
+            }
+        });
+        if self.state.borrow().host_panicked {
+            self.dirty = true;
+            return Err(failure_of(&self.state, SandboxError::HostPanicked));
+        }
+        // Floating work is cut off at the end of the login; a context with jobs left (or a heap
+        // close to its limit, RUNTIME-NOTES §8.5) is not reused.
+        // Walking the heap costs 20-100 µs: only after a failure and every 256th login.
+        let pressed = (result.is_err() || self.runs.is_multiple_of(256)) && self.heap_pressed();
+        self.dirty |= pressed;
+        match result {
+            // A job that ran out of memory is swallowed by the job queue and leaves the login
+            // pending: a nearly full heap says which it was.
+            Err(Failure {
+                error: SandboxError::Pending(_),
+                script,
+            }) if pressed => Err(Failure {
+                error: SandboxError::OutOfMemory,
+                script,
+            }),
+            Ok(text) => {
+                self.dirty |= self.rt.is_job_pending();
+                Ok(text)
+            }
+            Err(f) => {
+                self.dirty = true;
+                Err(f)
+            }
+        }
+    }
+
+    /// Whether the heap is over 3/4 of its limit.
+    pub(crate) fn heap_pressed(&self) -> bool {
+        let used = usize::try_from(self.rt.memory_usage().malloc_size).unwrap_or(usize::MAX);
+        used > self.memory_limit / 4 * 3
+    }
+
+    /// Whether this sandbox was built from exactly this set.
+    pub(crate) fn holds(&self, set: &super::ScriptSet) -> bool {
+        self.version == set.version
+            && self.scripts.len() == set.rules.len() + set.actions.len()
+            && self
+                .scripts
+                .iter()
+                .zip(set.all())
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+
+    /// The name of script `i` of this sandbox (rules first, then actions).
+    pub(crate) fn name(&self, i: i64) -> Option<Arc<str>> {
+        let st = self.state.borrow();
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| st.names.get(i))
+            .map(|(n, _)| n.clone())
+    }
+}
+
+fn gc_threshold(memory_limit: usize) -> usize {
+    (memory_limit / 4).max(1 << 20)
+}
+
+fn failure_of(state: &Rc<RefCell<LoginState>>, error: SandboxError) -> Failure {
+    let st = state.borrow();
+    Failure {
+        error,
+        script: st.current.map(|_| st.current_name()),
+    }
+}
+
+/// Maps an rquickjs error (with the pending exception) to a [`Failure`].
+fn classify(
+    ctx: &Ctx<'_>,
+    e: rquickjs::Error,
+    deadline: &Deadline,
+    state: &Rc<RefCell<LoginState>>,
+) -> Failure {
+    let error = match e {
+        rquickjs::Error::Exception => {
+            let d = describe_exception(&ctx.catch());
+            if deadline.expired() {
+                SandboxError::Timeout
+            } else if d.message.contains("out of memory") || d.is_null {
+                SandboxError::OutOfMemory
+            } else {
+                SandboxError::Script(d.message)
+            }
+        }
+        _ if deadline.expired() => SandboxError::Timeout,
+        other => SandboxError::Engine(other.to_string()),
+    };
+    failure_of(state, error)
+}
+
+/// Builds a throw-away sandbox for one script to check its shape; returns whether it runs at login.
+pub(crate) fn check_shape(
+    kind: ScriptKind,
+    name: &str,
+    bytecode: &Arc<[u8]>,
+) -> Result<bool, SandboxError> {
+    struct NoHost;
+    impl Host for NoHost {
+        fn patch_metadata(
+            &self,
+            _: &str,
+            _: MetadataKind,
+            _: &Map<String, Json>,
+        ) -> Result<(), String> {
+            Err("not available while loading".into())
+        }
+    }
+    let env = Env {
+        host: Arc::new(NoHost),
+        cache: Arc::new(Cache::default()),
+        shim_config_warm: String::new(),
+        shim_config_strict:
+            r#"{"configuration":{},"secrets":{},"domain":"localhost","harden":false}"#.into(),
+        memory_limit: 32 << 20,
+        stack_size: 512 << 10,
+        console_cap: 0,
+    };
+    let script = Arc::new(Script::for_check(kind, name, bytecode.clone()));
+    let deadline = Deadline::new();
+    deadline.arm_at(Instant::now() + Duration::from_millis(500));
+    let built = Sandbox::build(&env, std::iter::once(&script), 0, false, &deadline);
+    deadline.disarm();
+    match built {
+        Ok((_, flags)) => Ok(flags.first().copied().unwrap_or(false)),
+        Err(f) => Err(f.error),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env {
+        struct H;
+        impl Host for H {
+            fn patch_metadata(
+                &self,
+                _: &str,
+                _: MetadataKind,
+                _: &Map<String, Json>,
+            ) -> Result<(), String> {
+                Ok(())
+            }
+        }
+        Env {
+            host: Arc::new(H),
+            cache: Arc::new(Cache::default()),
+            shim_config_warm: r#"{"configuration":{},"secrets":{},"domain":"d","harden":true}"#
+                .into(),
+            shim_config_strict: r#"{"configuration":{},"secrets":{},"domain":"d","harden":false}"#
+                .into(),
+            memory_limit: 8 << 20,
+            stack_size: 256 << 10,
+            console_cap: 64,
+        }
+    }
+
+    fn parts() -> Vec<String> {
+        vec!["transaction".into(), "{}".into()]
+    }
+
+    fn action(src: &str) -> Arc<Script> {
+        let bc = catalog::compile(ScriptKind::Action, "a", src).unwrap();
+        Arc::new(Script::for_check(ScriptKind::Action, "a", bc.into()))
+    }
+
+    /// RUNTIME-NOTES §8.3: a Persistent outliving its runtime aborts the process. The sandbox
+    /// holds one; dropping it (after use, unused, after a timeout) must be clean.
+    #[test]
+    fn sandbox_drops_its_persistent_before_its_runtime() {
+        let deadline = Deadline::new();
+        let script = action(
+            "exports.onExecutePostLogin = async (e, api) => { console.log('x'.repeat(100)); };",
+        );
+        for run in [false, true] {
+            deadline.arm_at(Instant::now() + Duration::from_secs(5));
+            let (mut sb, flags) =
+                Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
+            assert_eq!(flags, [true]);
+            if run {
+                let text = sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
+                assert!(text.contains("\"allow\""), "{text}");
+            }
+            drop(sb);
+            deadline.disarm();
+        }
+        // Interrupted mid-login, then dropped.
+        let spin = action("exports.onExecutePostLogin = async () => { while (true) {} };");
+        deadline.arm_at(Instant::now() + Duration::from_secs(5));
+        let (mut sb, _) =
+            Sandbox::build(&env(), std::iter::once(&spin), 1, true, &deadline).unwrap();
+        deadline.arm_at(Instant::now() + Duration::from_millis(50));
+        let err = sb
+            .run_login(&parts(), None, 0, Arc::default())
+            .err()
+            .unwrap();
+        assert_eq!(err.error, SandboxError::Timeout);
+        assert!(sb.dirty);
+        drop(sb);
+    }
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn console_goes_to_tracing_capped_per_script_per_login() {
+        let buf = Buf::default();
+        let writer = buf.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        let script = action(
+            "exports.onExecutePostLogin = async (e, api) => { for (let i = 0; i < 5; i++) console.warn('line' + i, {n: i}, 'x'.repeat(14)); };",
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            // Another test thread may have cached "no interest" for a callsite meanwhile.
+            tracing::callsite::rebuild_interest_cache();
+            let deadline = Deadline::new();
+            deadline.arm_at(Instant::now() + Duration::from_secs(5));
+            let (mut sb, _) =
+                Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
+            for _ in 0..2 {
+                sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
+            }
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        // 30 bytes a line, cap 64: two lines, then one notice, per login.
+        assert_eq!(
+            text.matches("line0 {\"n\":0} xxxxxxxxxxxxxx").count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(text.matches("line1").count(), 2, "{text}");
+        assert_eq!(text.matches("line2").count(), 0, "{text}");
+        assert_eq!(text.matches("the rest is dropped").count(), 2, "{text}");
+        assert!(text.contains("WARN") && text.contains("script=a"), "{text}");
+    }
+
+    #[test]
+    fn stack_positions_are_parsed() {
+        assert_eq!(
+            first_position("SyntaxError: x\n    at action:a:3:7\n"),
+            Some((3, 7))
+        );
+        assert_eq!(first_position("    at f (action:a:12:1)"), Some((12, 1)));
+        assert_eq!(first_position("no position"), None);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::print_stdout)]
+mod timing {
+    use super::*;
+
+    /// `cargo test --release --lib script::sandbox::timing -- --ignored --nocapture`: the JS side of
+    /// one warm login, without the thread hand-off.
+    #[test]
+    #[ignore]
+    fn warm_login_in_process() {
+        let env = super::tests_env();
+        let src = |body: &str| {
+            format!("exports.onExecutePostLogin = async (event, api) => {{ {body} }};")
+        };
+        let scripts: Vec<Arc<Script>> = [
+            "api.accessToken.setCustomClaim('https://x/plan', event.user.app_metadata.plan || 'free');",
+            "if ((event.authorization.roles || []).includes('admin')) api.accessToken.addScope('admin');",
+            "api.accessToken.setCustomClaim('https://x/tenant', event.tenant.id);",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let name = format!("a{i}");
+            let bc = catalog::compile(ScriptKind::Action, &name, &src(b)).unwrap();
+            Arc::new(Script::for_check(ScriptKind::Action, &name, bc.into()))
+        })
+        .collect();
+        let deadline = Deadline::new();
+        deadline.arm_at(Instant::now() + Duration::from_secs(60));
+        let input = crate::script::tests::input();
+        for n in [0usize, 1, 3] {
+            let (mut sb, _) =
+                Sandbox::build(&env, scripts[..n].iter(), 1, true, &deadline).unwrap();
+            let t = Instant::now();
+            for _ in 0..5000 {
+                let parts = crate::script::shape::event_parts(&input);
+                sb.run_login(&parts, None, 0, Arc::default()).unwrap();
+            }
+            println!(
+                "{n} actions: {:.1} µs per login",
+                t.elapsed().as_secs_f64() * 1e6 / 5000.0
+            );
+        }
+        let rule = |name: &str, body: &str| {
+            let src = format!("function (user, context, callback) {{ {body} }}");
+            let bc = catalog::compile(ScriptKind::Rule, name, &src).unwrap();
+            Arc::new(Script::for_check(ScriptKind::Rule, name, bc.into()))
+        };
+        let rules = [
+            rule(
+                "r1",
+                "context.accessToken['https://x/email'] = user.email; callback(null, user, context);",
+            ),
+            rule(
+                "r2",
+                "context.idToken['https://x/roles'] = context.authorization.roles; callback(null, user, context);",
+            ),
+        ];
+        for n in [1usize, 2] {
+            let (mut sb, _) = Sandbox::build(&env, rules[..n].iter(), 1, true, &deadline).unwrap();
+            let t = Instant::now();
+            for _ in 0..5000 {
+                let rj = crate::script::shape::rules_json(&input);
+                sb.run_login(&[], Some(&rj), 0, Arc::default()).unwrap();
+            }
+            println!(
+                "{n} rules: {:.1} µs per login",
+                t.elapsed().as_secs_f64() * 1e6 / 5000.0
+            );
+        }
+        let t = Instant::now();
+        for _ in 0..5000 {
+            let _ = crate::script::shape::event_parts(&input);
+        }
+        println!(
+            "event_parts alone: {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 5000.0
+        );
+        let t = Instant::now();
+        for _ in 0..500 {
+            let _ = Sandbox::build(&env, scripts.iter(), 1, false, &deadline).unwrap();
+        }
+        println!(
+            "strict build (3 actions): {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 500.0
+        );
+        let t = Instant::now();
+        for _ in 0..500 {
+            let _ = Sandbox::build(&env, scripts[..0].iter(), 1, false, &deadline).unwrap();
+        }
+        println!(
+            "strict build (no script): {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 500.0
+        );
+        let t = Instant::now();
+        for _ in 0..500 {
+            let rt = Runtime::new().unwrap();
+            let _ctx = Context::custom::<SandboxIntrinsics>(&rt).unwrap();
+        }
+        println!(
+            "runtime + context: {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 500.0
+        );
+        let t = Instant::now();
+        for _ in 0..200 {
+            let _ = Sandbox::build(&env, scripts.iter(), 1, true, &deadline).unwrap();
+        }
+        println!(
+            "warm build (3 actions, hardened): {:.1} µs",
+            t.elapsed().as_secs_f64() * 1e6 / 200.0
+        );
+    }
+}
+
+#[cfg(test)]
+fn tests_env() -> Env {
+    struct H;
+    impl Host for H {
+        fn patch_metadata(
+            &self,
+            _: &str,
+            _: MetadataKind,
+            _: &Map<String, Json>,
+        ) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    Env {
+        host: Arc::new(H),
+        cache: Arc::new(Cache::default()),
+        shim_config_warm: r#"{"configuration":{},"secrets":{},"domain":"d","harden":true}"#.into(),
+        shim_config_strict: r#"{"configuration":{},"secrets":{},"domain":"d","harden":false}"#
+            .into(),
+        memory_limit: 32 << 20,
+        stack_size: 256 << 10,
+        console_cap: 64,
+    }
+}

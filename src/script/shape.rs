@@ -1,0 +1,518 @@
+//! Plain-Rust side of the bindings: shapes a [`LoginInput`] into Auth0's `event` (Actions) and
+//! `user` / `context` (Rules) as JSON texts, and turns the shim's JSON outcome back into an
+//! [`Outcome`]. No rquickjs here; the JS side of the contract is `shim.js`. The contract as a
+//! script author reads it is `SCRIPT-CONTRACT.md`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value, json};
+
+use super::{
+    Claim, ClientInfo, ConnectionInfo, Effects, LoginInput, OrganizationInfo, Outcome, RequestInfo,
+    ScopeEdit, ScriptError, ScriptErrorKind, Verdict,
+};
+
+/// Custom claims of one token above this many bytes (names + JSON values) fail the login.
+pub const MAX_CLAIMS_BYTES: usize = 100 * 1024;
+
+fn iso8601(ms: i64) -> String {
+    let nanos = i128::from(ms) * 1_000_000;
+    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
+        return "1970-01-01T00:00:00.000Z".into();
+    };
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+fn is_password(input: &LoginInput) -> bool {
+    input.protocol == "oauth2-password"
+}
+
+/// A JSON object that writes `{}`.
+struct Empty;
+
+impl Serialize for Empty {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_map(Some(0))?.end()
+    }
+}
+
+const NONE: &[String] = &[];
+
+/// The stored user with some keys replaced or removed, serialised without cloning it.
+struct UserView<'a> {
+    base: Option<&'a Map<String, Value>>,
+    set: Vec<(&'static str, &'a Value)>,
+    drop: &'static [&'static str],
+}
+
+impl Serialize for UserView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (k, v) in self.base.into_iter().flatten() {
+            if !self.drop.contains(&k.as_str()) && !self.set.iter().any(|(n, _)| n == k) {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        for (k, v) in &self.set {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// `value` if it has the right JSON type, else `fallback`.
+fn typed<'a>(
+    user: Option<&'a Map<String, Value>>,
+    key: &str,
+    array: bool,
+    fallback: &'a Value,
+) -> &'a Value {
+    match user.and_then(|u| u.get(key)) {
+        Some(v @ Value::Object(_)) if !array => v,
+        Some(v @ Value::Array(_)) if array => v,
+        _ => fallback,
+    }
+}
+
+#[derive(Serialize)]
+struct Roles<'a> {
+    roles: &'a [String],
+}
+
+#[derive(Serialize)]
+struct EventRequest<'a> {
+    #[serde(flatten)]
+    base: &'a RequestInfo,
+    geoip: Empty,
+}
+
+#[derive(Serialize)]
+struct Transaction<'a> {
+    protocol: &'a str,
+    requested_scopes: &'a [String],
+    metadata: Empty,
+    acr_values: &'a [String],
+    ui_locales: &'a [String],
+    prompt: &'a [String],
+    response_type: &'a [String],
+    locale: &'a str,
+}
+
+#[derive(Serialize)]
+struct Method<T> {
+    name: &'static str,
+    timestamp: T,
+}
+
+#[derive(Serialize)]
+struct Methods<T> {
+    methods: Vec<Method<T>>,
+}
+
+struct Event<'a> {
+    user: UserView<'a>,
+    authorization: Roles<'a>,
+    organization: Option<&'a OrganizationInfo>,
+    client: &'a ClientInfo,
+    connection: &'a ConnectionInfo,
+    request: EventRequest<'a>,
+    transaction: Transaction<'a>,
+    resource_server: Value,
+    stats: Value,
+    tenant: Value,
+    authentication: Methods<String>,
+}
+
+/// `event` for Actions as `[name, json, name, json, …]`, one entry per top-level section, in
+/// Auth0's order; the shim parses a section when an Action first reads it. `secrets` and
+/// `transaction.metadata` are filled in per Action by the shim.
+pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
+    let (empty_obj, empty_arr) = (Value::Object(Map::new()), Value::Array(Vec::new()));
+    let base = input.user.as_object();
+    let user = UserView {
+        base,
+        set: vec![
+            (
+                "app_metadata",
+                typed(base, "app_metadata", false, &empty_obj),
+            ),
+            (
+                "user_metadata",
+                typed(base, "user_metadata", false, &empty_obj),
+            ),
+            ("identities", typed(base, "identities", true, &empty_arr)),
+            ("multifactor", typed(base, "multifactor", true, &empty_arr)),
+            (
+                "enrolledFactors",
+                typed(base, "enrolledFactors", true, &empty_arr),
+            ),
+        ],
+        drop: &[],
+    };
+    let r = &input.request;
+    let locale = r
+        .language
+        .as_deref()
+        .and_then(|l| l.split([',', ';']).next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .unwrap_or("en");
+    let methods = if is_password(input) {
+        vec![Method {
+            name: "pwd",
+            timestamp: iso8601(input.now_ms),
+        }]
+    } else {
+        Vec::new()
+    };
+    let event = Event {
+        user,
+        authorization: Roles {
+            roles: &input.roles,
+        },
+        organization: input.organization.as_ref(),
+        client: &input.client,
+        connection: &input.connection,
+        request: EventRequest {
+            base: r,
+            geoip: Empty,
+        },
+        transaction: Transaction {
+            protocol: &input.protocol,
+            requested_scopes: &input.requested_scopes,
+            metadata: Empty,
+            acr_values: NONE,
+            ui_locales: NONE,
+            prompt: NONE,
+            response_type: NONE,
+            locale,
+        },
+        resource_server: json!({"identifier": input.audience}),
+        stats: json!({"logins_count": input.logins_count}),
+        tenant: json!({"id": input.tenant}),
+        authentication: Methods { methods },
+    };
+    let mut parts = Vec::with_capacity(26);
+    let mut part = |name: &str, value: Result<String, serde_json::Error>| {
+        parts.push(name.to_owned());
+        parts.push(value.unwrap_or_else(|_| "null".into()));
+    };
+    let to = |v: &dyn erased::Ser| v.json();
+    part("user", to(&event.user));
+    part("authorization", to(&event.authorization));
+    if let Some(org) = event.organization {
+        part("organization", to(&org));
+    }
+    part("client", to(&event.client));
+    part("connection", to(&event.connection));
+    part("request", to(&event.request));
+    part("transaction", to(&event.transaction));
+    part("resource_server", to(&event.resource_server));
+    part("stats", to(&event.stats));
+    part("secrets", Ok("{}".into()));
+    part("tenant", to(&event.tenant));
+    part("authentication", to(&event.authentication));
+    parts
+}
+
+/// Serialising the event's sections one by one without a generic closure per type.
+mod erased {
+    pub(super) trait Ser {
+        fn json(&self) -> Result<String, serde_json::Error>;
+    }
+    impl<T: serde::Serialize> Ser for T {
+        fn json(&self) -> Result<String, serde_json::Error> {
+            serde_json::to_string(self)
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct RuleRequest<'a> {
+    #[serde(rename = "userAgent")]
+    user_agent: &'a Option<String>,
+    ip: &'a str,
+    hostname: &'a str,
+    query: &'a Map<String, Value>,
+    body: &'a Map<String, Value>,
+    geoip: Empty,
+}
+
+#[derive(Serialize)]
+struct RuleOrganization<'a> {
+    id: &'a str,
+    name: &'a str,
+    metadata: &'a Map<String, Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Context<'a> {
+    tenant: &'a str,
+    #[serde(rename = "clientID")]
+    client_id: &'a str,
+    client_name: &'a str,
+    client_metadata: &'a Map<String, Value>,
+    connection: &'a str,
+    #[serde(rename = "connectionID")]
+    connection_id: &'a str,
+    connection_strategy: &'a str,
+    connection_options: Empty,
+    connection_metadata: &'a Map<String, Value>,
+    protocol: &'a str,
+    request: RuleRequest<'a>,
+    stats: Value,
+    sso: Value,
+    access_token: Empty,
+    id_token: Empty,
+    authorization: Roles<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    organization: Option<RuleOrganization<'a>>,
+    authentication: Methods<i64>,
+    primary_user: &'a Value,
+    saml_configuration: Empty,
+    jwt_configuration: Empty,
+}
+
+#[derive(Serialize)]
+struct RulesInput<'a> {
+    user: UserView<'a>,
+    context: Context<'a>,
+}
+
+/// `{user, context}` for Rules.
+pub(crate) fn rules_json(input: &LoginInput) -> String {
+    let (empty_obj, empty_arr) = (Value::Object(Map::new()), Value::Array(Vec::new()));
+    let base = input.user.as_object();
+    let mut set = vec![
+        (
+            "user_metadata",
+            typed(base, "user_metadata", false, &empty_obj),
+        ),
+        ("identities", typed(base, "identities", true, &empty_arr)),
+    ];
+    // Auth0 Rules: app_metadata is undefined until something is stored in it.
+    match base.and_then(|u| u.get("app_metadata")) {
+        Some(v @ Value::Object(m)) if !m.is_empty() => set.push(("app_metadata", v)),
+        _ => {}
+    }
+    let user = UserView {
+        base,
+        set,
+        drop: &["app_metadata"],
+    };
+    let r = &input.request;
+    let methods = if is_password(input) {
+        vec![Method {
+            name: "pwd",
+            timestamp: input.now_ms,
+        }]
+    } else {
+        Vec::new()
+    };
+    let context = Context {
+        tenant: &input.tenant,
+        client_id: &input.client.client_id,
+        client_name: &input.client.name,
+        client_metadata: &input.client.metadata,
+        connection: &input.connection.name,
+        connection_id: &input.connection.id,
+        connection_strategy: &input.connection.strategy,
+        connection_options: Empty,
+        connection_metadata: &input.connection.metadata,
+        protocol: &input.protocol,
+        request: RuleRequest {
+            user_agent: &r.user_agent,
+            ip: &r.ip,
+            hostname: &r.hostname,
+            query: &r.query,
+            body: &r.body,
+            geoip: Empty,
+        },
+        stats: json!({"loginsCount": input.logins_count}),
+        sso: json!({"with_auth0": false, "with_dbconn": false, "current_clients": []}),
+        access_token: Empty,
+        id_token: Empty,
+        authorization: Roles {
+            roles: &input.roles,
+        },
+        organization: input.organization.as_ref().map(|o| RuleOrganization {
+            id: &o.id,
+            name: &o.name,
+            metadata: &o.metadata,
+        }),
+        authentication: Methods { methods },
+        primary_user: input.user.get("user_id").unwrap_or(&Value::Null),
+        saml_configuration: Empty,
+        jwt_configuration: Empty,
+    };
+    serde_json::to_string(&RulesInput { user, context }).unwrap_or_else(|_| "{}".into())
+}
+
+#[derive(Deserialize)]
+struct Raw {
+    at: i64,
+    v: Vec<Value>,
+    access: Vec<(i64, String, String)>,
+    id: Vec<(i64, String, String)>,
+    scopes: Vec<Value>,
+    app: Map<String, Value>,
+    user: Map<String, Value>,
+    stack: String,
+    oom: i64,
+    #[serde(rename = "nullThrow")]
+    null_throw: bool,
+}
+
+/// Turns the shim's outcome into an [`Outcome`], validating every field (scripts could have
+/// poisoned the shim's built-ins in strict mode; nothing here trusts the shape).
+/// `heap_full` is asked when a script's failure was a thrown `null`: QuickJS throws that when
+/// the heap cannot even hold the "out of memory" error.
+pub(crate) fn parse_outcome(
+    text: &str,
+    name: &dyn Fn(i64) -> Option<Arc<str>>,
+    heap_full: &mut dyn FnMut() -> bool,
+) -> Result<Outcome, ScriptError> {
+    let engine = |m: String| ScriptError {
+        script: None,
+        kind: ScriptErrorKind::Engine(m),
+    };
+    let raw: Raw = serde_json::from_str(text).map_err(|e| engine(format!("bad outcome: {e}")))?;
+    if raw.null_throw
+        && raw.oom < 0
+        && matches!(raw.v.first().and_then(Value::as_str), Some("deny"))
+        && heap_full()
+    {
+        return Err(ScriptError {
+            script: name(raw.at),
+            kind: ScriptErrorKind::OutOfMemory,
+        });
+    }
+    if raw.oom >= 0 {
+        return Err(ScriptError {
+            script: name(raw.oom),
+            kind: ScriptErrorKind::OutOfMemory,
+        });
+    }
+    let text_at = |i: usize| raw.v.get(i).and_then(Value::as_str).map(str::to_owned);
+    let verdict = match raw.v.first().and_then(Value::as_str) {
+        Some("allow") => Verdict::Allow,
+        Some("deny") => Verdict::Deny(text_at(1).unwrap_or_default()),
+        Some("unauth") => Verdict::Unauthorized(text_at(1).unwrap_or_default()),
+        Some("mfa") => Verdict::MfaRequired,
+        Some("redirect") => Verdict::InteractionRequired(text_at(1).unwrap_or_default()),
+        other => return Err(engine(format!("bad verdict {other:?}"))),
+    };
+    if !raw.stack.is_empty() {
+        let script = name(raw.at).unwrap_or_else(|| "claimsmith".into());
+        tracing::warn!(target: "script", script = %script, stack = %raw.stack, "script failed");
+    }
+    let claims = |list: Vec<(i64, String, String)>| -> Result<Vec<Claim>, ScriptError> {
+        let mut out = Vec::with_capacity(list.len());
+        for (i, claim_name, json) in list {
+            let value =
+                serde_json::from_str(&json).map_err(|e| engine(format!("bad claim: {e}")))?;
+            let script = name(i).unwrap_or_else(|| "claimsmith".into());
+            out.push(Claim {
+                script,
+                name: claim_name,
+                value,
+            });
+        }
+        check_size(&out)?;
+        Ok(out)
+    };
+    let mut scope_edits = Vec::new();
+    for edit in raw.scopes {
+        let parts = edit.as_array().map(Vec::as_slice).unwrap_or_default();
+        let edit = match (parts.first().and_then(Value::as_str), parts.get(1)) {
+            (Some("add"), Some(Value::String(s))) => ScopeEdit::Add(s.clone()),
+            (Some("remove"), Some(Value::String(s))) => ScopeEdit::Remove(s.clone()),
+            (Some("replace"), Some(Value::Array(a))) => ScopeEdit::Replace(
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect(),
+            ),
+            _ => return Err(engine("bad scope edit".into())),
+        };
+        scope_edits.push(edit);
+    }
+    Ok(Outcome {
+        verdict,
+        effects: Effects {
+            access_claims: claims(raw.access)?,
+            id_claims: claims(raw.id)?,
+            scope_edits,
+            app_metadata: raw.app,
+            user_metadata: raw.user,
+        },
+    })
+}
+
+/// Folds the claims of one token (last write wins) and fails when they exceed [`MAX_CLAIMS_BYTES`],
+/// naming the script of the largest claim.
+fn check_size(claims: &[Claim]) -> Result<(), ScriptError> {
+    let mut folded: HashMap<&str, (usize, &Arc<str>)> = HashMap::new();
+    for c in claims {
+        let size = c.name.len() + c.value.to_string().len();
+        folded.insert(&c.name, (size, &c.script));
+    }
+    let total: usize = folded.values().map(|(s, _)| s).sum();
+    if total <= MAX_CLAIMS_BYTES {
+        return Ok(());
+    }
+    let biggest = folded
+        .values()
+        .max_by_key(|(s, _)| *s)
+        .map(|(_, n)| (*n).clone());
+    Err(ScriptError {
+        script: biggest,
+        kind: ScriptErrorKind::ClaimsTooLarge,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_timestamps() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(1_434_454_643_024), "2015-06-16T11:37:23.024Z");
+    }
+
+    #[test]
+    fn claims_size_limit_names_the_biggest_script() {
+        let c = |s: &str, n: &str, v: Value| Claim {
+            script: s.into(),
+            name: n.into(),
+            value: v,
+        };
+        let big = json!("x".repeat(60 * 1024));
+        assert!(
+            check_size(&[c("a", "x", big.clone()), c("b", "x", big.clone())]).is_ok(),
+            "folded"
+        );
+        let e = check_size(&[
+            c("a", "x", json!(1)),
+            c("b", "y", big.clone()),
+            c("c", "z", big),
+        ])
+        .unwrap_err();
+        assert_eq!(e.kind, ScriptErrorKind::ClaimsTooLarge);
+        assert!(matches!(e.script.as_deref(), Some("b" | "c")));
+    }
+}

@@ -1,0 +1,480 @@
+// claimsmith script shim: compiled once to bytecode, loaded first into every sandbox context.
+//
+// `install(host, cfg)` receives the raw Rust host functions and keeps them in this closure: no
+// script can reach a host function (rquickjs shares host-function prototypes across the contexts
+// of a runtime; see RUNTIME-NOTES §8.1). It defines the globals `console` and `require`, hardens
+// the built-ins when asked (warm isolation), and returns the driver `{ add, run }`:
+//   add(kind, name, init)  registers a compiled script (kind 0 = Rule, 1 = Action) and checks its shape;
+//   run(eventJson, rulesJson, nowMs) runs the Rules then the Actions of one login and resolves to
+//   the JSON text of the outcome, which Rust validates (it never trusts its shape).
+export default function install(host, cfgJson) {
+  'use strict';
+  const G = globalThis;
+  const cfg = JSON.parse(cfgJson);
+  const O = Object;
+  const { freeze, defineProperty, getPrototypeOf, getOwnPropertyDescriptor, keys } = O;
+  const ownKeys = Reflect.ownKeys;
+  const hasOwn = (o, k) => O.prototype.hasOwnProperty.call(o, k);
+  const jparse = JSON.parse;
+  const jstringify = JSON.stringify;
+  const isArray = Array.isArray;
+  const P = Promise;
+  const TE = TypeError;
+  const RE = RangeError;
+  const Err = Error;
+  const Str = String;
+  const isSafeInteger = Number.isSafeInteger;
+  const isFinite = Number.isFinite;
+  const isInteger = Number.isInteger;
+  const NaNv = NaN;
+
+  // ---- hardening (warm isolation) -------------------------------------------------------------
+  // Assigning to an inherited frozen property throws in strict code (the "override mistake"), which
+  // would break ordinary code like `this.name = 'MyError'` in an Error subclass. These properties
+  // become accessors whose setter defines an own property on the receiver instead.
+  function enableOverride(obj, prop) {
+    const d = getOwnPropertyDescriptor(obj, prop);
+    if (!d || !('value' in d) || !d.configurable) return;
+    const value = d.value;
+    defineProperty(obj, prop, {
+      get() { return value; },
+      set(v) {
+        if (this === obj) throw new TE("Cannot assign to read only property '" + Str(prop) + "' of a built-in");
+        defineProperty(this, prop, { value: v, writable: true, enumerable: true, configurable: true });
+      },
+      enumerable: d.enumerable,
+      configurable: false,
+    });
+  }
+  function harden() {
+    const errors = [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError];
+    if (typeof InternalError === 'function') errors.push(InternalError);
+    if (typeof AggregateError === 'function') errors.push(AggregateError);
+    for (const p of ['constructor', 'toString', 'valueOf', 'toLocaleString', 'hasOwnProperty',
+      'isPrototypeOf', 'propertyIsEnumerable']) enableOverride(O.prototype, p);
+    for (const E of errors) for (const p of ['name', 'message', 'constructor', 'toString']) enableOverride(E.prototype, p);
+    enableOverride(Function.prototype, 'toString');
+    const roots = [];
+    for (const k of ownKeys(G)) {
+      const d = getOwnPropertyDescriptor(G, k);
+      if ('value' in d) roots.push(d.value);
+      // Standard global bindings become read-only: `globalThis.JSON = fake` must not outlive a login.
+      if (d.configurable) defineProperty(G, k, { writable: false, configurable: false });
+    }
+    const anon = [
+      function* () {}, async function () {}, async function* () {}, (function* () {})(),
+      [][Symbol.iterator](), new Map()[Symbol.iterator](), new Set()[Symbol.iterator](),
+      ''[Symbol.iterator](), /x/[Symbol.matchAll](''), P.resolve(),
+    ];
+    for (const a of anon) { roots.push(a); roots.push(getPrototypeOf(a)); }
+    const tt = getOwnPropertyDescriptor(Function.prototype, 'caller');
+    if (tt && tt.get) roots.push(tt.get);
+    const seen = new Set();
+    while (roots.length) {
+      const o = roots.pop();
+      if (o === null || (typeof o !== 'object' && typeof o !== 'function') || o === G || seen.has(o)) continue;
+      seen.add(o);
+      freeze(o);
+      roots.push(getPrototypeOf(o));
+      for (const k of ownKeys(o)) {
+        const d = getOwnPropertyDescriptor(o, k);
+        if ('value' in d) roots.push(d.value); else { roots.push(d.get); roots.push(d.set); }
+      }
+    }
+  }
+  function deepFreeze(v) {
+    if (v !== null && typeof v === 'object') { freeze(v); for (const k of keys(v)) deepFreeze(v[k]); }
+    return v;
+  }
+
+  // ---- state of the running login ----------------------------------------------------------------
+  let cur = -1; // index of the running script (rules first, then actions), for console and errors
+  const scripts = []; // { kind, name, value }
+  const enter = (i) => { cur = i; host.enter(i); };
+
+  // ---- console and require -------------------------------------------------------------------------
+  function show(a) {
+    if (typeof a === 'string') return a;
+    try {
+      if (a instanceof Err) return Str(a.stack || a);
+      const s = jstringify(a);
+      return s === undefined ? Str(a) : s;
+    } catch (e) {
+      try { return Str(a); } catch (e2) { return '[unprintable]'; }
+    }
+  }
+  function logger(level) {
+    return function (...args) {
+      let line = '';
+      for (let i = 0; i < args.length; i++) line += (i ? ' ' : '') + show(args[i]);
+      host.log(level, line);
+    };
+  }
+  const console = freeze({
+    log: logger(2), info: logger(2), warn: logger(3), error: logger(4), debug: logger(1), trace: logger(0),
+  });
+  function require(name) {
+    throw new Err("Cannot find module '" + Str(name) + "' (claimsmith scripts cannot require modules)");
+  }
+  freeze(require);
+
+  // ---- Rules globals (lexical to each rule, see catalog.rs) ------------------------------------------
+  class UnauthorizedError extends Err {
+    constructor(message) {
+      super(message);
+      defineProperty(this, 'name', { value: 'UnauthorizedError', writable: true, configurable: true });
+    }
+  }
+  defineProperty(UnauthorizedError.prototype, 'name', { value: 'UnauthorizedError', writable: true, configurable: true });
+  const ruleGlobal = {};
+  const configuration = deepFreeze(cfg.configuration);
+  const badKey = (k) => k.indexOf('.') >= 0 || k.indexOf('$') >= 0;
+  function patchUser(kind, id, obj) {
+    return new P((resolve, reject) => {
+      if (typeof id !== 'string') throw new TE('auth0.users: the user id must be a string');
+      if (obj === null || typeof obj !== 'object' || isArray(obj)) throw new TE('auth0.users: the metadata must be an object');
+      for (const k of keys(obj)) if (badKey(k)) throw new Err('Fields with "." or "$" are not allowed: ' + k);
+      const failure = host.patch(kind, id, jstringify(obj));
+      if (failure !== undefined && failure !== null) reject(new Err(failure)); else resolve();
+    });
+  }
+  const auth0 = freeze({
+    domain: cfg.domain,
+    users: freeze({
+      updateAppMetadata: (id, obj) => patchUser(0, id, obj),
+      updateUserMetadata: (id, obj) => patchUser(1, id, obj),
+    }),
+  });
+  freeze(UnauthorizedError);
+  freeze(UnauthorizedError.prototype);
+
+  // No compiler is reachable: `eval` would only throw "eval is not supported"; remove the name.
+  delete G.eval;
+  if (cfg.harden) harden();
+  for (const [k, v] of [['console', console], ['require', require]]) {
+    defineProperty(G, k, { value: v, writable: false, enumerable: false, configurable: false });
+  }
+
+  // ---- registration --------------------------------------------------------------------------------------
+  function add(kind, name, init) {
+    enter(scripts.length);
+    if (kind === 0) {
+      const fn = init(configuration, ruleGlobal, auth0, UnauthorizedError);
+      if (typeof fn !== 'function') throw new TE('a Rule must be a function (user, context, callback)');
+      if (fn.length !== 3) throw new TE('a Rule must take 3 parameters (user, context, callback), not ' + fn.length);
+      scripts.push({ kind, name, value: fn, login: true });
+      return true;
+    } else {
+      const module = init(require);
+      const ex = module.exports;
+      const ok = (k) => ex !== null && (typeof ex === 'object' || typeof ex === 'function') && typeof ex[k] === 'function';
+      const login = ok('onExecutePostLogin');
+      if (!login && !ok('onExecuteCredentialsExchange')) {
+        throw new TE('an Action must export onExecutePostLogin (or onExecuteCredentialsExchange)');
+      }
+      scripts.push({ kind, name, value: module, login, api: login ? makeApi(scripts.length) : null });
+      return login;
+    }
+  }
+
+  // ---- claims and errors -----------------------------------------------------------------------------------
+  function claimJson(v, what) {
+    const t = typeof v;
+    if (t === 'undefined') return undefined;
+    if (t === 'function' || t === 'symbol') {
+      host.log(3, 'claim ' + what + ' dropped: a ' + t + ' is not JSON');
+      return undefined;
+    }
+    return jstringify(v); // throws TypeError on cycles and BigInt
+  }
+  function describe(e) {
+    if (e instanceof Err) return { message: Str(e.message), stack: Str(e.stack || ''), name: Str(e.name) };
+    if (e !== null && typeof e === 'object') {
+      let m;
+      try { m = typeof e.message === 'string' ? e.message : jstringify(e); } catch (x) { m = undefined; }
+      return { message: m === undefined ? Str(O.prototype.toString.call(e)) : m, stack: '', name: '' };
+    }
+    let m;
+    try { m = Str(e); } catch (x) { m = typeof e; }
+    return { message: m, stack: '', name: '' };
+  }
+  // QuickJS throws `null` when the heap is too full to build the "out of memory" error. A script
+  // may also throw null on purpose: Rust tells the two apart by the heap size (`nullThrow`).
+  function isOom(out, e, d) {
+    if (e === null || e === undefined) out.nullThrow = true;
+    return d.name === 'InternalError' && d.message === 'out of memory';
+  }
+  function failure(out, e) {
+    const d = describe(e);
+    if (isOom(out, e, d)) { out.oom = cur; return; }
+    out.stack = d.stack;
+    out.v = ['deny', d.message];
+  }
+
+  // ---- Rules -------------------------------------------------------------------------------------------------
+  function callRule(fn, user, context) {
+    return new P((resolve) => {
+      let called = false;
+      function callback(err, u, c) {
+        if (called) { host.log(3, 'callback called more than once; ignored'); return; }
+        called = true;
+        resolve(err ? { err } : { user: u, context: c });
+      }
+      try {
+        const r = fn(user, context, callback);
+        if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
+          r.then(undefined, (e) => { if (!called) { called = true; resolve({ err: e }); } });
+        }
+      } catch (e) {
+        if (!called) { called = true; resolve({ err: e }); } else host.log(3, 'threw after calling back: ' + describe(e).message);
+      }
+    });
+  }
+  function tokenObject(o) { return o !== null && typeof o === 'object' ? o : {}; }
+  function snapshot(o, prev, attr, name, skip) {
+    const next = {};
+    for (const k of keys(o)) {
+      if (k === skip) continue;
+      let s;
+      try { s = claimJson(o[k], k); } catch (e) { s = '!' + describe(e).message; }
+      next[k] = s;
+      if (s !== prev[k]) attr[k] = name;
+    }
+    return next;
+  }
+  function emitRuleClaims(list, o, attr, skip) {
+    for (const k of keys(o)) {
+      if (k === skip) continue;
+      let s;
+      try { s = claimJson(o[k], k); } catch (e) {
+        host.log(3, 'claim ' + k + ' dropped: ' + describe(e).message);
+        continue;
+      }
+      if (s !== undefined) list.push([attr[k] === undefined ? -1 : attr[k], k, s]);
+    }
+  }
+  async function runRules(out, rulesJson) {
+    const input = jparse(rulesJson);
+    let user = input.user;
+    let context = input.context;
+    context.sessionID = undefined;
+    let prevA = {}, prevI = {};
+    const attrA = {}, attrI = {};
+    for (let i = 0; i < scripts.length; i++) {
+      const s = scripts[i];
+      if (s.kind !== 0) continue;
+      enter(i);
+      const r = await callRule(s.value, user, context);
+      if (r.err) {
+        const d = describe(r.err);
+        if (isOom(out, r.err, d)) { out.oom = i; return false; }
+        out.stack = d.stack;
+        out.v = [r.err instanceof UnauthorizedError || d.name === 'UnauthorizedError' ? 'unauth' : 'deny', d.message];
+        return false;
+      }
+      out.ran.push(s.name);
+      if (r.user !== null && typeof r.user === 'object') user = r.user;
+      if (r.context !== null && typeof r.context === 'object') context = r.context;
+      prevA = snapshot(tokenObject(context.accessToken), prevA, attrA, i, 'scope');
+      prevI = snapshot(tokenObject(context.idToken), prevI, attrI, i, undefined);
+    }
+    const at = tokenObject(context.accessToken);
+    emitRuleClaims(out.access, at, attrA, 'scope');
+    emitRuleClaims(out.id, tokenObject(context.idToken), attrI, undefined);
+    if (hasOwn(at, 'scope') && at.scope !== undefined) {
+      const sc = typeof at.scope === 'string' ? at.scope.split(' ').filter((x) => x) : at.scope;
+      if (isArray(sc) && sc.every((x) => typeof x === 'string')) out.scopes.push(['replace', sc]);
+      else host.log(3, 'context.accessToken.scope ignored: it must be an array of strings');
+    }
+    if (context.redirect) out.redirect = 'A Rule set context.redirect, but the token endpoint cannot redirect the user';
+    if (context.multifactor) out.mfa = true;
+    return true;
+  }
+
+  // ---- Actions -------------------------------------------------------------------------------------------------
+  const needString = (what, v) => { if (typeof v !== 'string') throw new TE(what + ' must be a string'); };
+  const MFA = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
+  function cacheResult(json) { return jparse(json); }
+  // The running Action's state: {i, out, meta, evMeta, deny}. Each Action's `api` is built and
+  // frozen once per context; its methods act on `L` only while that Action runs (a call from
+  // floating work after the Action finished throws).
+  let L = null;
+  function state(i) {
+    if (L === null || L.i !== i) throw new Err('api used after its Action finished');
+    return L;
+  }
+  function makeApi(i) {
+    const api = {};
+    const chain = (f) => freeze(function (...a) { f(state(i), ...a); return api; });
+    const noop = () => freeze(function () { return api; });
+    const claim = (list) => chain((l, k, v) => {
+      needString('claim key', k);
+      const s = claimJson(v, k);
+      if (s !== undefined) l.out[list].push([i, k, s]);
+    });
+    const metadata = (target) => chain((l, k, v) => {
+      needString('metadata key', k);
+      if (badKey(k)) throw new TE('metadata keys must not contain "." or "$": ' + k);
+      if (typeof v === 'function' || typeof v === 'symbol') throw new TE('metadata values must be JSON');
+      l.out[target][k] = v === undefined ? null : jparse(jstringify(v));
+    });
+    api.access = freeze({ deny: chain((l, reason) => { needString('deny reason', reason); if (l.deny === null) l.deny = reason; }) });
+    api.accessToken = freeze({
+      setCustomClaim: claim('access'),
+      addScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['add', s]); }),
+      removeScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['remove', s]); }),
+    });
+    api.idToken = freeze({ setCustomClaim: claim('id') });
+    api.user = freeze({ setAppMetadata: metadata('app'), setUserMetadata: metadata('user') });
+    api.cache = freeze({
+      get: freeze((k) => {
+        state(i);
+        needString('cache key', k);
+        const r = host.cacheGet(k);
+        return r === undefined || r === null ? undefined : cacheResult(r);
+      }),
+      set: freeze((k, v, opts) => {
+        state(i);
+        needString('cache key', k);
+        needString('cache value', v);
+        let ttl = NaNv, exp = NaNv;
+        if (opts !== undefined && opts !== null) {
+          if (typeof opts !== 'object') throw new TE('cache options must be an object');
+          if (opts.ttl !== undefined) { if (typeof opts.ttl !== 'number') throw new TE('ttl must be a number'); ttl = opts.ttl; }
+          if (opts.expires_at !== undefined) { if (typeof opts.expires_at !== 'number') throw new TE('expires_at must be a number'); exp = opts.expires_at; }
+        }
+        return cacheResult(host.cacheSet(k, v, ttl, exp));
+      }),
+      delete: freeze((k) => { state(i); needString('cache key', k); return cacheResult(host.cacheDelete(k)); }),
+    });
+    api.transaction = freeze({
+      setMetadata: chain((l, k, v) => {
+        const meta = l.meta, evMeta = l.evMeta;
+        needString('transaction metadata key', k);
+        if (k.length > 64) throw new RE('transaction metadata keys are at most 64 characters');
+        if (v === null || v === undefined) { delete meta[k]; delete evMeta[k]; return; }
+        const t = typeof v;
+        if (t === 'string') { if (v.length > 8192) throw new RE('transaction metadata values are at most 8 KB'); }
+        else if (t === 'number') {
+          if (!isFinite(v)) throw new TE('transaction metadata numbers must be finite');
+          if (isInteger(v) && !isSafeInteger(v)) throw new RE('transaction metadata integers must be safe integers');
+        } else if (t !== 'boolean') throw new TE('transaction metadata values must be strings, numbers or booleans');
+        let total = 0;
+        for (const key of keys(meta)) if (key !== k) total += key.length + Str(meta[key]).length;
+        if (total + k.length + Str(v).length > 16384) throw new RE('transaction metadata is at most 16 KB in total');
+        meta[k] = v;
+        evMeta[k] = v;
+      }),
+    });
+    api.multifactor = freeze({
+      enable: chain((l, provider) => {
+        needString('provider', provider);
+        if (MFA.indexOf(provider) < 0) throw new TE('unknown multifactor provider: ' + provider);
+        l.out.mfa = provider !== 'none';
+      }),
+    });
+    api.redirect = freeze({
+      canRedirect: freeze(() => false),
+      sendUserTo: chain((l, url) => {
+        needString('url', url);
+        l.out.redirect = 'An Action called api.redirect.sendUserTo, but the token endpoint cannot redirect the user';
+      }),
+      encodeToken: freeze(() => { throw new Err('api.redirect.encodeToken is not available: the token endpoint cannot redirect'); }),
+      validateToken: freeze(() => { throw new Err('api.redirect.validateToken is not available: the token endpoint cannot redirect'); }),
+    });
+    api.rules = freeze({ wasExecuted: freeze((name) => { needString('rule name', name); return state(i).out.ran.indexOf(name) >= 0; }) });
+    api.samlResponse = freeze({
+      setAttribute: noop(), setAudience: noop(), setIssuer: noop(), setRecipient: noop(), setDestination: noop(),
+      setLifetimeInSeconds: noop(), setNameIdentifierFormat: noop(), setSignResponse: noop(), setRelayState: noop(),
+    });
+    api.session = freeze({
+      setMetadata: noop(), deleteMetadata: noop(), evictMetadata: noop(), revoke: noop(),
+      setExpiresAt: noop(), setIdleExpiresAt: noop(), setCookieMode: noop(),
+    });
+    api.prompt = freeze({ render: noop() });
+    api.authentication = freeze({
+      challengeWith: noop(), challengeWithAny: noop(), enrollWith: noop(), enrollWithAny: noop(),
+      setPrimaryUser: noop(), recordMethod: noop(),
+    });
+    return freeze(api);
+  }
+  // `event` is a deep copy per Action, built lazily: each top-level section is parsed from its
+  // JSON text on first access (then it is an ordinary data property), so an Action pays only for
+  // what it reads. Assigning a section replaces it as usual.
+  const own = (o, k, v) => defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  // One shared accessor pair per section name (no closures per login): the event's JSON texts
+  // live in a WeakMap keyed by the event object.
+  const PARTS = new WeakMap();
+  const descriptors = {};
+  function descriptor(k) {
+    let d = descriptors[k];
+    if (d === undefined) {
+      d = freeze({
+        get() {
+          const p = PARTS.get(this);
+          if (p === undefined) throw new TE('not an event');
+          const v = jparse(p.json[k]);
+          if (k === 'transaction' && v !== null && typeof v === 'object') v.metadata = p.evMeta;
+          own(this, k, v);
+          return v;
+        },
+        set(v) { own(this, k, v); },
+        enumerable: true,
+        configurable: true,
+      });
+      descriptors[k] = d;
+    }
+    return d;
+  }
+  const secretsJson = {};
+  for (const k of keys(cfg.secrets)) secretsJson[k] = jstringify(cfg.secrets[k]);
+  async function runActions(out, parts) {
+    const meta = {};
+    for (let i = 0; i < scripts.length; i++) {
+      const s = scripts[i];
+      if (s.kind !== 1 || !s.login) continue;
+      enter(i);
+      const evMeta = {};
+      for (const k of keys(meta)) evMeta[k] = meta[k];
+      const event = {};
+      const json = {};
+      for (let p = 0; p + 1 < parts.length; p += 2) {
+        const k = parts[p];
+        if (k === 'secrets') {
+          const sj = hasOwn(secretsJson, s.name) ? secretsJson[s.name] : secretsJson['\u0000shared'];
+          json[k] = sj === undefined ? '{}' : sj;
+        } else {
+          json[k] = parts[p + 1];
+        }
+        defineProperty(event, k, descriptor(k));
+      }
+      PARTS.set(event, { json, evMeta });
+      own(event, 'session', undefined);
+      const l = { i, out, meta, evMeta, deny: null };
+      L = l;
+      try {
+        await s.value.exports.onExecutePostLogin(event, s.api);
+      } catch (e) {
+        failure(out, e);
+        return;
+      } finally {
+        L = null;
+      }
+      if (l.deny !== null) { out.v = ['deny', l.deny]; return; }
+    }
+  }
+
+  async function run(eventParts, rulesJson) {
+    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, ran: [], stack: '', oom: -1, nullThrow: false };
+    let go = true;
+    if (rulesJson) go = await runRules(out, rulesJson);
+    if (go) await runActions(out, eventParts);
+    out.at = cur;
+    if (out.v[0] === 'allow') {
+      if (out.redirect !== null) out.v = ['redirect', out.redirect];
+      else if (out.mfa) out.v = ['mfa'];
+    }
+    return jstringify(out);
+  }
+  return freeze({ add, run });
+}
