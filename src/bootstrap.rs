@@ -18,6 +18,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] SignError),
+    #[error("the script engine cannot start: {0}")]
+    Scripts(#[from] crate::script::ScriptError),
 }
 
 /// Opens the store named by the config and makes sure the default connection and a signing key
@@ -85,7 +87,7 @@ pub fn app_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
         dummy_hash: dummy_hash_like(sample.as_deref()).into(),
         hashes: HashPool::new(config.hash_concurrency, config.hash_queue),
         keys: Arc::new(keys),
-        pipeline: Pipeline::default(),
+        pipeline: Pipeline::start(&config, store.clone(), clock.clone())?,
         token_requests: Default::default(),
         config: Arc::new(config),
         store,

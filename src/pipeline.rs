@@ -1,35 +1,133 @@
 //! The script seat of a login: shapes what the grant knows into the engine's [`LoginInput`], runs
-//! the Rules then the Actions against one snapshot of the script set, and hands back the
-//! [`Outcome`] (claims, scope edits, metadata changes, the verdict).
+//! the Rules then the Actions against one snapshot of the script set (taken when the login
+//! starts, so that a reload mid-login never mixes versions), and hands back the [`Outcome`]
+//! (claims, scope edits, metadata changes, the verdict). Owns the engine and the reload task.
+
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
+use tokio::sync::watch;
 
+use crate::clock::Clock;
+use crate::config::Config;
 use crate::oauth::RequestMeta;
+use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
-    ClientInfo, ConnectionInfo, LoginInput, OrganizationInfo, Outcome, RequestInfo,
+    ClientInfo, ConnectionInfo, EngineConfig, Host, Isolation, LoginInput, MetadataKind,
+    OrganizationInfo, Outcome, RequestInfo, ScriptEngine, ScriptError, ScriptSet,
 };
-use crate::store::{Client, ConnectionRow, Organization, User};
+use crate::store::{Client, ConnectionRow, Organization, Store, User};
 
-/// Runs a login's scripts.
-#[derive(Clone, Default)]
-pub struct Pipeline {}
-
-/// A failure of the script pipeline itself (not a deny: that is an [`Outcome`]).
-#[derive(Debug, thiserror::Error)]
-#[error("{public}")]
-pub struct PipelineError {
-    /// Safe to show the client: the failure kind and the script's name, never a stack.
-    pub public: String,
+/// Runs a login's scripts, and keeps the current script set fresh.
+pub struct Pipeline {
+    engine: Arc<ScriptEngine>,
+    scripts: watch::Receiver<Arc<ScriptSet>>,
+    reloader: Mutex<Option<Reloader>>,
 }
 
 impl Pipeline {
-    /// Runs every enabled Rule, then every Action, of the current script set.
-    pub async fn run(&self, _input: LoginInput) -> Result<Outcome, PipelineError> {
-        Ok(Outcome::default())
+    /// Loads the scripts, starts the engine's workers and the reload task (call inside a tokio
+    /// runtime).
+    pub fn start(config: &Config, store: Store, clock: Clock) -> Result<Pipeline, ScriptError> {
+        let s = &config.scripts;
+        let engine = ScriptEngine::start(
+            EngineConfig {
+                workers: s.workers,
+                isolation: if s.isolation == "strict" {
+                    Isolation::Strict
+                } else {
+                    Isolation::Warm
+                },
+                login_timeout: s.timeout,
+                memory_limit_bytes: s.memory_limit_bytes,
+                stack_size_bytes: s.stack_size_bytes,
+                recycle_after_runs: s.recycle_after_runs,
+                console_cap_bytes: s.console_cap_bytes,
+                configuration: s.configuration.clone(),
+                shared_secrets: s.secrets.clone(),
+                action_secrets: s.action_secrets.clone(),
+                domain: domain_of(&config.issuer),
+            },
+            Arc::new(StoreHost { store, clock }),
+        )?;
+        let engine = Arc::new(engine);
+        let folders = Folders {
+            actions: config.actions_dir.clone(),
+            rules: config.rules_dir.clone(),
+        };
+        let first = folders.load(None, 1);
+        log_new_errors(&[], &first.errors);
+        let first = Arc::new(first);
+        engine.prepare(first.clone());
+        let (tx, rx) = watch::channel(first);
+        let reloader = Reloader::start(folders, s.debounce, tx, engine.clone());
+        Ok(Pipeline {
+            engine,
+            scripts: rx,
+            reloader: Mutex::new(Some(reloader)),
+        })
     }
 
-    /// Stops the script workers.
-    pub fn shutdown(&self) {}
+    /// The script set new logins run against.
+    pub fn current(&self) -> Arc<ScriptSet> {
+        self.scripts.borrow().clone()
+    }
+
+    /// Runs every enabled Rule, then every Action, of the current script set.
+    pub async fn run(&self, input: LoginInput) -> Result<Outcome, ScriptError> {
+        let set = self.current();
+        self.engine.run_login(set, input).await
+    }
+
+    /// Stops the reload task and the script workers.
+    pub fn shutdown(&self) {
+        drop(
+            self.reloader
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
+        self.engine.shutdown();
+    }
+}
+
+/// `auth0.domain`: the host of the issuer.
+fn domain_of(issuer: &str) -> String {
+    let rest = issuer.split_once("://").map_or(issuer, |(_, r)| r);
+    rest.split('/').next().unwrap_or(rest).to_owned()
+}
+
+/// Rules' `auth0.users.update*Metadata` write through here, on a script worker thread.
+struct StoreHost {
+    store: Store,
+    clock: Clock,
+}
+
+impl Host for StoreHost {
+    fn patch_metadata(
+        &self,
+        user_id: &str,
+        kind: MetadataKind,
+        patch: &Map<String, Value>,
+    ) -> Result<(), String> {
+        let empty = Map::new();
+        let (app, user) = match kind {
+            MetadataKind::App => (patch, &empty),
+            MetadataKind::User => (&empty, patch),
+        };
+        let now = self.clock.now_rfc3339();
+        match self
+            .store
+            .call_sync(|db| db.patch_metadata(user_id, app, user, &now))
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(format!("no user {user_id}")),
+            Err(e) => {
+                tracing::error!(error = %e, "metadata update from a rule failed");
+                Err("the metadata update failed".into())
+            }
+        }
+    }
 }
 
 /// Everything a login knows, borrowed from the grant.

@@ -182,7 +182,7 @@ pub async fn issue(
         .pipeline
         .run(input)
         .await
-        .map_err(|e| OAuthError::server_error(e.public.clone(), Some(Box::new(e))))?;
+        .map_err(|e| OAuthError::server_error(e.public_description(), Some(Box::new(e))))?;
     persist_metadata(state, &user.user_id, &outcome).await?;
     verdict(&outcome.verdict)?;
 
@@ -205,7 +205,7 @@ pub async fn issue(
     let too_large = |e: crate::claims::ClaimsTooLarge| {
         OAuthError::server_error(
             format!(
-                "Custom claims are too large (limit 100 KB), set by {}.",
+                "Script '{}' set more than 100 KB of custom claims for one token (claims too large).",
                 e.script
             ),
             None,

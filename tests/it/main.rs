@@ -5,7 +5,10 @@
 
 mod boundary;
 mod cli;
+mod hostile;
 mod keys;
+mod reload;
+mod scripts;
 mod support;
 mod tls;
 mod token;

@@ -69,6 +69,21 @@ impl TestServer {
         Self::start_in(dir, tweak, None).await
     }
 
+    /// A server whose script folders hold exactly `files` (`("actions/01-x.js", source)`).
+    pub async fn start_scripts(
+        files: &[(&str, &str)],
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in ["actions", "rules"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        for (path, source) in files {
+            std::fs::write(dir.path().join(path), source).expect("write script");
+        }
+        Self::start_in(dir, tweak, None).await
+    }
+
     /// A server on an existing folder (a restart, or a database the CLI made), with the data
     /// named by `existing`, or seeded now.
     pub async fn start_in(
@@ -181,6 +196,70 @@ impl TestServer {
         verify_with(&jwks, jwt, audience)
     }
 
+    /// `GET /healthz`.
+    pub async fn health(&self) -> Value {
+        self.http
+            .get(self.url("/healthz"))
+            .send()
+            .await
+            .expect("healthz")
+            .json()
+            .await
+            .expect("healthz json")
+    }
+
+    /// The script set version `/healthz` reports.
+    pub async fn script_version(&self) -> u64 {
+        self.health().await["scripts"]["version"]
+            .as_u64()
+            .expect("scripts.version")
+    }
+
+    /// Polls `/healthz` until `done` holds (10 s deadline); returns the last answer.
+    pub async fn wait_health(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let h = self.health().await;
+            if done(&h) {
+                return h;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}: {h}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Writes a script file the way editors do (a temporary file renamed over the old one) and
+    /// waits until the server serves a newer script set.
+    pub async fn put_script(&self, path: &str, source: &str) -> Value {
+        let before = self.script_version().await;
+        write_atomically(&self.dir.path().join(path), source);
+        self.wait_health(&format!("{path} to load"), |h| {
+            h["scripts"]["version"].as_u64() > Some(before)
+        })
+        .await
+    }
+
+    /// Removes a script file and waits for a newer script set.
+    pub async fn remove_script(&self, path: &str) -> Value {
+        let before = self.script_version().await;
+        std::fs::remove_file(self.dir.path().join(path)).expect("remove script");
+        self.wait_health(&format!("{path} to unload"), |h| {
+            h["scripts"]["version"].as_u64() > Some(before)
+        })
+        .await
+    }
+
+    /// Access token claims of a successful seed login to the seed API.
+    pub async fn claims(&self) -> Value {
+        let (status, body) = self.login(&[("audience", API)]).await;
+        assert_eq!(status, 200, "{body}");
+        self.verify(body["access_token"].as_str().expect("access token"), API)
+            .await
+    }
+
     /// Runs a closure on the store.
     pub fn db<T>(
         &self,
@@ -282,6 +361,13 @@ pub fn seed(store: &Store) -> Seed {
         public_client_id,
         user_id,
     }
+}
+
+/// Writes `path` through a temporary file and a rename, as vim and VS Code save.
+pub fn write_atomically(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, text).expect("write temp");
+    std::fs::rename(&tmp, path).expect("rename");
 }
 
 /// Copies a folder of scripts (flat).

@@ -1,0 +1,282 @@
+//! Hot reload of `actions/` and `rules/`: the only module that names notify.
+//!
+//! notify's debouncer calls back on its own thread once a path has been quiet for the debounce
+//! time; the callback only `try_send`s into a bounded(1) channel, which coalesces bursts. The
+//! reload task then rebuilds the whole set with [`load_scripts`] (a broken file keeps its last
+//! good version), publishes it with one `send_replace` when anything changed, and asks the engine
+//! to warm the new set off the login path. SIGHUP forces a rescan. A folder that does not exist yet
+//! is watched through its parent and picked up when it appears.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::RecursiveMode;
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::script::{LoadError, ScriptEngine, ScriptSet, load_scripts};
+
+/// The folders scripts are read from.
+#[derive(Debug, Clone)]
+pub struct Folders {
+    pub actions: PathBuf,
+    pub rules: PathBuf,
+}
+
+impl Folders {
+    /// Reads both folders into a set of the given version, keeping last-good versions from `previous`.
+    pub fn load(&self, previous: Option<&ScriptSet>, version: u64) -> ScriptSet {
+        load_scripts(&self.actions, &self.rules, previous, version)
+    }
+}
+
+/// How far a file's modification time may lag behind the moment it was written.
+const MTIME_SLACK: Duration = Duration::from_millis(25);
+
+/// The running reload task; stopping it (or dropping it) stops the watcher too.
+pub struct Reloader {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Reloader {
+    /// Starts watching. `scripts` is published to; `engine` warms each new set.
+    pub fn start(
+        folders: Folders,
+        debounce: Duration,
+        scripts: watch::Sender<Arc<ScriptSet>>,
+        engine: Arc<ScriptEngine>,
+    ) -> Reloader {
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(run(folders, debounce, scripts, engine, stopped));
+        Reloader {
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the task and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Reloader {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// The watcher and what it currently watches.
+struct Watch {
+    debouncer: Option<Debouncer<notify::RecommendedWatcher>>,
+    watched: HashSet<PathBuf>,
+}
+
+impl Watch {
+    fn new(debounce: Duration, wake: mpsc::Sender<()>) -> Watch {
+        let debouncer = new_debouncer(debounce, move |r: DebounceEventResult| {
+            if let Err(e) = &r {
+                tracing::warn!(error = %e, "script folder watch error");
+            }
+            // Full means a reload is already pending: this change is covered by it.
+            let _ = wake.try_send(());
+        })
+        .map_err(
+            |e| tracing::error!(error = %e, "cannot watch the script folders; hot reload is off"),
+        )
+        .ok();
+        Watch {
+            debouncer,
+            watched: HashSet::new(),
+        }
+    }
+
+    /// Watches each folder, or its nearest existing ancestor until the folder exists (then the
+    /// ancestor is dropped again, so that unrelated files beside it wake nothing).
+    fn refresh(&mut self, folders: &Folders) {
+        let Some(d) = self.debouncer.as_mut() else {
+            return;
+        };
+        let needed: HashSet<PathBuf> = [&folders.actions, &folders.rules]
+            .into_iter()
+            .map(|dir| nearest_existing(dir))
+            .collect();
+        for stale in self.watched.difference(&needed) {
+            let _ = d.watcher().unwatch(stale);
+        }
+        // Watching again is cheap, and renews the watch of a folder that was removed and made again.
+        for target in &needed {
+            if let Err(e) = d.watcher().watch(target, RecursiveMode::NonRecursive) {
+                tracing::warn!(path = %target.display(), error = %e, "cannot watch");
+            }
+        }
+        self.watched = needed;
+    }
+}
+
+fn nearest_existing(dir: &Path) -> PathBuf {
+    let mut p = dir.to_path_buf();
+    while !p.is_dir() {
+        match p.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => p = parent.to_path_buf(),
+            _ => return PathBuf::from("."),
+        }
+    }
+    p
+}
+
+async fn run(
+    folders: Folders,
+    debounce: Duration,
+    scripts: watch::Sender<Arc<ScriptSet>>,
+    engine: Arc<ScriptEngine>,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let (wake_tx, mut wake) = mpsc::channel::<()>(1);
+    let mut watch = Watch::new(debounce, wake_tx);
+    watch.refresh(&folders);
+    let mut hup = hangup();
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            w = wake.recv() => if w.is_none() { break },
+            () = hup.recv() => tracing::info!("SIGHUP: rescanning the script folders"),
+        }
+        watch.refresh(&folders);
+        rescan(&folders, debounce, &scripts, &engine).await;
+    }
+}
+
+/// How long ago the most recent change in either folder happened (a file written, or the folder's
+/// entries changed by a rename or a delete); `None` when nothing can be read.
+fn quiet_for(folders: &Folders) -> Option<Duration> {
+    let mut youngest: Option<Duration> = None;
+    for dir in [&folders.actions, &folders.rules] {
+        let entries = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path());
+        for path in std::iter::once(dir.clone()).chain(entries) {
+            let age = std::fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| t.elapsed().unwrap_or_default());
+            youngest = match (youngest, age) {
+                (Some(y), Some(a)) => Some(y.min(a)),
+                (y, a) => y.or(a),
+            };
+        }
+    }
+    youngest
+}
+
+/// Rebuilds the set off the async workers and publishes it if anything changed.
+///
+/// Files written within one debounce period of each other publish together: the folders must
+/// have been quiet (by modification time, not only by events) for the debounce period before they
+/// are read, and a change made while reading them starts the read again. So a pair of scripts
+/// saved together never serves half old, half new, and neither does a file written in chunks.
+async fn rescan(
+    folders: &Folders,
+    debounce: Duration,
+    scripts: &watch::Sender<Arc<ScriptSet>>,
+    engine: &Arc<ScriptEngine>,
+) {
+    let previous = scripts.borrow().clone();
+    let next = loop {
+        while let Some(age) = quiet_for(folders).filter(|age| *age < debounce) {
+            tokio::time::sleep(debounce - age).await;
+        }
+        let (f, prev) = (folders.clone(), previous.clone());
+        let started = std::time::Instant::now();
+        let loaded =
+            tokio::task::spawn_blocking(move || f.load(Some(&prev), prev.version + 1)).await;
+        let next = match loaded {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "script reload failed; keeping the current scripts");
+                return;
+            }
+        };
+        // File times come from the kernel's coarse clock, up to a tick behind: a margin keeps
+        // a write made while reading from passing for an older one.
+        if quiet_for(folders).is_none_or(|age| age >= started.elapsed() + MTIME_SLACK) {
+            break next;
+        }
+    };
+    log_new_errors(&previous.errors, &next.errors);
+    if same_scripts(&previous, &next) {
+        if previous.errors != next.errors {
+            // Only the list of errors changed: publish it (for /healthz) under the same version.
+            let same = ScriptSet {
+                version: previous.version,
+                rules: previous.rules.clone(),
+                actions: previous.actions.clone(),
+                errors: next.errors,
+            };
+            scripts.send_replace(Arc::new(same));
+        }
+        return;
+    }
+    let next = Arc::new(next);
+    tracing::info!(
+        version = next.version,
+        rules = next.rules.len(),
+        actions = next.actions.len(),
+        errors = next.errors.len(),
+        "scripts reloaded"
+    );
+    scripts.send_replace(next.clone());
+    engine.prepare(next);
+}
+
+/// Logs each load error once: when it first appears.
+pub fn log_new_errors(before: &[LoadError], now: &[LoadError]) {
+    for e in now.iter().filter(|e| !before.contains(e)) {
+        tracing::error!(file = %e.path.display(), line = e.line, column = e.column, message = %e.message, "script not loaded");
+    }
+}
+
+fn same_scripts(a: &ScriptSet, b: &ScriptSet) -> bool {
+    let key = |s: &ScriptSet| -> Vec<(String, String, PathBuf)> {
+        s.rules
+            .iter()
+            .chain(&s.actions)
+            .map(|x| (x.name.to_string(), x.hash.clone(), x.path.clone()))
+            .collect()
+    };
+    key(a) == key(b)
+}
+
+/// SIGHUP as a stream of wake-ups (never fires where there are no signals).
+struct Hangup(Option<tokio::signal::unix::Signal>);
+
+impl Hangup {
+    async fn recv(&mut self) {
+        match &mut self.0 {
+            Some(s) => {
+                if s.recv().await.is_none() {
+                    self.0 = None;
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending::<()>().await,
+        }
+    }
+}
+
+fn hangup() -> Hangup {
+    Hangup(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok())
+}
