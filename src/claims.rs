@@ -124,16 +124,24 @@ fn refusal(name: &str, scopes: &[&str]) -> Option<&'static str> {
 }
 
 fn is_auth0_namespace(name: &str) -> bool {
-    if name.starts_with("urn:auth0") {
+    // Schemes and hosts are case-insensitive; a user-info part or a trailing dot names the same host.
+    let lower = name.to_ascii_lowercase();
+    if lower.starts_with("urn:auth0") {
         return true;
     }
-    let Some(rest) = name
+    let Some(rest) = lower
         .strip_prefix("https://")
-        .or_else(|| name.strip_prefix("http://"))
+        .or_else(|| lower.strip_prefix("http://"))
     else {
         return false;
     };
-    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or("");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let host = host_port
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.');
     ["auth0.com", "webtask.io", "webtask.run"]
         .iter()
         .any(|d| host == *d || host.ends_with(&format!(".{d}")))
@@ -327,6 +335,10 @@ mod tests {
             claim("$x", json!(1)),
             claim("https://tenant.auth0.com/x", json!(1)),
             claim("urn:auth0:x", json!(1)),
+            claim("HTTPS://X.AUTH0.COM/a", json!(1)),
+            claim("https://u@auth0.com/a", json!(1)),
+            claim("https://auth0.com./a", json!(1)),
+            claim("URN:auth0:y", json!(1)),
             claim("email", json!("a@b")),
             claim("https://ns/role", json!("a")),
             claim("https://ns/role", json!("b")),
@@ -336,6 +348,14 @@ mod tests {
         assert_eq!(c["sub"], "auth0|1");
         assert!(!c.contains_key("$x") && !c.contains_key("email"));
         assert!(!c.contains_key("https://tenant.auth0.com/x") && !c.contains_key("urn:auth0:x"));
+        for bypass in [
+            "HTTPS://X.AUTH0.COM/a",
+            "https://u@auth0.com/a",
+            "https://auth0.com./a",
+            "URN:auth0:y",
+        ] {
+            assert!(!c.contains_key(bypass), "{bypass}");
+        }
         assert_eq!(c["https://ns/role"], "b");
         assert_eq!(c["organisation_id"], "o1");
         let with_email = vec!["email".to_string()];

@@ -274,8 +274,12 @@ impl Config {
             },
             tls,
             insecure_http,
-            max_body_bytes: f.max_body_bytes.unwrap_or(64 * 1024),
-            max_connections: f.max_connections.unwrap_or(1024),
+            max_body_bytes: positive(
+                "max_body_bytes",
+                f.max_body_bytes.unwrap_or(64 * 1024) as u64,
+            )? as usize,
+            max_connections: positive("max_connections", f.max_connections.unwrap_or(1024) as u64)?
+                as usize,
             hash_concurrency: f.hash_concurrency.unwrap_or(cores),
             hash_queue: f.hash_queue.unwrap_or(256),
             shutdown_grace: Duration::from_millis(f.shutdown_grace_ms.unwrap_or(10_000)),
@@ -352,8 +356,25 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
         "console_cap_bytes",
         "debounce_ms",
     ];
-    let typed = |v: &str| -> toml::Value {
-        if let Ok(i) = v.parse::<i64>() {
+    // Keys that hold text stay text, whatever they look like (`CLAIMSMITH_TENANT=123`).
+    const TEXT_KEYS: [&str; 12] = [
+        "listen",
+        "db",
+        "actions",
+        "rules",
+        "issuer",
+        "tenant",
+        "default_connection",
+        "default_audience",
+        "log_format",
+        "tls_cert",
+        "tls_key",
+        "isolation",
+    ];
+    let typed_for = |k: &str, v: &str| -> toml::Value {
+        if TEXT_KEYS.contains(&k) {
+            v.into()
+        } else if let Ok(i) = v.parse::<i64>() {
             i.into()
         } else if let Ok(b) = v.parse::<bool>() {
             b.into()
@@ -375,14 +396,14 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
                 continue;
             }
             if let Some(t) = scripts(table) {
-                t.insert(k, typed(&value));
+                t.insert(k.clone(), typed_for(&k, &value));
             }
             continue;
         } else {
             // Unknown names are ignored here: the environment is shared with other programs.
             let k = rest.to_ascii_lowercase();
             if TOP_KEYS.contains(&k.as_str()) {
-                table.insert(k, typed(&value));
+                table.insert(k.clone(), typed_for(&k, &value));
             }
             continue;
         };
@@ -459,7 +480,7 @@ mod tests {
             "issuer = \"https://file.example\"\ntenant = \"f\"\n[scripts]\ntimeout_ms = 100\n";
         let env = [
             ("CLAIMSMITH_ISSUER", "https://env.example/"),
-            ("CLAIMSMITH_TENANT", "e"),
+            ("CLAIMSMITH_TENANT", "123"),
             ("CLAIMSMITH_SCRIPTS_TIMEOUT_MS", "200"),
             ("CLAIMSMITH_SECRET_API_KEY", "s3cret"),
             ("CLAIMSMITH_UNRELATED", "x"),
@@ -470,7 +491,7 @@ mod tests {
         };
         let c = load(file, &env, &flags).unwrap();
         assert_eq!(c.issuer, "https://flag.example/");
-        assert_eq!(c.tenant, "e");
+        assert_eq!(c.tenant, "123", "text keys stay text");
         assert_eq!(c.scripts.timeout, Duration::from_millis(200));
         assert_eq!(c.scripts.secrets["API_KEY"], "s3cret");
     }

@@ -8,7 +8,6 @@
 //! enough to store them (a slow hash protects low-entropy secrets only).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use aws_lc_rs::digest;
@@ -30,9 +29,29 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
-/// Whether `hash` is a password hash this server can verify.
+/// Whether `hash` is a password hash this server can verify: bcrypt, or an argon2 PHC string.
 pub fn is_supported_hash(hash: &str) -> bool {
-    is_bcrypt(hash) || argon2::password_hash::phc::PasswordHash::new(hash).is_ok()
+    is_bcrypt(hash)
+        || (hash.starts_with("$argon2")
+            && argon2::password_hash::phc::PasswordHash::new(hash)
+                .ok()
+                .and_then(|h| argon2::Params::try_from(&h).ok())
+                .is_some())
+}
+
+/// The scheme and cost of a hash, without its salt: `$2b$10`, `$argon2id$v=19$m=19456,t=2,p=1`.
+/// Hashes of one class take the same time to verify.
+pub fn hash_class(hash: &str) -> Option<String> {
+    if is_bcrypt(hash) {
+        return hash.get(..6).map(str::to_owned);
+    }
+    let mut parts = hash.split('$');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(""), Some(alg), Some(v), Some(params)) if alg.starts_with("argon2") => {
+            Some(format!("${alg}${v}${params}"))
+        }
+        _ => None,
+    }
 }
 
 fn is_bcrypt(hash: &str) -> bool {
@@ -105,12 +124,13 @@ pub fn verify_secret(secret: &str, stored: &str) -> bool {
 
 /// Runs password hashing on tokio's blocking pool, at most `concurrency` at a time (more would
 /// only slow each login), with at most `max_waiting` logins queued; past that the grant answers
-/// 503 rather than letting a flood of logins grow the queue without bound.
+/// 503 rather than letting a flood of logins grow the queue without bound. Both limits are
+/// semaphore permits held for the whole call, so a cancelled login (a client that hung up) gives
+/// its place back.
 #[derive(Clone)]
 pub struct HashPool {
-    permits: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
-    max_waiting: usize,
+    running: Arc<Semaphore>,
+    admitted: Arc<Semaphore>,
 }
 
 /// The queue of password checks is full.
@@ -121,24 +141,28 @@ pub struct Overloaded;
 impl HashPool {
     /// A pool running `concurrency` hashes at once with `max_waiting` queued.
     pub fn new(concurrency: usize, max_waiting: usize) -> Self {
+        let concurrency = concurrency.max(1);
         Self {
-            permits: Arc::new(Semaphore::new(concurrency.max(1))),
-            waiting: Arc::new(AtomicUsize::new(0)),
-            max_waiting,
+            running: Arc::new(Semaphore::new(concurrency)),
+            admitted: Arc::new(Semaphore::new(concurrency + max_waiting)),
         }
     }
 
     /// Verifies `password` against `hash` off the async workers.
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, Overloaded> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(Overloaded);
-        }
-        let permit = self.permits.clone().acquire_owned().await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        let permit = permit.map_err(|_| Overloaded)?;
+        let _admitted = self
+            .admitted
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Overloaded)?;
+        let running = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Overloaded)?;
         let ok = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
+            let _running = running;
             verify_password(&password, &hash)
         })
         .await
@@ -166,6 +190,42 @@ mod tests {
         assert!(!verify_password("pw2", &a));
         assert!(!verify_password("pw", "garbage"));
         assert!(is_supported_hash(&a) && is_supported_hash(&b) && !is_supported_hash("md5$x"));
+    }
+
+    #[test]
+    fn hash_classes_ignore_the_salt() {
+        let (a, b) = (bcrypt::hash("x", 4).unwrap(), bcrypt::hash("y", 4).unwrap());
+        assert_eq!(hash_class(&a), hash_class(&b));
+        assert_eq!(hash_class(&a).as_deref(), Some("$2b$04"));
+        let argon = hash_password("x").unwrap();
+        assert_eq!(
+            hash_class(&argon).as_deref(),
+            Some("$argon2id$v=19$m=19456,t=2,p=1")
+        );
+        assert!(!is_supported_hash(
+            "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E"
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_login_gives_its_queue_place_back() {
+        let pool = HashPool::new(1, 1);
+        let slow = bcrypt::hash("pw", 10).unwrap();
+        for _ in 0..5 {
+            let (p1, p2) = (pool.clone(), pool.clone());
+            let (h1, h2) = (slow.clone(), slow.clone());
+            let running = tokio::spawn(async move { p1.verify("pw".into(), h1).await });
+            let waiting = tokio::spawn(async move { p2.verify("pw".into(), h2).await });
+            tokio::task::yield_now().await;
+            waiting.abort();
+            running.abort();
+            let _ = (running.await, waiting.await);
+        }
+        let fast = bcrypt::hash("pw", 4).unwrap();
+        assert!(
+            pool.verify("pw".into(), fast).await.unwrap(),
+            "the pool still admits logins"
+        );
     }
 
     #[test]

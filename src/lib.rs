@@ -5,7 +5,7 @@
 //!
 //! A login flows down these modules; dependencies point downwards only, and each engine has one
 //! home (hyper in `server`/`http`, rquickjs in `script`, rusqlite in `store`, jsonwebtoken in
-//! `token`):
+//! `token`, notify in `reload`):
 //!
 //! ```text
 //! main ─ cli ─ admin / demo            command line, seeding
@@ -13,6 +13,7 @@
 //!            │
 //!          grant::{password, client, scope}    decides every OAuth error of a grant
 //!            ├─ pipeline ─ script              Rules then Actions in QuickJS → Outcome
+//!            │      └─ reload                   watches actions/ and rules/, swaps script sets
 //!            ├─ claims                         registered + custom claims, Auth0's policy
 //!            ├─ token                          signing keys, JWTs, JWKS
 //!            ├─ credentials                    password / secret checks, hashing pool

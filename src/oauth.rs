@@ -177,7 +177,8 @@ impl OAuthError {
     pub fn body(&self) -> serde_json::Value {
         let mut body = serde_json::json!({ "error": self.code.as_str() });
         if let Some(d) = &self.description {
-            body["error_description"] = d.as_ref().into();
+            // RFC 6749 §5.2 limits the characters; script names and texts may hold any.
+            body["error_description"] = clean(d).into();
         }
         body
     }
@@ -218,12 +219,23 @@ pub fn clean(text: &str) -> String {
 
 /// A token request as the grants read it: the parameters (each at most once), the Basic
 /// credentials if any, and what `event.request` needs to know about the caller.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct TokenRequest {
     params: Vec<(String, String)>,
     /// `Authorization: Basic` credentials, already decoded (RFC 6749 §2.3.1).
     pub basic: Option<(String, String)>,
     pub meta: RequestMeta,
+}
+
+impl fmt::Debug for TokenRequest {
+    /// Parameter names only: values include passwords and secrets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.params.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("TokenRequest")
+            .field("params", &names)
+            .field("basic", &self.basic.as_ref().map(|(id, _)| id))
+            .finish_non_exhaustive()
+    }
 }
 
 /// The caller, as scripts see it in `event.request`.
@@ -254,6 +266,9 @@ impl TokenRequest {
             )));
         }
         for (i, (k, _)) in params.iter().enumerate() {
+            if k.is_empty() {
+                return Err(OAuthError::invalid_request("A parameter has no name."));
+            }
             if params[..i].iter().any(|(p, _)| p == k) {
                 return Err(OAuthError::invalid_request(format!(
                     "Parameter {} must not be repeated.",

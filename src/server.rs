@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -23,6 +23,8 @@ use crate::state::AppState;
 
 /// A TLS handshake must finish within this time, or the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The request line and headers must arrive within this time.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Builds a TLS acceptor from PEM files (certificate chain, private key).
 pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
@@ -48,7 +50,19 @@ pub async fn run(
     tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Without a timer hyper silently disables its header timeout: a client holding connections
+    // open with half a request would take every connection slot.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Duration::from_secs(20))
+        .keep_alive_timeout(Duration::from_secs(10))
+        .max_concurrent_streams(64);
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(state.config.max_connections));
     tokio::pin!(shutdown);

@@ -33,10 +33,9 @@ pub fn openid_configuration(state: &AppState) -> Resp {
             "grant_types_supported": crate::grant::SUPPORTED,
             "response_types_supported": ["token"],
             "subject_types_supported": ["public"],
-            "scopes_supported": ["openid", "profile", "email", "phone", "address", "offline_access"],
+            "scopes_supported": ["openid", "profile", "email", "phone", "address"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256", "EdDSA"],
             "claims_supported": [
                 "aud", "iss", "iat", "exp", "sub", "azp", "scope", "gty", "org_id", "org_name",
                 "name", "nickname", "given_name", "family_name", "picture", "preferred_username",

@@ -87,7 +87,10 @@ fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, O
         .trim()
         .to_ascii_lowercase();
     let params = match mime.as_str() {
-        "application/x-www-form-urlencoded" => form_urlencoded::parse(body).into_owned().collect(),
+        "application/x-www-form-urlencoded" => form_urlencoded::parse(body)
+            .into_owned()
+            .take(crate::oauth::MAX_PARAMS + 1)
+            .collect(),
         "application/json" => json_params(body)?,
         _ if body.is_empty() => Vec::new(),
         _ => {
@@ -105,7 +108,9 @@ fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, O
     };
     let meta = RequestMeta {
         ip: peer.ip().to_string(),
-        hostname: header("host").unwrap_or_default(),
+        hostname: header("host")
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .unwrap_or_default(),
         user_agent: header("user-agent"),
         language: header("accept-language"),
         method: parts.method.to_string(),
@@ -164,17 +169,19 @@ fn basic_credentials(parts: &Parts) -> Result<Option<(String, String)>, OAuthErr
     };
     let bad = || OAuthError::invalid_request("Malformed Authorization header.");
     let text = value.to_str().map_err(|_| bad())?;
-    let Some(encoded) = text
-        .strip_prefix("Basic ")
-        .or_else(|| text.strip_prefix("basic "))
-    else {
+    let Some((scheme, encoded)) = text.split_once(' ') else {
         return Err(bad());
     };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(bad());
+    }
     let decoded = STANDARD.decode(encoded.trim()).map_err(|_| bad())?;
     let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
     let unescape = |s: &str| -> String {
-        form_urlencoded::parse(format!("x={s}").as_bytes())
+        // Form-decode one value: `&` and `=` are data here, not separators.
+        let escaped = s.replace('&', "%26");
+        form_urlencoded::parse(format!("x={escaped}").as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()

@@ -274,18 +274,24 @@ impl Db<'_> {
         Ok(roles)
     }
 
-    /// The most common stored password hash scheme and cost, as one sample hash (for the dummy
-    /// hash that unknown users are checked against).
+    /// A stored hash of the most common scheme and cost (for the dummy hash that unknown users
+    /// are checked against, so that they take as long as known ones).
     pub fn password_hash_sample(&self) -> Result<Option<String>> {
-        Ok(self
+        let mut st = self
             .conn
-            .query_row(
-                "SELECT password_hash FROM users WHERE password_hash IS NOT NULL \
-                 GROUP BY substr(password_hash, 1, 30) ORDER BY count(*) DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?)
+            .prepare("SELECT password_hash FROM users WHERE password_hash IS NOT NULL")?;
+        let mut rows = st.query([])?;
+        let mut classes: std::collections::HashMap<String, (usize, String)> = Default::default();
+        while let Some(r) = rows.next()? {
+            let hash: String = r.get(0)?;
+            if let Some(class) = crate::credentials::hash_class(&hash) {
+                classes.entry(class).or_insert((0, hash)).0 += 1;
+            }
+        }
+        Ok(classes
+            .into_values()
+            .max_by_key(|(n, _)| *n)
+            .map(|(_, h)| h))
     }
 }
 
@@ -361,6 +367,24 @@ mod tests {
                 serde_json::json!({"keep": 1, "org": "o1"})
             );
             assert_eq!(u.logins_count, 1);
+            let more = |i: usize, hash: String| NewUser {
+                connection: "Username-Password-Authentication".into(),
+                email: Some(format!("u{i}@example.com")),
+                password_hash: Some(hash),
+                ..Default::default()
+            };
+            for i in 0..5 {
+                db.insert_user(&more(i, bcrypt::hash("x", 4).unwrap()), "t")?;
+            }
+            db.insert_user(
+                &more(10, crate::credentials::hash_password("x").unwrap()),
+                "t",
+            )?;
+            let sample = db.password_hash_sample()?.unwrap();
+            assert!(
+                sample.starts_with("$2b$04$"),
+                "the majority class: {sample}"
+            );
             let dup = db.insert_user(
                 &NewUser {
                     connection: "Username-Password-Authentication".into(),

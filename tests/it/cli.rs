@@ -268,11 +268,32 @@ async fn serve_demo_prints_a_curl_command_that_returns_a_token() {
     .claims;
     assert_eq!(claims["iss"], base);
     assert!(claims["sub"].as_str().unwrap().starts_with("auth0|"));
+    // The seed story, through the sample Rule and Action.
+    assert_eq!(claims["https://claimsmith.dev/email"], "demo@example.com");
+    assert_eq!(claims["https://claimsmith.dev/user_id"], claims["sub"]);
+    assert_eq!(claims["https://claimsmith.dev/role"], "admin");
+    assert!(
+        claims["https://claimsmith.dev/organisation_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("org_")
+    );
+    assert_eq!(claims["https://claimsmith.dev/roles"], json!(["admin"]));
     assert!(
         dir.path().join("actions").is_dir() && dir.path().join("rules").is_dir(),
         "samples written"
     );
     let pid = child.id().to_string();
+    // SIGHUP rescans the scripts; the server keeps serving.
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let r = http.post(&url).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200, "served after SIGHUP");
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
