@@ -1051,9 +1051,29 @@ async fn floating_work_is_cut_off_at_the_end_of_the_login() {
 #[tokio::test]
 async fn out_of_memory_discards_the_runtime() {
     let engine = one_worker(Isolation::Warm, Arc::default());
+    // A transient bomb (only reachable from the failing frame) sometimes leaves QuickJS unable to
+    // build the "out of memory" error: it throws null, the frame unwinds and frees the heap, and
+    // nothing distinguishes that from a script's own `throw null` (known imprecision: a 403 "null").
+    let r = engine
+        .run_login(
+            set_of(
+                &[],
+                &[(
+                    "bomb",
+                    &act("const a = []; for (;;) a.push(new Array(1 << 16).fill(a.length));"),
+                )],
+            ),
+            input(),
+        )
+        .await;
+    match &r {
+        Err(e) => assert_eq!(e.kind, ScriptErrorKind::OutOfMemory),
+        Ok(o) => assert_eq!(o.verdict, Verdict::Deny("null".into())),
+    }
+    healthy(&engine).await;
     let bombs = [
-        "const a = []; for (;;) a.push(new Array(1 << 16).fill(a.length));",
         "globalThis.leak = []; for (;;) globalThis.leak.push(new Array(1 << 16).fill(1));",
+        "const keep = globalThis.keep = []; for (;;) keep.push('x'.repeat(1 << 16) + keep.length);",
         "const a = [new Array(1 << 20).fill(0)];",
     ];
     for body in bombs {
@@ -1067,21 +1087,26 @@ async fn out_of_memory_discards_the_runtime() {
         );
         healthy(&engine).await;
     }
-    // A growing promise chain ends at whichever limit it reaches first; when QuickJS runs out of
-    // memory inside a job it swallows the error, and if the heap was freed by then the login is
-    // reported as never settled (known imprecision: rquickjs' Ctx::execute_pending_job drops it).
+    // A runaway promise chain ends at whichever limit it reaches first, and QuickJS reports an
+    // out-of-memory inside the job machinery imprecisely: dropped silently (never settled) or as
+    // a rejection with `null` after the heap was freed (a 403 "null"). Any of these is accepted;
+    // what matters is that the engine recovers.
     let chain = act("const loop = () => Promise.resolve().then(loop); await loop();");
     let r = engine
         .run_login(set_of(&[], &[("chain", &chain)]), input())
         .await;
-    let kind = error_kind(r).0;
-    assert!(
-        matches!(
-            kind,
-            ScriptErrorKind::OutOfMemory | ScriptErrorKind::Timeout | ScriptErrorKind::NeverSettled
+    match &r {
+        Err(e) => assert!(
+            matches!(
+                e.kind,
+                ScriptErrorKind::OutOfMemory
+                    | ScriptErrorKind::Timeout
+                    | ScriptErrorKind::NeverSettled
+            ),
+            "{e:?}"
         ),
-        "{kind:?}"
-    );
+        Ok(o) => assert_eq!(o.verdict, Verdict::Deny("null".into())),
+    }
     healthy(&engine).await;
 }
 
