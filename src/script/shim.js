@@ -74,6 +74,17 @@ export default function install(host, cfgJson) {
       const o = roots.pop();
       if (o === null || (typeof o !== 'object' && typeof o !== 'function') || o === G || seen.has(o)) continue;
       seen.add(o);
+      // Static accessors with a setter (quickjs-ng: Error.prepareStackTrace, Error.stackTraceLimit)
+      // keep engine-wide state that freezing does not protect: pin them to their current value.
+      if (typeof o === 'function') {
+        for (const k of ownKeys(o)) {
+          const d = getOwnPropertyDescriptor(o, k);
+          if (d.set === undefined || !d.configurable) continue;
+          let v;
+          try { v = o[k]; } catch (e) { continue; } // Function.prototype.caller & co. throw: no state
+          defineProperty(o, k, { value: v, writable: false, enumerable: d.enumerable, configurable: false });
+        }
+      }
       freeze(o);
       roots.push(getPrototypeOf(o));
       for (const k of ownKeys(o)) {

@@ -1378,3 +1378,27 @@ async fn warm_context_is_reused_with_rules_and_actions() {
         assert_eq!(claim(&o, "n"), Some(json!(i)));
     }
 }
+
+#[tokio::test]
+async fn no_legacy_regexp_statics_or_stack_hooks_carry_data_between_logins() {
+    let engine = one_worker(Isolation::Warm, Arc::default());
+    let a = act("const m = /(.+)@(.+)/.exec(event.user.email); \
+         api.accessToken.setCustomClaim('probe', [typeof RegExp.$1, typeof RegExp.lastMatch, typeof RegExp.input, \
+           typeof Error.prepareStackTrace, typeof Error.captureStackTrace, m[1]]);");
+    let set = set_of(&[], &[("a", &a)]);
+    let o = engine.run_login(set, input()).await.unwrap();
+    let probe = claim(&o, "probe").unwrap();
+    assert_eq!(probe[0], json!("undefined"), "{probe}");
+    assert_eq!(probe[1], json!("undefined"), "{probe}");
+    assert_eq!(probe[2], json!("undefined"), "{probe}");
+    assert_eq!(probe[5], json!("ada"));
+    // Error.prepareStackTrace, if the engine has the hook, is frozen in warm mode.
+    let b = act(
+        "try { Error.prepareStackTrace = () => 'hijacked'; } catch (e) {} api.accessToken.setCustomClaim('s', String(new Error('x').stack).includes('hijacked'));",
+    );
+    let o = engine
+        .run_login(set_of(&[], &[("b", &b)]), input())
+        .await
+        .unwrap();
+    assert_eq!(claim(&o, "s"), Some(json!(false)));
+}
