@@ -839,7 +839,7 @@ async fn rules_run_in_order_before_actions_and_claims_name_their_rule() {
 
 #[tokio::test]
 async fn rule_callbacks_decide_the_verdict() {
-    let cases: [(&str, Verdict); 6] = [
+    let cases: [(&str, Verdict); 7] = [
         (
             "callback(new UnauthorizedError('blocked'));",
             Verdict::Unauthorized("blocked".into()),
@@ -850,6 +850,7 @@ async fn rule_callbacks_decide_the_verdict() {
             "callback('plain string');",
             Verdict::Deny("plain string".into()),
         ),
+        ("throw null;", Verdict::Deny("null".into())),
         (
             "context.multifactor = {provider: 'any'}; callback(null, user, context);",
             Verdict::MfaRequired,
