@@ -108,6 +108,9 @@ impl EngineConfig {
     }
 }
 
+/// How long an idle worker polls the queue before it parks.
+const SPIN_BEFORE_PARK: Duration = Duration::from_micros(200);
+
 enum Msg {
     Login(Box<LoginJob>),
     Prepare(Arc<ScriptSet>),
@@ -329,6 +332,16 @@ impl Worker {
 
     fn next(&self) -> Option<Msg> {
         let mut rx = self.shared.rx.lock().unwrap_or_else(|p| p.into_inner());
+        // Poll briefly before parking: waking a parked thread costs tens of µs on a VM, about
+        // as much as a whole warm login, and logins tend to come in bursts.
+        let until = Instant::now() + SPIN_BEFORE_PARK;
+        while Instant::now() < until {
+            match rx.try_recv() {
+                Ok(msg) => return Some(msg),
+                Err(mpsc::error::TryRecvError::Disconnected) => return None,
+                Err(mpsc::error::TryRecvError::Empty) => std::thread::yield_now(),
+            }
+        }
         rx.blocking_recv()
     }
 
