@@ -258,11 +258,9 @@ impl ScriptEngine {
         }
     }
 
-    /// Hint after a reload: idle workers build the new set's warm contexts off the login path.
+    /// Hint after a reload: idle workers build the new set's contexts off the login path (warm:
+    /// the context to reuse; strict: the next login's fresh one).
     pub fn prepare(&self, set: Arc<ScriptSet>) {
-        if self.shared.isolation != Isolation::Warm {
-            return;
-        }
         if let Some(tx) = self.sender() {
             for _ in 0..self.workers {
                 if tx.try_send(Msg::Prepare(set.clone())).is_err() {
@@ -385,6 +383,9 @@ impl Worker {
                         Ok(r) => {
                             let _ = reply.send(r);
                             self.spent = None;
+                            if self.shared.isolation == Isolation::Strict {
+                                self.prepare(&set); // the next login's fresh sandbox, off its path
+                            }
                         }
                         Err(_) => {
                             tracing::error!(target: "script", "a script worker panicked; replacing it");
@@ -407,11 +408,12 @@ impl Worker {
         }
         self.deadline
             .arm_at(Instant::now() + Duration::from_secs(1));
+        let harden = self.shared.isolation == Isolation::Warm;
         let built = Sandbox::build(
             &self.shared.env,
             set.all(),
             set.version,
-            true,
+            harden,
             &self.deadline,
         );
         self.deadline.disarm();
@@ -438,8 +440,16 @@ impl Worker {
         progress: Arc<Progress>,
     ) -> Result<Outcome, ScriptError> {
         let warm = self.shared.isolation == Isolation::Warm;
+        // Warm: the context of this set, until recycled. Strict: a fresh one built after the
+        // previous reply (never used).
         let reuse = self.warm.take().filter(|s| {
-            warm && s.holds(set) && !s.dirty && s.runs < self.shared.recycle_after_runs
+            s.holds(set)
+                && !s.dirty
+                && if warm {
+                    s.runs < self.shared.recycle_after_runs
+                } else {
+                    s.runs == 0
+                }
         });
         let mut sandbox = match reuse {
             Some(s) => s,
