@@ -383,9 +383,7 @@ impl Worker {
                         Ok(r) => {
                             let _ = reply.send(r);
                             self.spent = None;
-                            if self.shared.isolation == Isolation::Strict {
-                                self.prepare(&set); // the next login's fresh sandbox, off its path
-                            }
+                            self.refill(&set);
                         }
                         Err(_) => {
                             tracing::error!(target: "script", "a script worker panicked; replacing it");
@@ -400,6 +398,26 @@ impl Worker {
             }
         }
         // Sandboxes drop here, on their own thread, each Persistent before its runtime.
+    }
+
+    /// Warm: the context of this very set, until recycled. Strict: a fresh one built after the
+    /// previous reply, never used.
+    fn reusable(&self, s: &Sandbox, set: &ScriptSet) -> bool {
+        let fresh_enough = match self.shared.isolation {
+            Isolation::Warm => s.runs < self.shared.recycle_after_runs,
+            Isolation::Strict => s.runs == 0,
+        };
+        s.holds(set) && !s.dirty && fresh_enough
+    }
+
+    /// After a reply: make sure the next login of this set finds a usable sandbox (strict: a
+    /// fresh one; warm: one not due for recycling), building it now rather than on its path.
+    fn refill(&mut self, set: &Arc<ScriptSet>) {
+        let usable = self.warm.as_ref().is_some_and(|s| self.reusable(s, set));
+        if !usable {
+            self.warm = None;
+            self.prepare(set);
+        }
     }
 
     fn prepare(&mut self, set: &Arc<ScriptSet>) {
@@ -440,17 +458,7 @@ impl Worker {
         progress: Arc<Progress>,
     ) -> Result<Outcome, ScriptError> {
         let warm = self.shared.isolation == Isolation::Warm;
-        // Warm: the context of this set, until recycled. Strict: a fresh one built after the
-        // previous reply (never used).
-        let reuse = self.warm.take().filter(|s| {
-            s.holds(set)
-                && !s.dirty
-                && if warm {
-                    s.runs < self.shared.recycle_after_runs
-                } else {
-                    s.runs == 0
-                }
-        });
+        let reuse = self.warm.take().filter(|s| self.reusable(s, set));
         let mut sandbox = match reuse {
             Some(s) => s,
             None => {
