@@ -108,6 +108,9 @@ impl EngineConfig {
     }
 }
 
+/// How long an idle worker polls the queue before it parks.
+const SPIN_BEFORE_PARK: Duration = Duration::from_micros(200);
+
 enum Msg {
     Login(Box<LoginJob>),
     Prepare(Arc<ScriptSet>),
@@ -255,11 +258,9 @@ impl ScriptEngine {
         }
     }
 
-    /// Hint after a reload: idle workers build the new set's warm contexts off the login path.
+    /// Hint after a reload: idle workers build the new set's contexts off the login path (warm:
+    /// the context to reuse; strict: the next login's fresh one).
     pub fn prepare(&self, set: Arc<ScriptSet>) {
-        if self.shared.isolation != Isolation::Warm {
-            return;
-        }
         if let Some(tx) = self.sender() {
             for _ in 0..self.workers {
                 if tx.try_send(Msg::Prepare(set.clone())).is_err() {
@@ -315,6 +316,9 @@ struct Worker {
     slot: Arc<WorkerSlot>,
     deadline: Deadline,
     warm: Option<Sandbox>,
+    /// A sandbox used up by the last login (strict, or discarded): freeing a runtime takes tens
+    /// of µs, so it happens after the reply.
+    spent: Option<Sandbox>,
 }
 
 impl Worker {
@@ -324,11 +328,22 @@ impl Worker {
             slot,
             deadline: Deadline::new(),
             warm: None,
+            spent: None,
         }
     }
 
     fn next(&self) -> Option<Msg> {
         let mut rx = self.shared.rx.lock().unwrap_or_else(|p| p.into_inner());
+        // Poll briefly before parking: waking a parked thread costs tens of µs on a VM, about
+        // as much as a whole warm login, and logins tend to come in bursts.
+        let until = Instant::now() + SPIN_BEFORE_PARK;
+        while Instant::now() < until {
+            match rx.try_recv() {
+                Ok(msg) => return Some(msg),
+                Err(mpsc::error::TryRecvError::Disconnected) => return None,
+                Err(mpsc::error::TryRecvError::Empty) => std::thread::yield_now(),
+            }
+        }
         rx.blocking_recv()
     }
 
@@ -367,6 +382,8 @@ impl Worker {
                     match result {
                         Ok(r) => {
                             let _ = reply.send(r);
+                            self.spent = None;
+                            self.refill(&set);
                         }
                         Err(_) => {
                             tracing::error!(target: "script", "a script worker panicked; replacing it");
@@ -383,17 +400,38 @@ impl Worker {
         // Sandboxes drop here, on their own thread, each Persistent before its runtime.
     }
 
+    /// Warm: the context of this very set, until recycled. Strict: a fresh one built after the
+    /// previous reply, never used.
+    fn reusable(&self, s: &Sandbox, set: &ScriptSet) -> bool {
+        let fresh_enough = match self.shared.isolation {
+            Isolation::Warm => s.runs < self.shared.recycle_after_runs,
+            Isolation::Strict => s.runs == 0,
+        };
+        s.holds(set) && !s.dirty && fresh_enough
+    }
+
+    /// After a reply: make sure the next login of this set finds a usable sandbox (strict: a
+    /// fresh one; warm: one not due for recycling), building it now rather than on its path.
+    fn refill(&mut self, set: &Arc<ScriptSet>) {
+        let usable = self.warm.as_ref().is_some_and(|s| self.reusable(s, set));
+        if !usable {
+            self.warm = None;
+            self.prepare(set);
+        }
+    }
+
     fn prepare(&mut self, set: &Arc<ScriptSet>) {
         if self.warm.as_ref().is_some_and(|s| s.holds(set)) {
             return;
         }
         self.deadline
             .arm_at(Instant::now() + Duration::from_secs(1));
+        let harden = self.shared.isolation == Isolation::Warm;
         let built = Sandbox::build(
             &self.shared.env,
             set.all(),
             set.version,
-            true,
+            harden,
             &self.deadline,
         );
         self.deadline.disarm();
@@ -420,9 +458,7 @@ impl Worker {
         progress: Arc<Progress>,
     ) -> Result<Outcome, ScriptError> {
         let warm = self.shared.isolation == Isolation::Warm;
-        let reuse = self.warm.take().filter(|s| {
-            warm && s.holds(set) && !s.dirty && s.runs < self.shared.recycle_after_runs
-        });
+        let reuse = self.warm.take().filter(|s| self.reusable(s, set));
         let mut sandbox = match reuse {
             Some(s) => s,
             None => {
@@ -452,6 +488,8 @@ impl Worker {
         let keep = warm && !sandbox.dirty && outcome.as_ref().is_ok_or_deny();
         if keep {
             self.warm = Some(sandbox);
+        } else {
+            self.spent = Some(sandbox); // freed after the reply is sent
         }
         outcome
     }

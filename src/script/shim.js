@@ -74,6 +74,17 @@ export default function install(host, cfgJson) {
       const o = roots.pop();
       if (o === null || (typeof o !== 'object' && typeof o !== 'function') || o === G || seen.has(o)) continue;
       seen.add(o);
+      // Static accessors with a setter (quickjs-ng: Error.prepareStackTrace, Error.stackTraceLimit)
+      // keep engine-wide state that freezing does not protect: pin them to their current value.
+      if (typeof o === 'function') {
+        for (const k of ownKeys(o)) {
+          const d = getOwnPropertyDescriptor(o, k);
+          if (d.set === undefined || !d.configurable) continue;
+          let v;
+          try { v = o[k]; } catch (e) { continue; } // Function.prototype.caller & co. throw: no state
+          defineProperty(o, k, { value: v, writable: false, enumerable: d.enumerable, configurable: false });
+        }
+      }
       freeze(o);
       roots.push(getPrototypeOf(o));
       for (const k of ownKeys(o)) {
@@ -223,10 +234,10 @@ export default function install(host, cfgJson) {
       try {
         const r = fn(user, context, callback);
         if (r !== null && typeof r === 'object' && typeof r.then === 'function') {
-          r.then(undefined, (e) => { if (!called) { called = true; resolve({ err: e }); } });
+          r.then(undefined, (e) => { if (!called) { called = true; resolve({ threw: true, err: e }); } });
         }
       } catch (e) {
-        if (!called) { called = true; resolve({ err: e }); } else host.log(3, 'threw after calling back: ' + describe(e).message);
+        if (!called) { called = true; resolve({ threw: true, err: e }); } else host.log(3, 'threw after calling back: ' + describe(e).message);
       }
     });
   }
@@ -265,7 +276,7 @@ export default function install(host, cfgJson) {
       if (s.kind !== 0) continue;
       enter(i);
       const r = await callRule(s.value, user, context);
-      if (r.err) {
+      if (r.threw || r.err) { // a thrown `null`, `0` or `''` is still a failure
         const d = describe(r.err);
         if (isOom(out, r.err, d)) { out.oom = i; return false; }
         out.stack = d.stack;
