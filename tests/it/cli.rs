@@ -222,8 +222,9 @@ async fn serve_demo_prints_a_curl_command_that_returns_a_token() {
     let mut child = Command::new(BIN)
         .current_dir(dir.path())
         .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("CLAIMSMITH_LOG", "debug")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -306,4 +307,20 @@ async fn serve_demo_prints_a_curl_command_that_returns_a_token() {
         .unwrap()
         .unwrap();
     assert!(status.success(), "a clean exit on SIGTERM: {status}");
+    // Even at debug level, the log never holds a password, a secret or a token.
+    let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(
+        log.contains("claimsmith serving"),
+        "the log was captured: {log}"
+    );
+    let access_token = tokens["access_token"].as_str().unwrap();
+    for secret in [
+        body["password"].as_str().unwrap(),
+        body["client_secret"].as_str().unwrap(),
+        access_token,
+    ] {
+        assert!(!log.contains(secret), "a secret reached the log");
+    }
+    let signature = access_token.rsplit('.').next().unwrap();
+    assert!(!log.contains(signature));
 }

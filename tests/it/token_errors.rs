@@ -369,41 +369,122 @@ async fn malformed_requests_get_clear_errors_and_the_server_keeps_serving() {
         "Scope must be an array or a string",
     );
     let (status, _, body) = post("text/plain", b"grant_type=password".to_vec()).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "Content-Type must be application/x-www-form-urlencoded or application/json.",
     );
+    // Invalid UTF-8 and empty pairs decode lossily; an empty name is refused by name.
     let (status, _, body) = post(
         "application/x-www-form-urlencoded",
-        b"%ff%fe=\xff&&&=".to_vec(),
+        b"grant_type=password&%ff%fe=\xff&&&=".to_vec(),
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request")),
-        "{body}"
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "A parameter has no name.",
     );
-    let many: String = (0..100).map(|i| format!("p{i}=x&")).collect();
+    let many: String = std::iter::once("grant_type=password&".to_owned())
+        .chain((0..100).map(|i| format!("p{i}=x&")))
+        .collect();
     let (status, _, body) = post("application/x-www-form-urlencoded", many.into_bytes()).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "Too many parameters (the limit is 64).",
+    );
+    let (status, _, body) = post(
+        "application/json",
+        br#"{"grant_type":"password","username":{"a":1}}"#.to_vec(),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "Parameter username must be a string.",
     );
     let r = s.http.get(s.url("/oauth/token")).send().await.unwrap();
     assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+    for header in ["Basic !!!", "Bearer abc", "Basic"] {
+        let r = s
+            .http
+            .post(s.url("/oauth/token"))
+            .header("authorization", header)
+            .form(&[("grant_type", "password")])
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        assert_error(
+            status,
+            &r.json().await.unwrap(),
+            400,
+            "invalid_request",
+            "Malformed Authorization header.",
+        );
+    }
+    // A chunked body (no Content-Length) is limited while it is read.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut tcp = tokio::net::TcpStream::connect(s.base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        let mut req = b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+        for _ in 0..8 {
+            req.extend_from_slice(b"200\r\n");
+            req.extend_from_slice(&[b'a'; 512]);
+            req.extend_from_slice(b"\r\n");
+        }
+        req.extend_from_slice(b"0\r\n\r\n");
+        tcp.write_all(&req).await.unwrap();
+        let mut response = Vec::new();
+        let _ = tcp.read_to_end(&mut response).await;
+        let text = String::from_utf8_lossy(&response);
+        assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    }
+    // Basic credentials are form-decoded: `&` and `=` in a secret survive.
     let r = s
         .http
         .post(s.url("/oauth/token"))
-        .header("authorization", "Basic !!!")
-        .form(&[("a", "b")])
+        .header(
+            "authorization",
+            format!(
+                "Basic {}",
+                base64_encode(&format!("{}:a%26b%3Dc", s.seed.client_id))
+            ),
+        )
+        .form(&[
+            ("grant_type", "password"),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.status(),
+        401,
+        "a wrong secret with & and = is a clean invalid_client"
+    );
     assert_eq!(
         s.login(&[]).await.0,
         200,
         "the server still serves a normal login"
     );
     s.stop().await;
+}
+
+fn base64_encode(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
 }
