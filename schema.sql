@@ -161,12 +161,15 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
 );
 CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens(family_id);
 
--- Brute-force protection: consecutive failures per user and IP.
+-- Brute-force protection: consecutive failures per login name (as typed, lower-cased), connection
+-- and IP. Keyed by the name, not the user, so that unknown names are blocked alike and a block
+-- tells nothing about who exists.
 CREATE TABLE IF NOT EXISTS login_failures (
-    user_id       TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+    connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    login         TEXT NOT NULL,
     ip            TEXT NOT NULL,
     count         INTEGER NOT NULL DEFAULT 0,
     last_failure  TEXT NOT NULL,
     blocked_until TEXT,
-    PRIMARY KEY (user_id, ip)
+    PRIMARY KEY (connection_id, login, ip)
 );

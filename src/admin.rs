@@ -161,8 +161,16 @@ fn set_blocked(store: &Store, p: &UserPick, blocked: bool, now: &str) -> Result<
     let user = store
         .call_sync(|db| db.find_user(UserRef(&who)))?
         .ok_or_else(|| invalid(format!("no user {who}")))?;
-    store.call_sync(|db| db.set_blocked(&user.user_id, blocked, now))?;
-    Ok(json!({"user_id": user.user_id, "blocked": blocked}))
+    let cleared = store.call_sync(|db| {
+        db.set_blocked(&user.user_id, blocked, now)?;
+        // Unblocking also lifts a brute-force block, as Auth0's admin unblock does.
+        if blocked {
+            Ok(0)
+        } else {
+            db.clear_user_failures(&user.user_id)
+        }
+    })?;
+    Ok(json!({"user_id": user.user_id, "blocked": blocked, "failed_logins_cleared": cleared}))
 }
 
 pub fn clients(store: &Store, clock: &Clock, cmd: Clients) -> Result<Value, AdminError> {

@@ -64,6 +64,8 @@ pub struct FileConfig {
     pub hash_concurrency: Option<usize>,
     pub hash_queue: Option<usize>,
     pub shutdown_grace_ms: Option<u64>,
+    pub brute_force_threshold: Option<u32>,
+    pub brute_force_block_s: Option<u64>,
     #[serde(default)]
     pub scripts: ScriptsFile,
 }
@@ -148,6 +150,9 @@ pub struct Config {
     pub hash_concurrency: usize,
     pub hash_queue: usize,
     pub shutdown_grace: Duration,
+    /// Consecutive failures of one login name from one IP before it is blocked (0: never).
+    pub brute_force_threshold: u32,
+    pub brute_force_block: Duration,
     pub scripts: ScriptsConfig,
 }
 
@@ -283,6 +288,8 @@ impl Config {
             hash_concurrency: f.hash_concurrency.unwrap_or(cores),
             hash_queue: f.hash_queue.unwrap_or(256),
             shutdown_grace: Duration::from_millis(f.shutdown_grace_ms.unwrap_or(10_000)),
+            brute_force_threshold: f.brute_force_threshold.unwrap_or(10),
+            brute_force_block: Duration::from_secs(f.brute_force_block_s.unwrap_or(30 * 86_400)),
             scripts: ScriptsConfig {
                 isolation,
                 timeout: Duration::from_millis(positive(
@@ -417,7 +424,9 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
     }
 }
 
-const TOP_KEYS: [&str; 19] = [
+const TOP_KEYS: [&str; 21] = [
+    "brute_force_threshold",
+    "brute_force_block_s",
     "listen",
     "db",
     "actions",

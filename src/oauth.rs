@@ -86,6 +86,10 @@ pub struct OAuthError {
     pub source: Option<Source>,
 }
 
+/// Auth0's text when brute-force protection blocks a login (spec §5.3).
+pub const TOO_MANY_ATTEMPTS: &str = "Your account has been blocked after multiple consecutive login attempts. \
+We've sent you a notification via your preferred contact method with instructions on how to unblock it.";
+
 /// Auth0's text for a failed password login, identical for every cause so that it tells nothing.
 pub const WRONG_EMAIL_OR_PASSWORD: &str = "Wrong email or password.";
 

@@ -20,6 +20,8 @@ struct Found {
     api: Option<Api>,
     user: Option<User>,
     org: Option<Organization>,
+    /// Brute-force protection blocks this login name from this IP.
+    blocked: bool,
 }
 
 pub async fn issue(
@@ -44,13 +46,17 @@ pub async fn issue(
     let conn_name = cfg.connection_or_default(realm.clone()).unwrap_or_default();
     let client_id = presented.client_id.clone();
     let (aud, login, org) = (audience.clone(), username.clone(), org_ref.clone());
+    let (ip, now) = (req.meta.ip.clone(), state.clock.now_rfc3339());
     let found = state
         .store
         .call(move |db| {
             let connection = db.connection_by_name(&conn_name)?;
-            let user = match &connection {
-                Some(c) => db.user_by_login(&c.id, &login)?,
-                None => None,
+            let (user, blocked) = match &connection {
+                Some(c) => (
+                    db.user_by_login(&c.id, &login)?,
+                    db.is_login_blocked(&c.id, &login, &ip, &now)?,
+                ),
+                None => (None, false),
             };
             Ok(Found {
                 client: db.client(&client_id)?,
@@ -58,6 +64,7 @@ pub async fn issue(
                 org: org.as_deref().map(|o| db.org(o)).transpose()?.flatten(),
                 connection,
                 user,
+                blocked,
             })
         })
         .await
@@ -92,6 +99,13 @@ pub async fn issue(
         });
     };
 
+    // Blocked names answer before any hashing, whether or not the user exists.
+    if found.blocked {
+        return Err(OAuthError::new(
+            ErrorCode::TooManyAttempts,
+            crate::oauth::TOO_MANY_ATTEMPTS,
+        ));
+    }
     // The same work whether or not the user exists: a dummy hash of the same scheme and cost.
     let hash = found
         .user
@@ -107,7 +121,10 @@ pub async fn issue(
     })?;
     let user = match found.user {
         Some(u) if verified && u.password_hash.is_some() => u,
-        _ => return Err(OAuthError::wrong_credentials()),
+        _ => {
+            record_failure(state, &connection.id, &username, &req.meta.ip).await?;
+            return Err(OAuthError::wrong_credentials());
+        }
     };
     if user.blocked {
         return Err(OAuthError::new(ErrorCode::Unauthorized, "user is blocked"));
@@ -118,6 +135,7 @@ pub async fn issue(
 
     let now = state.clock.now_rfc3339();
     let (uid, ip) = (user.user_id.clone(), req.meta.ip.clone());
+    let (conn_id, login) = (connection.id.clone(), username.clone());
     let org_id = found.org.as_ref().map(|o| o.id.clone());
     let api_id = found
         .api
@@ -135,6 +153,7 @@ pub async fn issue(
                 return Ok((0, Vec::new(), false, None));
             }
             let count = db.record_login(&uid, &ip, &now)?;
+            db.clear_login_failures(&conn_id, &login, &ip)?;
             let perms = api_id.map(|a| db.user_permissions(&uid, &a)).transpose()?;
             Ok((count, db.user_roles(&uid)?, true, perms))
         })
@@ -245,6 +264,37 @@ pub async fn issue(
         id_token,
         refresh_token: None,
     })
+}
+
+/// Counts a failed password login; at the threshold the name is blocked from this IP.
+async fn record_failure(
+    state: &AppState,
+    connection_id: &str,
+    login: &str,
+    ip: &str,
+) -> Result<(), OAuthError> {
+    let cfg = &state.config;
+    if cfg.brute_force_threshold == 0 {
+        return Ok(());
+    }
+    let now_ms = state.clock.now_ms();
+    let until = crate::clock::rfc3339(now_ms + cfg.brute_force_block.as_millis() as i64);
+    let (c, l, i, now, threshold) = (
+        connection_id.to_owned(),
+        login.to_owned(),
+        ip.to_owned(),
+        crate::clock::rfc3339(now_ms),
+        cfg.brute_force_threshold,
+    );
+    let blocked = state
+        .store
+        .call(move |db| db.record_login_failure(&c, &l, &i, &now, threshold, &until))
+        .await
+        .map_err(store_error)?;
+    if blocked {
+        tracing::warn!(ip, "login name blocked after repeated failures");
+    }
+    Ok(())
 }
 
 fn not_a_member() -> OAuthError {

@@ -6,6 +6,7 @@
 //! "Not found" is `Ok(None)`, never an error: the grant decides what a missing row means.
 
 mod clients;
+mod failures;
 mod keys;
 mod orgs;
 mod users;

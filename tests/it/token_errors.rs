@@ -488,3 +488,55 @@ fn base64_encode(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+#[tokio::test]
+async fn ten_failures_block_a_login_name_from_an_ip_until_an_admin_unblocks() {
+    let s = TestServer::start().await;
+    let attempt = |user: &'static str, password: &'static str| {
+        let p = [
+            ("grant_type", "password"),
+            ("client_id", s.seed.client_id.as_str()),
+            ("client_secret", s.seed.client_secret.as_str()),
+            ("username", user),
+            ("password", password),
+        ];
+        let r = s.http.post(s.url("/oauth/token")).form(&p).send();
+        async move {
+            let r = r.await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // Nine failures, then a success, reset the count.
+    for _ in 0..9 {
+        assert_eq!(attempt(EMAIL, "wrong").await.0, 403);
+    }
+    assert_eq!(attempt(EMAIL, PASSWORD).await.0, 200);
+    for _ in 0..10 {
+        assert_eq!(attempt(EMAIL, "wrong").await.0, 403);
+    }
+    let (status, body) = attempt(EMAIL, PASSWORD).await;
+    assert_error(
+        status,
+        &body,
+        429,
+        "too_many_attempts",
+        claimsmith::oauth::TOO_MANY_ATTEMPTS,
+    );
+    // The name is blocked, case-insensitively; unknown names alike, so a block tells nothing.
+    assert_eq!(attempt("ANN@example.com", PASSWORD).await.0, 429);
+    for _ in 0..10 {
+        assert_eq!(attempt("ghost@example.com", "x").await.0, 403);
+    }
+    assert_eq!(attempt("ghost@example.com", "x").await.0, 429);
+    // Another name of the same user is not blocked (the key is the name as typed).
+    assert_eq!(attempt("ann", PASSWORD).await.0, 200);
+    let user_id = s.seed.user_id.clone();
+    let cleared = s.db(|db| db.clear_user_failures(&user_id));
+    assert_eq!(cleared, 1);
+    assert_eq!(
+        attempt(EMAIL, PASSWORD).await.0,
+        200,
+        "an admin unblock lifts the block"
+    );
+    s.stop().await;
+}
