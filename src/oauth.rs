@@ -208,7 +208,12 @@ impl std::error::Error for OAuthError {
 }
 
 /// Keeps the characters RFC 6749 §5.2 allows in `error_description` (%x20-21 / %x23-5B /
-/// %x5D-7E), turns the others into spaces-free replacements, and caps the length at 500.
+/// %x5D-7E): `"` becomes `'`, `\` becomes `/`, anything else outside the range a space; the
+/// length is capped at 500 characters.
+///
+/// ```
+/// assert_eq!(claimsmith::oauth::clean("say \"no\"\n"), "say 'no' ");
+/// ```
 pub fn clean(text: &str) -> String {
     text.chars()
         .map(|c| match c {
