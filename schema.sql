@@ -131,12 +131,14 @@ CREATE TABLE IF NOT EXISTS organization_member_roles (
 
 -- Private keys never leave this table except into the in-memory key ring; the database file is
 -- created 0600. The newest non-retired key of each algorithm signs; every non-retired key is in
--- the JWKS.
+-- the JWKS. A rotated key is retired only once its successor has signed for longer than the
+-- longest token lifetime, so every token it signed has expired.
 CREATE TABLE IF NOT EXISTS signing_keys (
     kid        TEXT PRIMARY KEY,
     alg        TEXT NOT NULL,
     pkcs8      BLOB NOT NULL,
     created_at TEXT NOT NULL,
+    activated_at TEXT,                                -- first signed with (a server started with it)
     rotated_at TEXT,                                  -- no longer signs, still published
     retired_at TEXT                                   -- no longer published
 );

@@ -293,10 +293,10 @@ pub fn orgs(store: &Store, clock: &Clock, cmd: Orgs) -> Result<Value, AdminError
     }
 }
 
-pub fn keys(store: &Store, clock: &Clock, cmd: Keys) -> Result<Value, AdminError> {
+pub fn keys(store: &Store, cfg: &Config, clock: &Clock, cmd: Keys) -> Result<Value, AdminError> {
     let Keys::Rotate { alg } = cmd;
     let alg = Alg::parse(&alg).ok_or_else(|| invalid("unknown algorithm"))?;
-    let kid = crate::bootstrap::rotate_key(store, alg, clock)?;
+    let kid = crate::bootstrap::rotate_key(store, alg, cfg, clock)?;
     Ok(
         json!({"kid": kid, "alg": alg.as_str(), "note": "restart the server to sign with the new key"}),
     )

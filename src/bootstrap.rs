@@ -45,6 +45,7 @@ pub fn open_store(config: &Config, clock: &Clock) -> Result<Store, StartError> {
         store.call_sync(|db| db.insert_key(&key.kid, key.alg.as_str(), &key.pkcs8, &now))?;
         tracing::info!(kid = %key.kid, alg = %alg, "generated a signing key");
     }
+    store.call_sync(|db| db.activate_signing_keys(&now))?;
     Ok(store)
 }
 
@@ -61,14 +62,25 @@ pub fn key_ring(db: &Db<'_>) -> Result<KeyRing, StartError> {
 }
 
 /// Replaces the signing key of `alg`; the old one stays in the JWKS so that its tokens still
-/// verify, and the one before it is retired. Takes effect at the next start.
-pub fn rotate_key(store: &Store, alg: Alg, clock: &Clock) -> Result<String, StartError> {
+/// verify, and takes effect at the next start. Keys whose successor has signed for longer than
+/// the longest token lifetime leave the JWKS.
+pub fn rotate_key(
+    store: &Store,
+    alg: Alg,
+    config: &Config,
+    clock: &Clock,
+) -> Result<String, StartError> {
     let key = token::generate(alg, new_kid())?;
-    let now = clock.now_rfc3339();
+    let now_ms = clock.now_ms();
+    let now = crate::clock::rfc3339(now_ms);
+    let floor = config
+        .access_token_lifetime_s
+        .max(config.id_token_lifetime_s);
     store.call_sync(|db| {
         db.transaction(|db| {
             db.insert_key(&key.kid, key.alg.as_str(), &key.pkcs8, &now)?;
-            db.retire_old_keys(&now)
+            let lifetime_ms = db.longest_token_lifetime(floor)? as i64 * 1000;
+            db.retire_old_keys(&now, &crate::clock::rfc3339(now_ms - lifetime_ms))
         })
     })?;
     Ok(key.kid)

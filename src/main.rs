@@ -33,7 +33,7 @@ fn main() -> anyhow::Result<()> {
                 Command::Apis(c) => admin::apis(&store, &clock, c),
                 Command::Roles(c) => admin::roles(&store, c),
                 Command::Orgs(c) => admin::orgs(&store, &clock, c),
-                Command::Keys(c) => admin::keys(&store, &clock, c),
+                Command::Keys(c) => admin::keys(&store, &config, &clock, c),
                 Command::Serve(_) => unreachable!("handled above"),
             }?
         }

@@ -63,14 +63,35 @@ impl Db<'_> {
         })
     }
 
-    /// Stops publishing keys rotated out more than one rotation ago: a key is retired when a newer
-    /// rotated key of the same algorithm exists. Returns how many were retired.
-    pub fn retire_old_keys(&self, now: &str) -> Result<usize> {
+    /// Marks the keys that sign from now on (a server is starting with them).
+    pub fn activate_signing_keys(&self, now: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE signing_keys SET activated_at = ?1 \
+             WHERE activated_at IS NULL AND rotated_at IS NULL AND retired_at IS NULL",
+            [now],
+        )?;
+        Ok(())
+    }
+
+    /// Stops publishing rotated keys whose successor of the same algorithm has been signing since
+    /// before `expired_before` (every token they signed has expired). Returns how many.
+    pub fn retire_old_keys(&self, now: &str, expired_before: &str) -> Result<usize> {
         Ok(self.conn.execute(
             "UPDATE signing_keys SET retired_at = ?1 WHERE retired_at IS NULL AND rotated_at IS NOT NULL \
              AND EXISTS (SELECT 1 FROM signing_keys n WHERE n.alg = signing_keys.alg \
-                         AND n.rotated_at IS NOT NULL AND n.rowid > signing_keys.rowid)",
-            [now],
+                         AND n.rowid > signing_keys.rowid AND n.activated_at IS NOT NULL \
+                         AND n.activated_at <= ?2)",
+            params![now, expired_before],
         )?)
+    }
+
+    /// The longest lifetime of any token issued (the APIs' and `floor_s`), in seconds.
+    pub fn longest_token_lifetime(&self, floor_s: u64) -> Result<u64> {
+        let longest: Option<i64> = self.conn.query_row(
+            "SELECT max(token_lifetime_s) FROM resource_servers",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(longest.map_or(0, |l| l.max(0) as u64).max(floor_s))
     }
 }

@@ -18,8 +18,10 @@ async fn a_token_signed_before_a_rotation_still_verifies_after_it() {
 
     let store = claimsmith::store::Store::open(&dir.path().join("claimsmith.db")).unwrap();
     let clock = claimsmith::clock::Clock::fixed(NOW_MS);
+    let config = claimsmith::config::Config::for_test(dir.path());
     let new_kid =
-        claimsmith::bootstrap::rotate_key(&store, claimsmith::token::Alg::RS256, &clock).unwrap();
+        claimsmith::bootstrap::rotate_key(&store, claimsmith::token::Alg::RS256, &config, &clock)
+            .unwrap();
     drop(store);
 
     let s = TestServer::start_in(dir, |_| {}, Some(seed.clone())).await;
@@ -49,9 +51,30 @@ async fn a_token_signed_before_a_rotation_still_verifies_after_it() {
     );
     let dir = s.stop().await;
 
-    // A second rotation retires the first key: it leaves the JWKS.
+    // A second rotation right away keeps the first key published: the second key has not signed
+    // for a whole token lifetime yet, so tokens of the first may still be alive.
     let store = claimsmith::store::Store::open(&dir.path().join("claimsmith.db")).unwrap();
-    claimsmith::bootstrap::rotate_key(&store, claimsmith::token::Alg::RS256, &clock).unwrap();
+    claimsmith::bootstrap::rotate_key(&store, claimsmith::token::Alg::RS256, &config, &clock)
+        .unwrap();
+    assert!(
+        store
+            .call_sync(|db| db.keys())
+            .unwrap()
+            .iter()
+            .all(|k| !k.retired)
+    );
+    // A rotation once the longest lifetime (86400 s here) has passed retires it.
+    clock.advance(86_401_000);
+    claimsmith::bootstrap::rotate_key(&store, claimsmith::token::Alg::RS256, &config, &clock)
+        .unwrap();
+    let retired: Vec<String> = store
+        .call_sync(|db| db.keys())
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.retired)
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(retired, vec![old_kid.clone()]);
     drop(store);
     let s = TestServer::start_in(dir, |_| {}, Some(seed)).await;
     let jwks: JwkSet = s
