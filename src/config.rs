@@ -82,6 +82,7 @@ pub struct ScriptsFile {
     pub recycle_after_runs: Option<u32>,
     pub console_cap_bytes: Option<usize>,
     pub debounce_ms: Option<u64>,
+    pub watch: Option<String>,
     #[serde(default)]
     pub configuration: Map<String, Value>,
     #[serde(default)]
@@ -116,6 +117,9 @@ pub struct ScriptsConfig {
     pub recycle_after_runs: u32,
     pub console_cap_bytes: usize,
     pub debounce: Duration,
+    /// Poll the script folders instead of using the OS's notifications (network and container
+    /// file systems often deliver none).
+    pub poll: bool,
     /// Rules' `configuration` global.
     pub configuration: Map<String, Value>,
     /// Every Action's `event.secrets`.
@@ -302,6 +306,13 @@ impl Config {
                 recycle_after_runs: s.recycle_after_runs.unwrap_or(1000).max(1),
                 console_cap_bytes: s.console_cap_bytes.unwrap_or(4096),
                 debounce: Duration::from_millis(s.debounce_ms.unwrap_or(50)),
+                poll: match s.watch.as_deref() {
+                    None | Some("auto") => false,
+                    Some("poll") => true,
+                    Some(_) => {
+                        return Err(invalid("scripts.watch", "must be \"auto\" or \"poll\""));
+                    }
+                },
                 configuration: s.configuration,
                 secrets: s.secrets,
                 action_secrets: s.action_secrets,
@@ -353,7 +364,7 @@ fn scripts(t: &mut toml::Table) -> Option<&mut toml::Table> {
 }
 
 fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
-    const SCRIPT_KEYS: [&str; 8] = [
+    const SCRIPT_KEYS: [&str; 9] = [
         "isolation",
         "timeout_ms",
         "memory_limit_mb",
@@ -362,6 +373,7 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
         "recycle_after_runs",
         "console_cap_bytes",
         "debounce_ms",
+        "watch",
     ];
     // Keys that hold text stay text, whatever they look like (`CLAIMSMITH_TENANT=123`).
     const TEXT_KEYS: [&str; 12] = [

@@ -258,6 +258,22 @@ pub struct RequestMeta {
     pub query: Vec<(String, String)>,
 }
 
+/// Parameters scripts never see, in the body or the query.
+const SECRET_PARAMS: [&str; 4] = [
+    "password",
+    "client_secret",
+    "refresh_token",
+    "client_assertion",
+];
+
+/// `pairs` without the secret parameters.
+pub fn redacted(pairs: &[(String, String)]) -> impl Iterator<Item = (&str, &str)> {
+    pairs
+        .iter()
+        .filter(|(k, _)| !SECRET_PARAMS.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+}
+
 /// At most this many parameters in one request.
 pub const MAX_PARAMS: usize = 64;
 
@@ -307,16 +323,7 @@ impl TokenRequest {
 
     /// The parameters as scripts may see them (`event.request.body`): secrets removed.
     pub fn redacted_params(&self) -> impl Iterator<Item = (&str, &str)> {
-        const SECRET: [&str; 4] = [
-            "password",
-            "client_secret",
-            "refresh_token",
-            "client_assertion",
-        ];
-        self.params
-            .iter()
-            .filter(|(k, _)| !SECRET.contains(&k.as_str()))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
+        redacted(&self.params)
     }
 }
 

@@ -60,7 +60,7 @@ impl Pipeline {
         let first = Arc::new(first);
         engine.prepare(first.clone());
         let (tx, rx) = watch::channel(first);
-        let reloader = Reloader::start(folders, s.debounce, tx, engine.clone());
+        let reloader = Reloader::start(folders, s.debounce, s.poll, tx, engine.clone());
         Ok(Pipeline {
             engine,
             scripts: rx,
@@ -187,8 +187,8 @@ pub fn user_profile(u: &User) -> Value {
 /// The engine's input for one login.
 pub fn login_input(f: LoginFacts<'_>) -> LoginInput {
     let pairs = |v: &[(String, String)]| -> Map<String, Value> {
-        v.iter()
-            .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        crate::oauth::redacted(v)
+            .map(|(k, v)| (k.to_owned(), Value::from(v)))
             .collect()
     };
     LoginInput {

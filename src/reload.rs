@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notify::RecursiveMode;
-use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer_opt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -33,6 +33,9 @@ impl Folders {
     }
 }
 
+/// How often the polling fallback looks at the folders.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
 /// How far a file's modification time may lag behind the moment it was written.
 const MTIME_SLACK: Duration = Duration::from_millis(25);
 
@@ -47,11 +50,29 @@ impl Reloader {
     pub fn start(
         folders: Folders,
         debounce: Duration,
+        poll: bool,
         scripts: watch::Sender<Arc<ScriptSet>>,
         engine: Arc<ScriptEngine>,
     ) -> Reloader {
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(folders, debounce, scripts, engine, stopped));
+        // The watch is in place before `start` returns, and one rescan follows it: a change made
+        // between the first load and the watch is not missed.
+        let (wake_tx, wake) = mpsc::channel::<()>(1);
+        let mut watch = Watch::new(debounce, poll, wake_tx.clone());
+        watch.refresh(&folders);
+        let _ = wake_tx.try_send(());
+        let task = tokio::spawn(run(
+            Task {
+                folders,
+                debounce,
+                scripts,
+                engine,
+                watch,
+                wake_tx,
+            },
+            wake,
+            stopped,
+        ));
         Reloader {
             stop: Some(stop),
             task: Some(task),
@@ -77,25 +98,65 @@ impl Drop for Reloader {
     }
 }
 
+/// The file watcher: the OS's (inotify) when it can be had, else polling (the OS may refuse
+/// another inotify instance: the default limit is 128 per user).
+enum Backend {
+    Native(Debouncer<notify::RecommendedWatcher>),
+    Poll(Debouncer<notify::PollWatcher>),
+}
+
+impl Backend {
+    fn watcher(&mut self) -> &mut dyn notify::Watcher {
+        match self {
+            Backend::Native(d) => d.watcher(),
+            Backend::Poll(d) => d.watcher(),
+        }
+    }
+}
+
 /// The watcher and what it currently watches.
 struct Watch {
-    debouncer: Option<Debouncer<notify::RecommendedWatcher>>,
+    debouncer: Option<Backend>,
     watched: HashSet<PathBuf>,
 }
 
 impl Watch {
-    fn new(debounce: Duration, wake: mpsc::Sender<()>) -> Watch {
-        let debouncer = new_debouncer(debounce, move |r: DebounceEventResult| {
+    fn new(debounce: Duration, poll: bool, wake: mpsc::Sender<()>) -> Watch {
+        let handler = move |r: DebounceEventResult| {
             if let Err(e) = &r {
                 tracing::warn!(error = %e, "script folder watch error");
             }
             // Full means a reload is already pending: this change is covered by it.
             let _ = wake.try_send(());
-        })
-        .map_err(
-            |e| tracing::error!(error = %e, "cannot watch the script folders; hot reload is off"),
-        )
-        .ok();
+        };
+        let config = notify_debouncer_mini::Config::default().with_timeout(debounce);
+        let native = if poll {
+            None
+        } else {
+            match new_debouncer_opt::<_, notify::RecommendedWatcher>(
+                config.clone(),
+                handler.clone(),
+            ) {
+                Ok(d) => Some(Backend::Native(d)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "no native file watcher; polling the script folders instead");
+                    None
+                }
+            }
+        };
+        let debouncer = native.or_else(|| {
+            // notify's poller compares whole-second times: compare contents too, or a
+            // rewrite within the same second goes unseen.
+            let poll = notify::Config::default()
+                .with_poll_interval(POLL_INTERVAL)
+                .with_compare_contents(true);
+            new_debouncer_opt::<_, notify::PollWatcher>(config.with_notify_config(poll), handler)
+                .map(Backend::Poll)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "cannot watch the script folders; hot reload is off (SIGHUP still rescans)")
+                })
+                .ok()
+        });
         Watch {
             debouncer,
             watched: HashSet::new(),
@@ -136,16 +197,18 @@ fn nearest_existing(dir: &Path) -> PathBuf {
     p
 }
 
-async fn run(
+/// What the reload task owns.
+struct Task {
     folders: Folders,
     debounce: Duration,
     scripts: watch::Sender<Arc<ScriptSet>>,
     engine: Arc<ScriptEngine>,
-    mut stopped: oneshot::Receiver<()>,
-) {
-    let (wake_tx, mut wake) = mpsc::channel::<()>(1);
-    let mut watch = Watch::new(debounce, wake_tx);
-    watch.refresh(&folders);
+    watch: Watch,
+    /// Keeps the wake channel open even when no watcher could be made (SIGHUP still works).
+    wake_tx: mpsc::Sender<()>,
+}
+
+async fn run(mut t: Task, mut wake: mpsc::Receiver<()>, mut stopped: oneshot::Receiver<()>) {
     let mut hup = hangup();
     loop {
         tokio::select! {
@@ -153,9 +216,10 @@ async fn run(
             w = wake.recv() => if w.is_none() { break },
             () = hup.recv() => tracing::info!("SIGHUP: rescanning the script folders"),
         }
-        watch.refresh(&folders);
-        rescan(&folders, debounce, &scripts, &engine).await;
+        t.watch.refresh(&t.folders);
+        rescan(&t.folders, t.debounce, &t.scripts, &t.engine).await;
     }
+    drop(t.wake_tx);
 }
 
 /// How long ago the most recent change in either folder happened (a file written, or the folder's

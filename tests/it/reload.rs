@@ -308,3 +308,17 @@ async fn a_hundred_rewrites_alternating_valid_and_broken_fail_no_login() {
         .stop()
         .await;
 }
+
+#[tokio::test]
+async fn polling_mode_reloads_too() {
+    let s = TestServer::start_scripts(&[("actions/01-a.js", &action("1"))], |c| {
+        c.scripts.poll = true
+    })
+    .await;
+    assert_eq!(s.claims().await["https://t/v"], 1);
+    s.put_script("actions/01-a.js", &action("2")).await;
+    assert_eq!(s.claims().await["https://t/v"], 2);
+    s.remove_script("actions/01-a.js").await;
+    assert!(s.claims().await.get("https://t/v").is_none());
+    s.stop().await;
+}
