@@ -82,7 +82,18 @@ pub fn users(store: &Store, cfg: &Config, clock: &Clock, cmd: Users) -> Result<V
 }
 
 fn new_user(a: UserAdd, cfg: &Config) -> Result<NewUser, AdminError> {
-    let password_hash = match (a.password, a.password_hash) {
+    let password = match (a.password, a.password_stdin) {
+        (Some(p), _) => Some(p),
+        (None, true) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| invalid(format!("cannot read the password from stdin: {e}")))?;
+            Some(line.trim_end_matches(['\r', '\n']).to_owned()).filter(|p| !p.is_empty())
+        }
+        (None, false) => None,
+    };
+    let password_hash = match (password, a.password_hash) {
         (Some(p), _) => hash_password(&p).map_err(|e| invalid(e.to_string()))?,
         (None, Some(h)) if is_supported_hash(&h) => h,
         (None, Some(_)) => return Err(invalid("--password-hash must be a bcrypt or argon2 hash")),

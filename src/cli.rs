@@ -101,13 +101,16 @@ pub struct UserAdd {
     pub email: Option<String>,
     #[arg(long)]
     pub username: Option<String>,
-    /// Password (hashed with argon2id).
+    /// Password (hashed with argon2id). Visible to other users in `ps`: prefer --password-stdin.
     #[arg(
         long,
-        required_unless_present = "password_hash",
-        conflicts_with = "password_hash"
+        required_unless_present_any = ["password_hash", "password_stdin"],
+        conflicts_with_all = ["password_hash", "password_stdin"]
     )]
     pub password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long, conflicts_with = "password_hash")]
+    pub password_stdin: bool,
     /// An existing bcrypt or argon2 hash.
     #[arg(long)]
     pub password_hash: Option<String>,

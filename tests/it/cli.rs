@@ -140,8 +140,26 @@ async fn cli_commands_set_up_a_working_login() {
     assert_eq!(imported["imported"], 1);
     assert_eq!(imported["user_ids"], json!(["auth0|legacy-7"]));
     assert_eq!(imported["failed"][0]["index"], 1);
+    let mut child = Command::new(BIN)
+        .current_dir(d)
+        .args([
+            "users",
+            "add",
+            "--username",
+            "stdin-user",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"pw-3\n").unwrap();
+    }
+    assert!(child.wait_with_output().unwrap().status.success());
     let list = cli(d, &["users", "list"]);
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 3);
     assert_eq!(
         cli(d, &["users", "block", "--email", "imported@example.com"])["blocked"],
         true
@@ -193,6 +211,16 @@ async fn cli_commands_set_up_a_working_login() {
         (status, body["error_description"].as_str()),
         (401, Some("user is blocked"))
     );
+    let (status, body) = s
+        .token(&[
+            ("grant_type", "password"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("username", "stdin-user"),
+            ("password", "pw-3"),
+        ])
+        .await;
+    assert_eq!(status, 200, "the password read from stdin: {body}");
     let dir = s.stop().await;
     cli(
         dir.path(),
