@@ -243,7 +243,7 @@ export default function install(host, cfgJson) {
   }
   function tokenObject(o) { return o !== null && typeof o === 'object' ? o : {}; }
   function snapshot(o, prev, attr, name, skip) {
-    const next = {};
+    const next = O.create(null); // `__proto__` is an ordinary claim name here
     for (const k of keys(o)) {
       if (k === skip) continue;
       let s;
@@ -253,15 +253,17 @@ export default function install(host, cfgJson) {
     }
     return next;
   }
-  function emitRuleClaims(list, o, attr, skip) {
-    for (const k of keys(o)) {
-      if (k === skip) continue;
-      let s;
-      try { s = claimJson(o[k], k); } catch (e) {
-        host.log(3, 'claim ' + k + ' dropped: ' + describe(e).message);
+  // The claims of the final context, from the snapshot taken after the last Rule (JSON text never
+  // starts with '!', which marks a value that could not be serialised).
+  function emitRuleClaims(list, snap, attr) {
+    for (const k of keys(snap)) {
+      const s = snap[k];
+      if (s === undefined) continue;
+      if (s.charCodeAt(0) === 33) {
+        host.log(3, 'claim ' + k + ' dropped: ' + s.slice(1));
         continue;
       }
-      if (s !== undefined) list.push([attr[k] === undefined ? -1 : attr[k], k, s]);
+      list.push([attr[k] === undefined ? -1 : attr[k], k, s]);
     }
   }
   async function runRules(out, rulesJson) {
@@ -269,8 +271,8 @@ export default function install(host, cfgJson) {
     let user = input.user;
     let context = input.context;
     context.sessionID = undefined;
-    let prevA = {}, prevI = {};
-    const attrA = {}, attrI = {};
+    let prevA = O.create(null), prevI = O.create(null);
+    const attrA = O.create(null), attrI = O.create(null);
     for (let i = 0; i < scripts.length; i++) {
       const s = scripts[i];
       if (s.kind !== 0) continue;
@@ -290,8 +292,8 @@ export default function install(host, cfgJson) {
       prevI = snapshot(tokenObject(context.idToken), prevI, attrI, i, undefined);
     }
     const at = tokenObject(context.accessToken);
-    emitRuleClaims(out.access, at, attrA, 'scope');
-    emitRuleClaims(out.id, tokenObject(context.idToken), attrI, undefined);
+    emitRuleClaims(out.access, prevA, attrA);
+    emitRuleClaims(out.id, prevI, attrI);
     if (hasOwn(at, 'scope') && at.scope !== undefined) {
       const sc = typeof at.scope === 'string' ? at.scope.split(' ').filter((x) => x) : at.scope;
       if (isArray(sc) && sc.every((x) => typeof x === 'string')) out.scopes.push(['replace', sc]);
