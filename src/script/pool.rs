@@ -552,7 +552,7 @@ impl Worker {
                 break;
             };
             let shared = self.shared.clone();
-            let _busy = InFlight::enter(&shared.busy);
+            let mut busy = Some(InFlight::enter(&shared.busy));
             match msg {
                 Msg::Prepare(set) => self.prepare(&set),
                 Msg::Login(job) => {
@@ -585,6 +585,13 @@ impl Worker {
                     match result {
                         Ok(r) => {
                             let _ = reply.send(r);
+                            // Nothing to free or build (a warm login): not busy any more, so the
+                            // next login's task may poll for its reply (see `wait_reply`).
+                            if self.spent.is_none()
+                                && self.warm.as_ref().is_some_and(|s| self.reusable(s, &set))
+                            {
+                                busy.take();
+                            }
                             self.spent = None;
                             self.refill(&set);
                         }
