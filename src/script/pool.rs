@@ -1,5 +1,5 @@
 //! [`ScriptEngine`]: a pool of OS threads, each owning its sandboxes (rquickjs is `!Send`), fed
-//! from tokio over a bounded channel with a oneshot reply per login.
+//! from tokio through a bounded queue ([`Queue`]) with a oneshot reply per login.
 //!
 //! The login deadline is enforced twice: inside QuickJS by the interrupt handler, and from the
 //! caller by `tokio::time::timeout_at(deadline + grace)`. When the second fires, the worker is
@@ -7,15 +7,15 @@
 //! fresh thread takes its place; the stuck one exits whenever its builtin returns. A panic in a
 //! worker answers `WorkerCrashed` and the worker is replaced the same way.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use super::cache::Cache;
 use super::catalog::ScriptSet;
@@ -129,20 +129,218 @@ struct WorkerSlot {
     retired: AtomicBool,
 }
 
+/// A parked worker: its thread and whether a job was handed to it.
+struct Parker {
+    thread: std::thread::Thread,
+    woken: AtomicBool,
+}
+
+/// The jobs waiting for a worker, FIFO, and the idle workers, LIFO.
+///
+/// At low load the worker that just replied is the one polling the queue (its caches and
+/// sandbox are hot) while the others stay parked: a job wakes a parked worker only when more jobs
+/// wait than workers are awake to take them. Waking a parked thread costs tens of µs on a VM.
+struct Queue {
+    state: Mutex<QueueState>,
+    /// `state.jobs.len()`, read by polling workers without the lock.
+    queued: AtomicUsize,
+    closed: AtomicBool,
+    /// One permit per queued job: `run_login` waits for room (within its deadline).
+    room: Arc<Semaphore>,
+}
+
+struct QueueState {
+    jobs: VecDeque<(Msg, OwnedSemaphorePermit)>,
+    idle: Vec<Arc<Parker>>,
+    /// Workers polling for a job, or woken and about to.
+    awake: usize,
+}
+
+impl Queue {
+    fn new(capacity: usize) -> Self {
+        Queue {
+            state: Mutex::new(QueueState {
+                jobs: VecDeque::new(),
+                idle: Vec::new(),
+                awake: 0,
+            }),
+            queued: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            room: Arc::new(Semaphore::new(capacity)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues a job; `Err` once the engine is stopping.
+    fn push(&self, msg: Msg, permit: OwnedSemaphorePermit) -> Result<(), Msg> {
+        let wake = {
+            let mut st = self.lock();
+            if self.closed.load(Ordering::Acquire) {
+                return Err(msg);
+            }
+            st.jobs.push_back((msg, permit));
+            self.queued.store(st.jobs.len(), Ordering::Release);
+            if st.jobs.len() > st.awake {
+                let p = st.idle.pop();
+                st.awake += usize::from(p.is_some());
+                p
+            } else {
+                None
+            }
+        };
+        if let Some(p) = wake {
+            p.woken.store(true, Ordering::Release);
+            p.thread.unpark();
+        }
+        Ok(())
+    }
+
+    fn take(&self, st: &mut QueueState) -> Option<Msg> {
+        let (msg, permit) = st.jobs.pop_front()?;
+        self.queued.store(st.jobs.len(), Ordering::Release);
+        drop(permit);
+        Some(msg)
+    }
+
+    /// The next job for a worker: polls for `SPIN_BEFORE_PARK`, then parks until a job is handed
+    /// over. `None` once the engine stopped and the queue is empty.
+    fn next(&self, me: &Arc<Parker>) -> Option<Msg> {
+        {
+            let mut st = self.lock();
+            if let Some(m) = self.take(&mut st) {
+                return Some(m);
+            }
+            if self.closed.load(Ordering::Acquire) {
+                return None;
+            }
+            st.awake += 1;
+        }
+        loop {
+            let until = Instant::now() + SPIN_BEFORE_PARK;
+            let mut polls = 0u32;
+            loop {
+                if self.queued.load(Ordering::Acquire) > 0 || self.closed.load(Ordering::Acquire) {
+                    let mut st = self.lock();
+                    if let Some(m) = self.take(&mut st) {
+                        st.awake -= 1;
+                        return Some(m);
+                    }
+                    if self.closed.load(Ordering::Acquire) {
+                        st.awake -= 1;
+                        return None;
+                    }
+                }
+                polls = polls.wrapping_add(1);
+                if polls.is_multiple_of(64) {
+                    if Instant::now() >= until {
+                        break;
+                    }
+                    // Let a thread waiting for this core (tokio, the replying task) run.
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+            {
+                let mut st = self.lock();
+                st.awake -= 1;
+                if let Some(m) = self.take(&mut st) {
+                    return Some(m);
+                }
+                if self.closed.load(Ordering::Acquire) {
+                    return None;
+                }
+                me.woken.store(false, Ordering::Relaxed);
+                st.idle.push(me.clone());
+            }
+            // Whoever pops us from `idle` counts us awake again before unparking us.
+            while !me.woken.load(Ordering::Acquire) {
+                std::thread::park();
+            }
+        }
+    }
+
+    /// Refuses new jobs and wakes every parked worker so it drains the queue and exits.
+    fn close(&self) {
+        self.room.close();
+        let parked = {
+            let mut st = self.lock();
+            self.closed.store(true, Ordering::Release);
+            let parked = std::mem::take(&mut st.idle);
+            st.awake += parked.len();
+            parked
+        };
+        for p in parked {
+            p.woken.store(true, Ordering::Release);
+            p.thread.unpark();
+        }
+    }
+}
+
 struct Shared {
-    rx: Mutex<mpsc::Receiver<Msg>>,
+    queue: Queue,
     env: Env,
     isolation: Isolation,
     recycle_after_runs: u32,
     native_stack: usize,
     stopping: AtomicBool,
     next_id: AtomicUsize,
+    /// Logins waiting for their reply, and workers running a job or building a sandbox: a task
+    /// polls for its reply only while its login is the only work (see [`wait_reply`]).
+    in_flight: AtomicUsize,
+    busy: AtomicUsize,
+}
+
+/// Counts a login in flight for as long as it waits (also when its future is dropped).
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::Relaxed);
+        InFlight(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How long a lone login's task polls for its reply before it sleeps on it.
+const POLL_REPLY_FOR: Duration = Duration::from_micros(300);
+
+/// Waits for the worker's reply. While this login is the only one in flight and at most one worker
+/// is busy (its own), the task first polls the oneshot, yielding to tokio between polls, for up to
+/// [`POLL_REPLY_FOR`]: a tokio worker that parks is woken by the reply through the OS (tens of µs
+/// on a VM, as much as a warm login). Other tasks still run between polls; under load (several
+/// logins, or a worker building a strict sandbox) it never takes a core from the workers.
+async fn wait_reply(
+    mut answer: oneshot::Receiver<Result<Outcome, ScriptError>>,
+    shared: &Shared,
+    idle: bool,
+) -> Option<Result<Outcome, ScriptError>> {
+    let until = Instant::now() + POLL_REPLY_FOR;
+    while idle
+        && shared.in_flight.load(Ordering::Relaxed) <= 1
+        && shared.busy.load(Ordering::Relaxed) <= 1
+        && Instant::now() < until
+    {
+        match answer.try_recv() {
+            Ok(r) => return Some(r),
+            Err(oneshot::error::TryRecvError::Closed) => return None,
+            Err(oneshot::error::TryRecvError::Empty) => tokio::task::yield_now().await,
+        }
+    }
+    answer.await.ok()
 }
 
 /// The script engine. Cheap to share behind an `Arc`; stops its workers on drop.
 pub struct ScriptEngine {
     shared: Arc<Shared>,
-    tx: Mutex<Option<mpsc::Sender<Msg>>>,
     login_timeout: Duration,
     workers: usize,
 }
@@ -160,9 +358,8 @@ impl ScriptEngine {
     /// not compile.
     pub fn start(config: EngineConfig, host: Arc<dyn Host>) -> Result<ScriptEngine, ScriptError> {
         let workers = config.workers.max(1);
-        let (tx, rx) = mpsc::channel(workers * 64);
         let shared = Arc::new(Shared {
-            rx: Mutex::new(rx),
+            queue: Queue::new(workers * 64),
             env: Env {
                 host,
                 cache: Arc::new(Cache::default()),
@@ -177,6 +374,8 @@ impl ScriptEngine {
             native_stack: (config.stack_size_bytes * 4).max(4 << 20),
             stopping: AtomicBool::new(false),
             next_id: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            busy: AtomicUsize::new(0),
         });
         let mut started = 0;
         for _ in 0..workers {
@@ -192,14 +391,9 @@ impl ScriptEngine {
         }
         Ok(ScriptEngine {
             shared,
-            tx: Mutex::new(Some(tx)),
             login_timeout: config.login_timeout,
             workers,
         })
-    }
-
-    fn sender(&self) -> Option<mpsc::Sender<Msg>> {
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Runs enabled Rules in order, then Actions in order, against this one snapshot. Never
@@ -217,12 +411,10 @@ impl ScriptEngine {
         let deadline = start + self.login_timeout;
         let grace =
             (self.login_timeout / 10).clamp(Duration::from_millis(20), Duration::from_millis(500));
-        let Some(tx) = self.sender() else {
-            return Err(ScriptError::new(
-                None,
-                ScriptErrorKind::Engine("engine stopped".into()),
-            ));
-        };
+        let stopped = || ScriptError::new(None, ScriptErrorKind::Engine("engine stopped".into()));
+        if self.shared.stopping.load(Ordering::SeqCst) {
+            return Err(stopped());
+        }
         let (reply, answer) = oneshot::channel();
         let progress = Arc::new(Progress::default());
         let worker = Arc::new(Mutex::new(None));
@@ -234,9 +426,24 @@ impl ScriptEngine {
             worker: worker.clone(),
             reply,
         };
+        let queue = &self.shared.queue;
         let wait = async {
-            tx.send(Msg::Login(Box::new(job))).await.ok()?;
-            answer.await.ok()
+            // Fast path: room in the queue (the usual case) needs no await.
+            let permit = match queue.room.clone().try_acquire_owned() {
+                Ok(p) => p,
+                Err(_) => match queue.room.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => return Some(Err(stopped())),
+                },
+            };
+            // Polling for the reply only pays when no worker is busy (a strict worker building
+            // its next sandbox needs the core more than this task does).
+            let idle = self.shared.busy.load(Ordering::Relaxed) == 0;
+            if queue.push(Msg::Login(Box::new(job)), permit).is_err() {
+                return Some(Err(stopped()));
+            }
+            let _flying = InFlight::enter(&self.shared.in_flight);
+            wait_reply(answer, &self.shared, idle).await
         };
         match tokio::time::timeout_at((deadline + grace).into(), wait).await {
             Ok(Some(result)) => result,
@@ -261,11 +468,13 @@ impl ScriptEngine {
     /// Hint after a reload: idle workers build the new set's contexts off the login path (warm:
     /// the context to reuse; strict: the next login's fresh one).
     pub fn prepare(&self, set: Arc<ScriptSet>) {
-        if let Some(tx) = self.sender() {
-            for _ in 0..self.workers {
-                if tx.try_send(Msg::Prepare(set.clone())).is_err() {
-                    break;
-                }
+        let queue = &self.shared.queue;
+        for _ in 0..self.workers {
+            let Ok(permit) = queue.room.clone().try_acquire_owned() else {
+                break;
+            };
+            if queue.push(Msg::Prepare(set.clone()), permit).is_err() {
+                break;
             }
         }
     }
@@ -274,7 +483,7 @@ impl ScriptEngine {
     /// wedged worker (threads are detached).
     pub fn shutdown(&self) {
         self.shared.stopping.store(true, Ordering::SeqCst);
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.shared.queue.close();
     }
 }
 
@@ -314,6 +523,7 @@ impl Shared {
 struct Worker {
     shared: Arc<Shared>,
     slot: Arc<WorkerSlot>,
+    parker: Arc<Parker>,
     deadline: Deadline,
     warm: Option<Sandbox>,
     /// A sandbox used up by the last login (strict, or discarded): freeing a runtime takes tens
@@ -326,30 +536,23 @@ impl Worker {
         Worker {
             shared,
             slot,
+            parker: Arc::new(Parker {
+                thread: std::thread::current(),
+                woken: AtomicBool::new(false),
+            }),
             deadline: Deadline::new(),
             warm: None,
             spent: None,
         }
     }
 
-    fn next(&self) -> Option<Msg> {
-        let mut rx = self.shared.rx.lock().unwrap_or_else(|p| p.into_inner());
-        // Poll briefly before parking: waking a parked thread costs tens of µs on a VM, about
-        // as much as a whole warm login, and logins tend to come in bursts.
-        let until = Instant::now() + SPIN_BEFORE_PARK;
-        while Instant::now() < until {
-            match rx.try_recv() {
-                Ok(msg) => return Some(msg),
-                Err(mpsc::error::TryRecvError::Disconnected) => return None,
-                Err(mpsc::error::TryRecvError::Empty) => std::thread::yield_now(),
-            }
-        }
-        rx.blocking_recv()
-    }
-
     fn run(mut self) {
         while !self.slot.retired.load(Ordering::SeqCst) {
-            let Some(msg) = self.next() else { break };
+            let Some(msg) = self.shared.queue.next(&self.parker) else {
+                break;
+            };
+            let shared = self.shared.clone();
+            let mut busy = Some(InFlight::enter(&shared.busy));
             match msg {
                 Msg::Prepare(set) => self.prepare(&set),
                 Msg::Login(job) => {
@@ -382,6 +585,13 @@ impl Worker {
                     match result {
                         Ok(r) => {
                             let _ = reply.send(r);
+                            // Nothing to free or build (a warm login): not busy any more, so the
+                            // next login's task may poll for its reply (see `wait_reply`).
+                            if self.spent.is_none()
+                                && self.warm.as_ref().is_some_and(|s| self.reusable(s, &set))
+                            {
+                                busy.take();
+                            }
                             self.spent = None;
                             self.refill(&set);
                         }

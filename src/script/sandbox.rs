@@ -791,3 +791,133 @@ fn tests_env() -> Env {
         console_cap: 64,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::print_stdout)]
+mod profile {
+    use super::*;
+
+    pub(crate) const RULES: &[(&str, &str)] = &[
+        (
+            "01-email-verified",
+            "function (user, context, callback) {\n  if (!user.email_verified) return callback(new UnauthorizedError('Please verify your email.'));\n  context.accessToken['https://claimsmith.example/email'] = user.email;\n  callback(null, user, context);\n}\n",
+        ),
+        (
+            "02-roles",
+            "function (user, context, callback) {\n  const ns = 'https://claimsmith.example/';\n  const roles = (context.authorization || {}).roles || [];\n  context.idToken[ns + 'roles'] = roles;\n  context.accessToken[ns + 'roles'] = roles;\n  callback(null, user, context);\n}\n",
+        ),
+    ];
+    pub(crate) const ACTIONS: &[(&str, &str)] = &[
+        (
+            "01-plan",
+            "const NS = 'https://claimsmith.example/';\nexports.onExecutePostLogin = async (event, api) => {\n  const md = event.user.app_metadata || {};\n  api.accessToken.setCustomClaim(NS + 'plan', md.plan || 'free');\n  api.idToken.setCustomClaim(NS + 'plan', md.plan || 'free');\n  if (Array.isArray(md.features)) api.accessToken.setCustomClaim(NS + 'features', md.features);\n};\n",
+        ),
+        (
+            "02-admin-scope",
+            "exports.onExecutePostLogin = async (event, api) => {\n  const roles = (event.authorization && event.authorization.roles) || [];\n  if (roles.includes('admin') && event.resource_server.identifier === 'https://api.example.com') {\n    api.accessToken.addScope('admin:all');\n  }\n  if (!api.rules.wasExecuted('02-roles')) api.access.deny('roles rule missing');\n};\n",
+        ),
+        (
+            "03-tenant",
+            "exports.onExecutePostLogin = async (event, api) => {\n  const ns = 'https://claimsmith.example/';\n  api.accessToken.setCustomClaim(ns + 'tenant', event.tenant.id);\n  api.accessToken.setCustomClaim(ns + 'client', event.client.name);\n  if (event.stats.logins_count === 1) api.user.setAppMetadata('first_login_at', event.authentication.methods[0].timestamp);\n};\n",
+        ),
+    ];
+
+    pub(crate) fn bench_scripts() -> Vec<Arc<Script>> {
+        let mut v = Vec::new();
+        for (kind, list) in [(ScriptKind::Rule, RULES), (ScriptKind::Action, ACTIONS)] {
+            for (name, src) in list {
+                let bc = catalog::compile(kind, name, src).unwrap();
+                v.push(Arc::new(Script::for_check(kind, name, bc.into())));
+            }
+        }
+        v
+    }
+
+    fn n() -> usize {
+        std::env::var("PROFILE_N")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(5000)
+    }
+
+    /// The bench's 2 Rules + 3 Actions in process, warm: `PROFILE_N=2000 valgrind --tool=callgrind
+    /// <test binary> --ignored --exact script::sandbox::profile::warm`.
+    #[test]
+    #[ignore]
+    fn warm() {
+        let env = super::tests_env();
+        // PROFILE_SET=none|rules|actions: a subset.
+        let set = std::env::var("PROFILE_SET").unwrap_or_default();
+        let scripts: Vec<_> = bench_scripts()
+            .into_iter()
+            .filter(|s| match set.as_str() {
+                "none" => false,
+                "rules" => s.kind == ScriptKind::Rule,
+                "actions" => s.kind == ScriptKind::Action,
+                _ => true,
+            })
+            .collect();
+        let deadline = Deadline::new();
+        deadline.arm_at(Instant::now() + Duration::from_secs(600));
+        let input = crate::script::tests::input();
+        let (mut sb, _) = Sandbox::build(&env, scripts.iter(), 1, true, &deadline).unwrap();
+        let n = n();
+        let t = Instant::now();
+        for _ in 0..n {
+            let parts = crate::script::shape::event_parts(&input);
+            let rj = crate::script::shape::rules_json(&input);
+            let text = sb
+                .run_login(&parts, Some(&rj), input.now_ms, Arc::default())
+                .unwrap();
+            let names = |i| sb.name(i);
+            let o = crate::script::shape::parse_outcome(&text, &names, &mut || false).unwrap();
+            assert!(matches!(
+                o.verdict,
+                crate::script::Verdict::Allow | crate::script::Verdict::Deny(_)
+            ));
+        }
+        println!(
+            "warm 2 rules + 3 actions: {:.1} µs per login",
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
+    }
+
+    /// Strict: build + run + drop per login.
+    #[test]
+    #[ignore]
+    fn strict() {
+        let env = super::tests_env();
+        let scripts = bench_scripts();
+        let deadline = Deadline::new();
+        deadline.arm_at(Instant::now() + Duration::from_secs(600));
+        let input = crate::script::tests::input();
+        let n = n() / 5;
+        let (mut tb, mut tr, mut td) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        for _ in 0..n {
+            let t = Instant::now();
+            let (mut sb, _) = Sandbox::build(&env, scripts.iter(), 1, false, &deadline).unwrap();
+            let t1 = Instant::now();
+            let parts = crate::script::shape::event_parts(&input);
+            let rj = crate::script::shape::rules_json(&input);
+            let text = sb
+                .run_login(&parts, Some(&rj), input.now_ms, Arc::default())
+                .unwrap();
+            let names = |i| sb.name(i);
+            let o = crate::script::shape::parse_outcome(&text, &names, &mut || false).unwrap();
+            assert_eq!(o.verdict, crate::script::Verdict::Allow);
+            let t2 = Instant::now();
+            drop(sb);
+            let t3 = Instant::now();
+            tb += t1 - t;
+            tr += t2 - t1;
+            td += t3 - t2;
+        }
+        let us = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+        println!(
+            "strict 2 rules + 3 actions: build {:.1} µs, run {:.1} µs, drop {:.1} µs",
+            us(tb),
+            us(tr),
+            us(td)
+        );
+    }
+}

@@ -243,7 +243,7 @@ export default function install(host, cfgJson) {
   }
   function tokenObject(o) { return o !== null && typeof o === 'object' ? o : {}; }
   function snapshot(o, prev, attr, name, skip) {
-    const next = {};
+    const next = O.create(null); // `__proto__` is an ordinary claim name here
     for (const k of keys(o)) {
       if (k === skip) continue;
       let s;
@@ -253,15 +253,17 @@ export default function install(host, cfgJson) {
     }
     return next;
   }
-  function emitRuleClaims(list, o, attr, skip) {
-    for (const k of keys(o)) {
-      if (k === skip) continue;
-      let s;
-      try { s = claimJson(o[k], k); } catch (e) {
-        host.log(3, 'claim ' + k + ' dropped: ' + describe(e).message);
+  // The claims of the final context, from the snapshot taken after the last Rule (JSON text never
+  // starts with '!', which marks a value that could not be serialised).
+  function emitRuleClaims(list, snap, attr) {
+    for (const k of keys(snap)) {
+      const s = snap[k];
+      if (s === undefined) continue;
+      if (s.charCodeAt(0) === 33) {
+        host.log(3, 'claim ' + k + ' dropped: ' + s.slice(1));
         continue;
       }
-      if (s !== undefined) list.push([attr[k] === undefined ? -1 : attr[k], k, s]);
+      list.push([attr[k] === undefined ? -1 : attr[k], k, s]);
     }
   }
   async function runRules(out, rulesJson) {
@@ -269,8 +271,8 @@ export default function install(host, cfgJson) {
     let user = input.user;
     let context = input.context;
     context.sessionID = undefined;
-    let prevA = {}, prevI = {};
-    const attrA = {}, attrI = {};
+    let prevA = O.create(null), prevI = O.create(null);
+    const attrA = O.create(null), attrI = O.create(null);
     for (let i = 0; i < scripts.length; i++) {
       const s = scripts[i];
       if (s.kind !== 0) continue;
@@ -290,8 +292,8 @@ export default function install(host, cfgJson) {
       prevI = snapshot(tokenObject(context.idToken), prevI, attrI, i, undefined);
     }
     const at = tokenObject(context.accessToken);
-    emitRuleClaims(out.access, at, attrA, 'scope');
-    emitRuleClaims(out.id, tokenObject(context.idToken), attrI, undefined);
+    emitRuleClaims(out.access, prevA, attrA);
+    emitRuleClaims(out.id, prevI, attrI);
     if (hasOwn(at, 'scope') && at.scope !== undefined) {
       const sc = typeof at.scope === 'string' ? at.scope.split(' ').filter((x) => x) : at.scope;
       if (isArray(sc) && sc.every((x) => typeof x === 'string')) out.scopes.push(['replace', sc]);
@@ -314,8 +316,10 @@ export default function install(host, cfgJson) {
     if (L === null || L.i !== i) throw new Err('api used after its Action finished');
     return L;
   }
+  // The namespaces of an Action's `api` are built on first use (most Actions touch two or three
+  // of the thirteen): `api` is frozen, its namespaces are getters that build and freeze the
+  // namespace object once, then return that same object.
   function makeApi(i) {
-    const api = {};
     const chain = (f) => freeze(function (...a) { f(state(i), ...a); return api; });
     const noop = () => freeze(function () { return api; });
     const claim = (list) => chain((l, k, v) => {
@@ -329,15 +333,72 @@ export default function install(host, cfgJson) {
       if (typeof v === 'function' || typeof v === 'symbol') throw new TE('metadata values must be JSON');
       l.out[target][k] = v === undefined ? null : jparse(jstringify(v));
     });
-    api.access = freeze({ deny: chain((l, reason) => { needString('deny reason', reason); if (l.deny === null) l.deny = reason; }) });
-    api.accessToken = freeze({
-      setCustomClaim: claim('access'),
-      addScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['add', s]); }),
-      removeScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['remove', s]); }),
+    let access, accessToken, idToken, user, cache, transaction, multifactor, redirect, rules,
+      samlResponse, session, prompt, authentication;
+    const api = freeze({
+      get access() {
+        return access || (access = freeze({ deny: chain((l, reason) => { needString('deny reason', reason); if (l.deny === null) l.deny = reason; }) }));
+      },
+      get accessToken() {
+        return accessToken || (accessToken = freeze({
+          setCustomClaim: claim('access'),
+          addScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['add', s]); }),
+          removeScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['remove', s]); }),
+        }));
+      },
+      get idToken() { return idToken || (idToken = freeze({ setCustomClaim: claim('id') })); },
+      get user() {
+        return user || (user = freeze({ setAppMetadata: metadata('app'), setUserMetadata: metadata('user') }));
+      },
+      get cache() { return cache || (cache = makeCache(i)); },
+      get transaction() { return transaction || (transaction = makeTransaction(chain)); },
+      get multifactor() {
+        return multifactor || (multifactor = freeze({
+          enable: chain((l, provider) => {
+            needString('provider', provider);
+            if (MFA.indexOf(provider) < 0) throw new TE('unknown multifactor provider: ' + provider);
+            l.out.mfa = provider !== 'none';
+          }),
+        }));
+      },
+      get redirect() {
+        return redirect || (redirect = freeze({
+          canRedirect: freeze(() => false),
+          sendUserTo: chain((l, url) => {
+            needString('url', url);
+            l.out.redirect = 'An Action called api.redirect.sendUserTo, but the token endpoint cannot redirect the user';
+          }),
+          encodeToken: freeze(() => { throw new Err('api.redirect.encodeToken is not available: the token endpoint cannot redirect'); }),
+          validateToken: freeze(() => { throw new Err('api.redirect.validateToken is not available: the token endpoint cannot redirect'); }),
+        }));
+      },
+      get rules() {
+        return rules || (rules = freeze({ wasExecuted: freeze((name) => { needString('rule name', name); return state(i).out.ran.indexOf(name) >= 0; }) }));
+      },
+      get samlResponse() {
+        return samlResponse || (samlResponse = freeze({
+          setAttribute: noop(), setAudience: noop(), setIssuer: noop(), setRecipient: noop(), setDestination: noop(),
+          setLifetimeInSeconds: noop(), setNameIdentifierFormat: noop(), setSignResponse: noop(), setRelayState: noop(),
+        }));
+      },
+      get session() {
+        return session || (session = freeze({
+          setMetadata: noop(), deleteMetadata: noop(), evictMetadata: noop(), revoke: noop(),
+          setExpiresAt: noop(), setIdleExpiresAt: noop(), setCookieMode: noop(),
+        }));
+      },
+      get prompt() { return prompt || (prompt = freeze({ render: noop() })); },
+      get authentication() {
+        return authentication || (authentication = freeze({
+          challengeWith: noop(), challengeWithAny: noop(), enrollWith: noop(), enrollWithAny: noop(),
+          setPrimaryUser: noop(), recordMethod: noop(),
+        }));
+      },
     });
-    api.idToken = freeze({ setCustomClaim: claim('id') });
-    api.user = freeze({ setAppMetadata: metadata('app'), setUserMetadata: metadata('user') });
-    api.cache = freeze({
+    return api;
+  }
+  function makeCache(i) {
+    return freeze({
       get: freeze((k) => {
         state(i);
         needString('cache key', k);
@@ -358,7 +419,9 @@ export default function install(host, cfgJson) {
       }),
       delete: freeze((k) => { state(i); needString('cache key', k); return cacheResult(host.cacheDelete(k)); }),
     });
-    api.transaction = freeze({
+  }
+  function makeTransaction(chain) {
+    return freeze({
       setMetadata: chain((l, k, v) => {
         const meta = l.meta, evMeta = l.evMeta;
         needString('transaction metadata key', k);
@@ -377,37 +440,6 @@ export default function install(host, cfgJson) {
         evMeta[k] = v;
       }),
     });
-    api.multifactor = freeze({
-      enable: chain((l, provider) => {
-        needString('provider', provider);
-        if (MFA.indexOf(provider) < 0) throw new TE('unknown multifactor provider: ' + provider);
-        l.out.mfa = provider !== 'none';
-      }),
-    });
-    api.redirect = freeze({
-      canRedirect: freeze(() => false),
-      sendUserTo: chain((l, url) => {
-        needString('url', url);
-        l.out.redirect = 'An Action called api.redirect.sendUserTo, but the token endpoint cannot redirect the user';
-      }),
-      encodeToken: freeze(() => { throw new Err('api.redirect.encodeToken is not available: the token endpoint cannot redirect'); }),
-      validateToken: freeze(() => { throw new Err('api.redirect.validateToken is not available: the token endpoint cannot redirect'); }),
-    });
-    api.rules = freeze({ wasExecuted: freeze((name) => { needString('rule name', name); return state(i).out.ran.indexOf(name) >= 0; }) });
-    api.samlResponse = freeze({
-      setAttribute: noop(), setAudience: noop(), setIssuer: noop(), setRecipient: noop(), setDestination: noop(),
-      setLifetimeInSeconds: noop(), setNameIdentifierFormat: noop(), setSignResponse: noop(), setRelayState: noop(),
-    });
-    api.session = freeze({
-      setMetadata: noop(), deleteMetadata: noop(), evictMetadata: noop(), revoke: noop(),
-      setExpiresAt: noop(), setIdleExpiresAt: noop(), setCookieMode: noop(),
-    });
-    api.prompt = freeze({ render: noop() });
-    api.authentication = freeze({
-      challengeWith: noop(), challengeWithAny: noop(), enrollWith: noop(), enrollWithAny: noop(),
-      setPrimaryUser: noop(), recordMethod: noop(),
-    });
-    return freeze(api);
   }
   // `event` is a deep copy per Action, built lazily: each top-level section is parsed from its
   // JSON text on first access (then it is an ordinary data property), so an Action pays only for
