@@ -97,7 +97,7 @@ pub struct ClaimsTooLarge {
 }
 
 /// Why a custom claim was not written, or `None` when it may be.
-fn refusal(name: &str, scopes: &[&str]) -> Option<&'static str> {
+pub(crate) fn refusal(name: &str, scopes: &[&str]) -> Option<&'static str> {
     if name.is_empty() {
         return Some("empty claim name");
     }

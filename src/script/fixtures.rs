@@ -2,8 +2,7 @@
 //! isolation modes, each case followed by a normal login that must succeed and see no state of
 //! the hostile one. `expect.json` states what the token server answers; this file maps an
 //! engine result to that answer with the spec's Decisions table, and applies the spec §4
-//! reserved-claim policy for `claims_absent` (the server does both; the mapping here is the
-//! reference the HTTP tests will agree with).
+//! reserved-claim policy for `claims_absent` through `crate::claims`, as the server does.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -32,83 +31,9 @@ fn wire(result: &Result<Outcome, ScriptError>) -> (u16, &'static str, String) {
     }
 }
 
-const RESERVED: &[&str] = &[
-    "acr",
-    "act",
-    "active",
-    "amr",
-    "at_hash",
-    "ath",
-    "attest",
-    "aud",
-    "auth_time",
-    "authorization_details",
-    "azp",
-    "c_hash",
-    "client_id",
-    "cnf",
-    "cty",
-    "dest",
-    "entitlements",
-    "events",
-    "exp",
-    "groups",
-    "gty",
-    "htm",
-    "htu",
-    "iat",
-    "internalService",
-    "iss",
-    "jcard",
-    "jku",
-    "jti",
-    "jwe",
-    "jwk",
-    "kid",
-    "may_act",
-    "mky",
-    "nbf",
-    "nonce",
-    "object_id",
-    "org_id",
-    "org_name",
-    "orig",
-    "origid",
-    "permissions",
-    "roles",
-    "rph",
-    "s_hash",
-    "sid",
-    "sip_callid",
-    "sip_cseq_num",
-    "sip_date",
-    "sip_from_tag",
-    "sip_via_branch",
-    "sub",
-    "sub_jwk",
-    "toe",
-    "txn",
-    "typ",
-    "uuid",
-    "vot",
-    "vtm",
-    "x5t#S256",
-];
-
-/// Spec §4: what survives into a token.
+/// The token server's own claim policy (spec §4), with no OIDC scope granted.
 fn allowed(name: &str) -> bool {
-    let host = name
-        .strip_prefix("https://")
-        .or_else(|| name.strip_prefix("http://"))
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("");
-    let auth0_ns = ["auth0.com", "webtask.io", "webtask.run"]
-        .iter()
-        .any(|d| host == *d || host.ends_with(&format!(".{d}")));
-    !RESERVED.contains(&name)
-        && !name.starts_with('$')
-        && !name.starts_with("urn:auth0")
-        && !auth0_ns
+    crate::claims::refusal(name, &[]).is_none()
 }
 
 fn folded_claims(o: &Outcome) -> Map<String, Value> {

@@ -18,23 +18,6 @@ use super::{
 /// Custom claims of one token above this many bytes (names + JSON values) fail the login.
 pub const MAX_CLAIMS_BYTES: usize = 100 * 1024;
 
-fn iso8601(ms: i64) -> String {
-    let nanos = i128::from(ms) * 1_000_000;
-    let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
-        return "1970-01-01T00:00:00.000Z".into();
-    };
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
-
 fn is_password(input: &LoginInput) -> bool {
     input.protocol == "oauth2-password"
 }
@@ -172,7 +155,7 @@ pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
     let methods = if is_password(input) {
         vec![Method {
             name: "pwd",
-            timestamp: iso8601(input.now_ms),
+            timestamp: crate::clock::rfc3339(input.now_ms),
         }]
     } else {
         Vec::new()
@@ -490,8 +473,11 @@ mod tests {
 
     #[test]
     fn iso_timestamps() {
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(1_434_454_643_024), "2015-06-16T11:37:23.024Z");
+        assert_eq!(crate::clock::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            crate::clock::rfc3339(1_434_454_643_024),
+            "2015-06-16T11:37:23.024Z"
+        );
     }
 
     #[test]
