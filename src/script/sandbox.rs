@@ -526,28 +526,7 @@ mod tests {
     use super::*;
 
     fn env() -> Env {
-        struct H;
-        impl Host for H {
-            fn patch_metadata(
-                &self,
-                _: &str,
-                _: MetadataKind,
-                _: &Map<String, Json>,
-            ) -> Result<(), String> {
-                Ok(())
-            }
-        }
-        Env {
-            host: Arc::new(H),
-            cache: Arc::new(Cache::default()),
-            shim_config_warm: r#"{"configuration":{},"secrets":{},"domain":"d","harden":true}"#
-                .into(),
-            shim_config_strict: r#"{"configuration":{},"secrets":{},"domain":"d","harden":false}"#
-                .into(),
-            memory_limit: 8 << 20,
-            stack_size: 256 << 10,
-            console_cap: 64,
-        }
+        super::tests_env()
     }
 
     fn parts() -> Vec<String> {

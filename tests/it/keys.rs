@@ -1,7 +1,5 @@
 //! Signing keys across restarts: a rotated key stays in the JWKS, so tokens it signed verify.
 
-use jsonwebtoken::jwk::JwkSet;
-
 use crate::support::*;
 
 #[tokio::test]
@@ -32,15 +30,7 @@ async fn a_token_signed_before_a_rotation_still_verifies_after_it() {
         new_kid
     );
     assert_ne!(new_kid, old_kid);
-    let jwks: JwkSet = s
-        .http
-        .get(s.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = s.jwks().await;
     assert_eq!(
         verify_with(&jwks, &old_token, API)["sub"],
         s.seed.user_id.as_str()
@@ -77,15 +67,7 @@ async fn a_token_signed_before_a_rotation_still_verifies_after_it() {
     assert_eq!(retired, vec![old_kid.clone()]);
     drop(store);
     let s = TestServer::start_in(dir, |_| {}, Some(seed)).await;
-    let jwks: JwkSet = s
-        .http
-        .get(s.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks = s.jwks().await;
     assert!(jwks.find(&old_kid).is_none());
     assert!(jwks.find(&new_kid).is_some());
     s.stop().await;

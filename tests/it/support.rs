@@ -184,16 +184,17 @@ impl TestServer {
     /// Verifies a JWT against the server's JWKS (by `kid`, with the header's algorithm) and
     /// returns its claims.
     pub async fn verify(&self, jwt: &str, audience: &str) -> Value {
-        let jwks: JwkSet = self
+        verify_with(&self.jwks().await, jwt, audience)
+    }
+
+    /// The served JWKS.
+    pub async fn jwks(&self) -> JwkSet {
+        let r = self
             .http
             .get(self.url("/.well-known/jwks.json"))
             .send()
-            .await
-            .expect("jwks")
-            .json()
-            .await
-            .expect("jwks json");
-        verify_with(&jwks, jwt, audience)
+            .await;
+        r.expect("jwks").json().await.expect("jwks json")
     }
 
     /// `GET /healthz`.
