@@ -13,15 +13,20 @@ use crate::state::AppState;
 use crate::store::{Api, Client, ConnectionRow, Organization, StoreError, User};
 use crate::token::Alg;
 
-/// What one trip to the store finds for a login.
+/// What one trip to the store finds for a login, with the checks before the password passed.
 struct Found {
-    client: Option<Client>,
-    connection: Option<ConnectionRow>,
+    client: Client,
+    connection: ConnectionRow,
     api: Option<Api>,
     user: Option<User>,
     org: Option<Organization>,
-    /// Brute-force protection blocks this login name from this IP.
-    blocked: bool,
+}
+
+/// The user's standing once the login counts: roles, and permissions on an RBAC API.
+struct Account {
+    user: User,
+    roles: Vec<String>,
+    permissions: Option<Vec<String>>,
 }
 
 pub async fn issue(
@@ -29,10 +34,20 @@ pub async fn issue(
     req: &TokenRequest,
     grant: Grant,
 ) -> Result<TokenResponse, OAuthError> {
+    let found = find(state, req, grant).await?;
+    let user = check_password(state, req, &found).await?;
+    let account = count_login(state, req, &found, user).await?;
+    let (outcome, scopes) = run_scripts(state, req, &found, &account).await?;
+    sign_tokens(state, &found, &account, &outcome, scopes).await
+}
+
+/// Reads the parameters, finds everything in one store trip, and makes every check that comes
+/// before the password: the client, its grant, the audience, the connection, a brute-force block.
+async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Found, OAuthError> {
     let cfg = &state.config;
     let presented = client::presented(req)?;
-    let username = req.require("username")?.to_owned();
-    let password = req.require("password")?.to_owned();
+    let login = req.require("username")?.to_owned();
+    req.require("password")?;
     let realm = match grant {
         Grant::PasswordRealm => Some(req.require("realm")?.to_owned()),
         Grant::Password => None,
@@ -41,13 +56,11 @@ pub async fn issue(
         .get("audience")
         .map(str::to_owned)
         .or_else(|| cfg.default_audience.clone());
-    let org_ref = req.get("organization").map(str::to_owned);
-
     let conn_name = cfg.connection_or_default(realm.clone()).unwrap_or_default();
     let client_id = presented.client_id.clone();
-    let (aud, login, org) = (audience.clone(), username.clone(), org_ref.clone());
+    let (aud, org) = (audience.clone(), req.get("organization").map(str::to_owned));
     let (ip, now) = (req.meta.ip.clone(), state.clock.now_rfc3339());
-    let found = state
+    let (client, connection, api, user, org, blocked) = state
         .store
         .call(move |db| {
             let connection = db.connection_by_name(&conn_name)?;
@@ -58,19 +71,14 @@ pub async fn issue(
                 ),
                 None => (None, false),
             };
-            Ok(Found {
-                client: db.client(&client_id)?,
-                api: aud.as_deref().map(|a| db.api(a)).transpose()?.flatten(),
-                org: org.as_deref().map(|o| db.org(o)).transpose()?.flatten(),
-                connection,
-                user,
-                blocked,
-            })
+            let api = aud.as_deref().map(|a| db.api(a)).transpose()?.flatten();
+            let org = org.as_deref().map(|o| db.org(o)).transpose()?.flatten();
+            Ok((db.client(&client_id)?, connection, api, user, org, blocked))
         })
         .await
         .map_err(store_error)?;
 
-    let client = client::authenticate(&presented, found.client)?;
+    let client = client::authenticate(&presented, client)?;
     if !client
         .grant_types
         .iter()
@@ -78,35 +86,44 @@ pub async fn issue(
     {
         return Err(OAuthError::grant_not_allowed(grant.as_str()));
     }
-    if let (Some(aud), None) = (&audience, &found.api) {
-        return Err(OAuthError::new(
-            ErrorCode::AccessDenied,
-            format!(
-                "Service not enabled within domain: {}",
-                crate::oauth::clean(aud)
-            ),
-        ));
+    if let (Some(aud), None) = (&audience, &api) {
+        let text = format!("Service not enabled within domain: {aud}");
+        return Err(OAuthError::new(ErrorCode::AccessDenied, text));
     }
-    let Some(connection) = found.connection else {
+    let Some(connection) = connection else {
         return Err(match realm {
-            Some(r) => {
-                OAuthError::invalid_request(format!("Unknown realm {}.", crate::oauth::clean(&r)))
-            }
+            Some(r) => OAuthError::invalid_request(format!("Unknown realm {r}.")),
             None => OAuthError::server_error(
                 "Authorization server not configured with default connection.",
                 None,
             ),
         });
     };
-
     // Blocked names answer before any hashing, whether or not the user exists.
-    if found.blocked {
+    if blocked {
         return Err(OAuthError::new(
             ErrorCode::TooManyAttempts,
             crate::oauth::TOO_MANY_ATTEMPTS,
         ));
     }
-    // The same work whether or not the user exists: a dummy hash of the same scheme and cost.
+    Ok(Found {
+        client,
+        connection,
+        api,
+        user,
+        org,
+    })
+}
+
+/// Verifies the password (a dummy hash of the same scheme and cost when the user does not exist,
+/// so both take the same time), counting failures; then the checks only the right password may
+/// learn: a blocked user, an unknown organization.
+async fn check_password(
+    state: &AppState,
+    req: &TokenRequest,
+    found: &Found,
+) -> Result<User, OAuthError> {
+    let password = req.require("password")?.to_owned();
     let hash = found
         .user
         .as_ref()
@@ -119,82 +136,99 @@ pub async fn issue(
         )
         .with_source(e)
     })?;
-    let user = match found.user {
-        Some(u) if verified && u.password_hash.is_some() => u,
+    let user = match &found.user {
+        Some(u) if verified && u.password_hash.is_some() => u.clone(),
         _ => {
-            record_failure(state, &connection.id, &username, &req.meta.ip).await?;
+            let login = req.require("username")?;
+            record_failure(state, &found.connection.id, login, &req.meta.ip).await?;
             return Err(OAuthError::wrong_credentials());
         }
     };
     if user.blocked {
         return Err(OAuthError::new(ErrorCode::Unauthorized, "user is blocked"));
     }
-    if org_ref.is_some() && found.org.is_none() {
+    if req.get("organization").is_some() && found.org.is_none() {
         return Err(not_a_member());
     }
+    Ok(user)
+}
 
+/// Checks organization membership, counts the login (before the scripts run, so the first
+/// login sees 1), resets the failure count, and reads roles and RBAC permissions: one trip.
+async fn count_login(
+    state: &AppState,
+    req: &TokenRequest,
+    found: &Found,
+    user: User,
+) -> Result<Account, OAuthError> {
     let now = state.clock.now_rfc3339();
     let (uid, ip) = (user.user_id.clone(), req.meta.ip.clone());
-    let (conn_id, login) = (connection.id.clone(), username.clone());
+    let (conn_id, login) = (
+        found.connection.id.clone(),
+        req.require("username")?.to_owned(),
+    );
     let org_id = found.org.as_ref().map(|o| o.id.clone());
     let api_id = found
         .api
         .as_ref()
         .filter(|a| a.rbac_enabled)
         .map(|a| a.id.clone());
-    let (logins_count, roles, member, permissions) = state
+    let counted = state
         .store
         .call(move |db| {
-            let member = match &org_id {
-                Some(o) => db.is_member(o, &uid)?,
-                None => true,
-            };
-            if !member {
-                return Ok((0, Vec::new(), false, None));
+            if let Some(o) = &org_id
+                && !db.is_member(o, &uid)?
+            {
+                return Ok(None);
             }
             let count = db.record_login(&uid, &ip, &now)?;
             db.clear_login_failures(&conn_id, &login, &ip)?;
             let perms = api_id.map(|a| db.user_permissions(&uid, &a)).transpose()?;
-            Ok((count, db.user_roles(&uid)?, true, perms))
+            Ok(Some((count, db.user_roles(&uid)?, perms)))
         })
         .await
         .map_err(store_error)?;
-    if !member {
+    let Some((logins_count, roles, permissions)) = counted else {
         return Err(not_a_member());
-    }
-    let user = User {
-        logins_count,
-        ..user
     };
+    Ok(Account {
+        user: User {
+            logins_count,
+            ..user
+        },
+        roles,
+        permissions,
+    })
+}
 
+/// Runs the Rules and Actions, persists their metadata changes (also on a deny), answers their
+/// verdict, and returns the outcome with the scopes granted after their edits.
+async fn run_scripts(
+    state: &AppState,
+    req: &TokenRequest,
+    found: &Found,
+    account: &Account,
+) -> Result<(Outcome, Vec<String>), OAuthError> {
     let requested = scope::requested(req.get("scope"));
     let api = found.api.as_ref();
-    let granted = scope::granted(
-        &requested,
-        req.get("scope").is_some(),
-        api,
-        permissions.as_deref(),
-    );
-    let audience = api.map_or_else(
-        || format!("{}userinfo", cfg.issuer),
-        |a| a.identifier.clone(),
-    );
+    let scope_given = req.get("scope").is_some();
+    let granted = scope::granted(&requested, scope_given, api, account.permissions.as_deref());
     let body: Map<String, Value> = req
         .redacted_params()
         .map(|(k, v)| (k.to_owned(), Value::from(v)))
         .collect();
     let input = login_input(LoginFacts {
-        user: &user,
-        client: &client,
-        connection: &connection,
+        user: &account.user,
+        client: &found.client,
+        connection: &found.connection,
         meta: &req.meta,
         body,
         protocol: "oauth2-password",
         requested_scopes: requested,
-        audience: audience.clone(),
-        roles,
+        audience: audience(state, found),
+        roles: account.roles.clone(),
         organization: found.org.as_ref(),
-        tenant: &cfg.tenant,
+        tenant: &state.config.tenant,
         now_ms: state.clock.now_ms(),
     });
     let outcome = state
@@ -202,14 +236,35 @@ pub async fn issue(
         .run(input)
         .await
         .map_err(|e| OAuthError::server_error(e.public_description(), Some(Box::new(e))))?;
-    persist_metadata(state, &user.user_id, &outcome).await?;
+    persist_metadata(state, &account.user.user_id, &outcome).await?;
     verdict(&outcome.verdict)?;
-
     let scopes = scope::apply(granted, &outcome.effects.scope_edits);
+    Ok((outcome, scopes))
+}
+
+/// The API's identifier, or `<issuer>userinfo` without one.
+fn audience(state: &AppState, found: &Found) -> String {
+    found.api.as_ref().map_or_else(
+        || format!("{}userinfo", state.config.issuer),
+        |a| a.identifier.clone(),
+    )
+}
+
+/// Builds both tokens' claims and signs them off the async workers.
+async fn sign_tokens(
+    state: &AppState,
+    found: &Found,
+    account: &Account,
+    outcome: &Outcome,
+    scopes: Vec<String>,
+) -> Result<TokenResponse, OAuthError> {
+    let cfg = &state.config;
+    let api = found.api.as_ref();
+    let audience = audience(state, found);
     let issue = Issue {
         issuer: &cfg.issuer,
-        sub: &user.user_id,
-        client_id: &client.client_id,
+        sub: &account.user.user_id,
+        client_id: &found.client.client_id,
         audience: &audience,
         iat: state.clock.now_secs(),
         access_lifetime_s: api.map_or(cfg.access_token_lifetime_s, |a| a.token_lifetime_s),
@@ -219,16 +274,14 @@ pub async fn issue(
         org: found.org.as_ref().map(|o| (o.id.as_str(), o.name.as_str())),
         permissions: api
             .filter(|a| a.permissions_in_token)
-            .and(permissions.as_deref()),
+            .and(account.permissions.as_deref()),
     };
     let too_large = |e: crate::claims::ClaimsTooLarge| {
-        OAuthError::server_error(
-            format!(
-                "Script '{}' set more than 100 KB of custom claims for one token (claims too large).",
-                e.script
-            ),
-            None,
-        )
+        let text = format!(
+            "Script '{}' set more than 100 KB of custom claims for one token (claims too large).",
+            e.script
+        );
+        OAuthError::server_error(text, None)
     };
     let access = issue
         .access_claims(&outcome.effects.access_claims)
@@ -236,14 +289,13 @@ pub async fn issue(
     let alg = api
         .and_then(|a| Alg::parse(&a.signing_alg))
         .unwrap_or(Alg::RS256);
-    let id = if scopes.iter().any(|s| s == "openid") {
-        Some(
+    let id = match scopes.iter().any(|s| s == "openid") {
+        true => Some(
             issue
-                .id_claims(&user, &outcome.effects.id_claims)
+                .id_claims(&account.user, &outcome.effects.id_claims)
                 .map_err(too_large)?,
-        )
-    } else {
-        None
+        ),
+        false => None,
     };
     // RSA signing takes ~340 µs per token: off the async workers, both tokens in one trip.
     let keys = state.keys.clone();
@@ -255,7 +307,7 @@ pub async fn issue(
     .await
     .map_err(OAuthError::internal)?
     .map_err(OAuthError::internal)?;
-    tracing::info!(user_id = %user.user_id, client_id = %client.client_id, audience = %audience, "login");
+    tracing::info!(user_id = %account.user.user_id, client_id = %found.client.client_id, %audience, "login");
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
