@@ -79,14 +79,17 @@ impl Pipeline {
         self.engine.run_login(set, input).await
     }
 
-    /// Stops the reload task and the script workers.
-    pub fn shutdown(&self) {
-        drop(
-            self.reloader
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(),
-        );
+    /// Stops the reload task (waiting for it, so that no reload races the shutdown) and the
+    /// script workers.
+    pub async fn shutdown(&self) {
+        let reloader = self
+            .reloader
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(r) = reloader {
+            r.stop().await;
+        }
         self.engine.shutdown();
     }
 }

@@ -127,5 +127,5 @@ pub async fn run(
     {
         tracing::warn!("grace period over; closing the remaining connections");
     }
-    state.pipeline.shutdown();
+    state.pipeline.shutdown().await;
 }

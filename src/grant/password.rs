@@ -37,8 +37,9 @@ pub async fn issue(
     let found = find(state, req, grant).await?;
     let user = check_password(state, req, &found).await?;
     let account = count_login(state, req, &found, user).await?;
-    let (outcome, scopes) = run_scripts(state, req, &found, &account).await?;
-    sign_tokens(state, &found, &account, &outcome, scopes).await
+    let audience = audience(state, &found);
+    let (outcome, scopes) = run_scripts(state, req, &found, &account, &audience).await?;
+    sign_tokens(state, &found, &account, &outcome, scopes, &audience).await
 }
 
 /// Reads the parameters, finds everything in one store trip, and makes every check that comes
@@ -208,6 +209,7 @@ async fn run_scripts(
     req: &TokenRequest,
     found: &Found,
     account: &Account,
+    audience: &str,
 ) -> Result<(Outcome, Vec<String>), OAuthError> {
     let requested = scope::requested(req.get("scope"));
     let api = found.api.as_ref();
@@ -225,7 +227,7 @@ async fn run_scripts(
         body,
         protocol: "oauth2-password",
         requested_scopes: requested,
-        audience: audience(state, found),
+        audience: audience.to_owned(),
         roles: account.roles.clone(),
         organization: found.org.as_ref(),
         tenant: &state.config.tenant,
@@ -257,15 +259,15 @@ async fn sign_tokens(
     account: &Account,
     outcome: &Outcome,
     scopes: Vec<String>,
+    audience: &str,
 ) -> Result<TokenResponse, OAuthError> {
     let cfg = &state.config;
     let api = found.api.as_ref();
-    let audience = audience(state, found);
     let issue = Issue {
         issuer: &cfg.issuer,
         sub: &account.user.user_id,
         client_id: &found.client.client_id,
-        audience: &audience,
+        audience,
         iat: state.clock.now_secs(),
         access_lifetime_s: api.map_or(cfg.access_token_lifetime_s, |a| a.token_lifetime_s),
         id_lifetime_s: cfg.id_token_lifetime_s,

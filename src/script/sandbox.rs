@@ -779,25 +779,25 @@ mod profile {
     pub(crate) const RULES: &[(&str, &str)] = &[
         (
             "01-email-verified",
-            "function (user, context, callback) {\n  if (!user.email_verified) return callback(new UnauthorizedError('Please verify your email.'));\n  context.accessToken['https://claimsmith.example/email'] = user.email;\n  callback(null, user, context);\n}\n",
+            include_str!("../../benches/fixtures/rules/01-email-verified.js"),
         ),
         (
             "02-roles",
-            "function (user, context, callback) {\n  const ns = 'https://claimsmith.example/';\n  const roles = (context.authorization || {}).roles || [];\n  context.idToken[ns + 'roles'] = roles;\n  context.accessToken[ns + 'roles'] = roles;\n  callback(null, user, context);\n}\n",
+            include_str!("../../benches/fixtures/rules/02-roles.js"),
         ),
     ];
     pub(crate) const ACTIONS: &[(&str, &str)] = &[
         (
             "01-plan",
-            "const NS = 'https://claimsmith.example/';\nexports.onExecutePostLogin = async (event, api) => {\n  const md = event.user.app_metadata || {};\n  api.accessToken.setCustomClaim(NS + 'plan', md.plan || 'free');\n  api.idToken.setCustomClaim(NS + 'plan', md.plan || 'free');\n  if (Array.isArray(md.features)) api.accessToken.setCustomClaim(NS + 'features', md.features);\n};\n",
+            include_str!("../../benches/fixtures/actions/01-plan.js"),
         ),
         (
             "02-admin-scope",
-            "exports.onExecutePostLogin = async (event, api) => {\n  const roles = (event.authorization && event.authorization.roles) || [];\n  if (roles.includes('admin') && event.resource_server.identifier === 'https://api.example.com') {\n    api.accessToken.addScope('admin:all');\n  }\n  if (!api.rules.wasExecuted('02-roles')) api.access.deny('roles rule missing');\n};\n",
+            include_str!("../../benches/fixtures/actions/02-admin-scope.js"),
         ),
         (
             "03-tenant",
-            "exports.onExecutePostLogin = async (event, api) => {\n  const ns = 'https://claimsmith.example/';\n  api.accessToken.setCustomClaim(ns + 'tenant', event.tenant.id);\n  api.accessToken.setCustomClaim(ns + 'client', event.client.name);\n  if (event.stats.logins_count === 1) api.user.setAppMetadata('first_login_at', event.authentication.methods[0].timestamp);\n};\n",
+            include_str!("../../benches/fixtures/actions/03-tenant.js"),
         ),
     ];
 
