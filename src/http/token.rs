@@ -124,20 +124,20 @@ fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, O
 }
 
 /// A JSON object of parameters: strings as they are, numbers and booleans as text, an array of
-/// strings (a scope) joined with spaces, `null` as absent.
+/// strings (a scope) joined with spaces, `null` as absent. Members are kept in order with their
+/// duplicates, so that a repeated name is refused as it is in a form body (`serde_json::Map`
+/// would silently keep the last one).
 fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
     let bad = || OAuthError::invalid_request("The request body is not a JSON object.");
-    let Value::Object(map) = serde_json::from_slice(body).map_err(|_| bad())? else {
-        return Err(bad());
-    };
-    let mut out = Vec::with_capacity(map.len());
+    let Members(members) = serde_json::from_slice(body).map_err(|_| bad())?;
+    let mut out = Vec::with_capacity(members.len());
     let bad_scope = || {
         OAuthError::new(
             ErrorCode::InvalidScope,
             "Scope must be an array or a string",
         )
     };
-    for (k, v) in map {
+    for (k, v) in members {
         let text = match (k.as_str(), v) {
             (_, Value::Null) => continue,
             (_, Value::String(s)) => s,
@@ -160,6 +160,35 @@ fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
         out.push((k, text));
     }
     Ok(out)
+}
+
+/// The members of a JSON object, in order, duplicates included; at most `MAX_PARAMS + 1` of them
+/// are kept (one more than allowed, so that the limit is still reported).
+struct Members(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut out = Vec::new();
+                while let Some(member) = map.next_entry::<String, Value>()? {
+                    if out.len() <= crate::oauth::MAX_PARAMS {
+                        out.push(member);
+                    }
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
 }
 
 /// `Authorization: Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).

@@ -412,6 +412,19 @@ async fn malformed_requests_get_clear_errors_and_the_server_keeps_serving() {
         "invalid_request",
         "Parameter username must be a string.",
     );
+    // A repeated member is refused as a repeated form parameter is, not "last one wins".
+    let (status, _, body) = post(
+        "application/json",
+        br#"{"grant_type":"password","username":"a@b.c","password":"x","username":"ann"}"#.to_vec(),
+    )
+    .await;
+    assert_error(
+        status,
+        &body,
+        400,
+        "invalid_request",
+        "Parameter username must not be repeated.",
+    );
     let r = s.http.get(s.url("/oauth/token")).send().await.unwrap();
     assert_eq!(r.status(), 405);
     assert_eq!(r.headers()["allow"], "POST");
