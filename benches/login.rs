@@ -18,6 +18,49 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// Failed logins (a wrong password) for an unknown name and for users of each stored scheme: the
+/// spread of their medians is what an attacker could use to tell accounts apart (goal: <= 10%).
+async fn enumeration_timing(http: &reqwest::Client, url: &str) {
+    println!("\n{:<34} {:>10}", "failed login (wrong password)", "median");
+    let names = [
+        ("unknown name", "nobody@x"),
+        ("bcrypt cost 10 user", "bcrypt@x"),
+        ("argon2id user", "argon@x"),
+    ];
+    let mut times = vec![Vec::new(); names.len()];
+    for _ in 0..25 {
+        for (i, (_, user)) in names.iter().enumerate() {
+            let t = Instant::now();
+            let r = http
+                .post(url)
+                .form(&[
+                    ("grant_type", "password"),
+                    ("client_id", "bench"),
+                    ("client_secret", "secret"),
+                    ("username", user),
+                    ("password", "wrong"),
+                ])
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(r.status().as_u16(), 403, "a wrong password is refused");
+            let _ = r.bytes().await;
+            times[i].push(t.elapsed());
+        }
+    }
+    let medians: Vec<Duration> = times.into_iter().map(median).collect();
+    for ((label, _), m) in names.iter().zip(&medians) {
+        println!("{label:<34} {:>8.2}ms", m.as_secs_f64() * 1e3);
+    }
+    let (lo, hi) = (medians.iter().min(), medians.iter().max());
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        println!(
+            "spread of failure times: {:.1}% (goal <= 10%)",
+            (hi.as_secs_f64() / lo.as_secs_f64() - 1.0) * 100.0
+        );
+    }
+}
+
 fn p99(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[(v.len() * 99 / 100).min(v.len() - 1)]
@@ -28,6 +71,8 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_test(dir.path());
     config.hash_concurrency = 1;
+    config.rehash_passwords = false; // the bcrypt case must stay bcrypt
+    config.brute_force_threshold = 0; // the enumeration case fails many logins on purpose
     let state = claimsmith::bootstrap::app_state(config, Clock::system()).expect("state");
     let now = "2026-01-01T00:00:00.000Z";
     state
@@ -139,6 +184,8 @@ async fn main() {
         "bcrypt/argon2id login ratio: {:.1}x",
         medians[0].as_secs_f64() / medians[1].as_secs_f64()
     );
+
+    enumeration_timing(&http, &url).await;
 
     println!("\n{:<34} {:>10}", "signing alone (cached key)", "median");
     let claims = serde_json::json!({"iss": "https://x/", "sub": "auth0|1", "aud": "https://rs", "scope": "read"});

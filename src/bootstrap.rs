@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::credentials::{HashPool, dummy_hash_like, random_id};
+use crate::credentials::{FailurePace, HashPool, dummy_hash_like, random_id};
 use crate::pipeline::Pipeline;
 use crate::state::AppState;
 use crate::store::{Db, Store, StoreError};
@@ -94,9 +94,12 @@ fn new_kid() -> String {
 pub fn app_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
     let store = open_store(&config, &clock)?;
     let keys = store.call_sync(|db| Ok(key_ring(db)))??;
-    let sample = store.call_sync(|db| db.password_hash_sample())?;
+    let mut classes = store.call_sync(|db| db.password_hash_classes())?;
+    let dummy_hash = dummy_hash_like(classes.first().map(String::as_str));
+    classes.push(dummy_hash.clone());
     Ok(AppState {
-        dummy_hash: dummy_hash_like(sample.as_deref()).into(),
+        pace: FailurePace::calibrate(&classes),
+        dummy_hash: dummy_hash.into(),
         hashes: HashPool::new(config.hash_concurrency, config.hash_queue),
         keys: Arc::new(keys),
         pipeline: Pipeline::start(&config, store.clone(), clock.clone())?,

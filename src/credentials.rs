@@ -2,12 +2,16 @@
 //!
 //! Passwords: bcrypt (`$2a$`, `$2b$`, `$2y$`, as Auth0 exports them) and argon2 PHC strings; new
 //! passwords are hashed with argon2id (OWASP's first choice, and 4× cheaper to verify than bcrypt
-//! cost 10 here). Unknown users are checked against a dummy hash of the same scheme and cost as the
-//! stored ones, so that a login for an unknown user takes as long as a wrong password.
+//! cost 10 here); older hashes are upgraded at the next successful login. Unknown users are
+//! checked against a dummy hash of the same scheme and cost as the
+//! most common stored hash, and every failed login is paced to the slowest stored scheme and cost
+//! ([`FailurePace`]), so that a failure takes as long whoever it names.
 //! Client secrets are random 256-bit strings, so a SHA-256 digest compared in constant time is
 //! enough to store them (a slow hash protects low-entropy secrets only).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use aws_lc_rs::digest;
@@ -148,8 +152,34 @@ impl HashPool {
         }
     }
 
-    /// Verifies `password` against `hash` off the async workers.
-    pub async fn verify(&self, password: String, hash: String) -> Result<bool, Overloaded> {
+    /// Verifies `password` against `hash` off the async workers; also says how long the
+    /// verification itself took (not the wait for a place), for [`FailurePace`].
+    pub async fn verify(&self, password: String, hash: String) -> Result<Verified, Overloaded> {
+        self.run(move || {
+            let start = Instant::now();
+            let ok = verify_password(&password, &hash);
+            Verified {
+                ok,
+                took: start.elapsed(),
+            }
+        })
+        .await?
+        .ok_or(Overloaded)
+    }
+
+    /// Hashes a password with the current scheme, as [`hash_password`], off the async workers.
+    pub async fn hash(&self, password: String) -> Result<Option<String>, Overloaded> {
+        Ok(self
+            .run(move || hash_password(&password).ok())
+            .await?
+            .flatten())
+    }
+
+    /// Runs `work` on the blocking pool under both limits; `None` if the task died.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<Option<T>, Overloaded> {
         let _admitted = self
             .admitted
             .clone()
@@ -161,13 +191,80 @@ impl HashPool {
             .acquire_owned()
             .await
             .map_err(|_| Overloaded)?;
-        let ok = tokio::task::spawn_blocking(move || {
+        Ok(tokio::task::spawn_blocking(move || {
             let _running = running;
-            verify_password(&password, &hash)
+            work()
         })
         .await
-        .unwrap_or(false);
-        Ok(ok)
+        .ok())
+    }
+}
+
+/// The result of one password check.
+#[derive(Debug, Clone, Copy)]
+pub struct Verified {
+    pub ok: bool,
+    pub took: Duration,
+}
+
+/// Whether a hash verified at login should be replaced by one of the current scheme and cost.
+pub fn needs_upgrade(hash: &str) -> bool {
+    hash_class(hash).as_deref() != Some(CURRENT_CLASS)
+}
+
+/// The class of what [`hash_password`] makes.
+const CURRENT_CLASS: &str = "$argon2id$v=19$m=19456,t=2,p=1";
+
+/// Paces failed logins so that they tell nothing about the account: a wrong password for a user
+/// whose hash is quick to verify (or for an unknown user, checked against a dummy hash) answers no
+/// sooner than one whose hash is the slowest of the stored schemes and costs. After a failed check
+/// that took `t`, the login waits `slowest − t` more, on a timer that burns no CPU.
+///
+/// The cost of each class is measured at start-up for every class in the store (the slower of two
+/// runs: erring long costs a little time, erring short would leak), then follows every
+/// verification of that class (a moving average), so that it tracks the machine's load. A class
+/// first seen while serving (a user imported meanwhile) is measured at its first login.
+#[derive(Debug, Default)]
+pub struct FailurePace {
+    costs: Mutex<HashMap<String, Duration>>,
+}
+
+impl FailurePace {
+    /// Measures each class of `samples` (one stored hash per class).
+    pub fn calibrate(samples: &[String]) -> Self {
+        let pace = Self::default();
+        for hash in samples {
+            let slower = (0..2)
+                .map(|_| {
+                    let start = Instant::now();
+                    verify_password("claimsmith-calibration", hash);
+                    start.elapsed()
+                })
+                .max()
+                .unwrap_or_default();
+            if let Some(class) = hash_class(hash) {
+                pace.lock().insert(class, slower);
+            }
+        }
+        pace
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Duration>> {
+        self.costs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a verification of `hash` that took `took`, and returns how much longer a failed
+    /// login with it must wait.
+    pub fn after(&self, hash: &str, took: Duration) -> Duration {
+        let mut costs = self.lock();
+        if let Some(class) = hash_class(hash) {
+            costs
+                .entry(class)
+                .and_modify(|c| *c = (*c * 7 + took) / 8)
+                .or_insert(took);
+        }
+        let slowest = costs.values().max().copied().unwrap_or_default();
+        slowest.saturating_sub(took)
     }
 }
 
@@ -223,7 +320,7 @@ mod tests {
         }
         let fast = bcrypt::hash("pw", 4).unwrap();
         assert!(
-            pool.verify("pw".into(), fast).await.unwrap(),
+            pool.verify("pw".into(), fast).await.unwrap().ok,
             "the pool still admits logins"
         );
     }
@@ -233,6 +330,28 @@ mod tests {
         let sample = bcrypt::hash("x", 5).unwrap();
         assert!(dummy_hash_like(Some(&sample)).starts_with("$2b$05$"));
         assert!(dummy_hash_like(None).starts_with("$argon2id$"));
+    }
+
+    #[test]
+    fn failures_are_paced_to_the_slowest_class() {
+        let (fast, slow) = (bcrypt::hash("x", 4).unwrap(), bcrypt::hash("x", 6).unwrap());
+        let pace = FailurePace::calibrate(&[fast.clone(), slow.clone()]);
+        let costs = pace.lock().clone();
+        let (f, s) = (costs["$2b$04"], costs["$2b$06"]);
+        assert!(s > f, "cost 6 is slower than cost 4: {f:?} {s:?}");
+        assert_eq!(
+            pace.after(&slow, s),
+            Duration::ZERO,
+            "the slowest waits for nothing"
+        );
+        let wait = pace.after(&fast, f);
+        let total = f + wait;
+        assert!(
+            total.as_secs_f64() > s.as_secs_f64() * 0.9
+                && total.as_secs_f64() < s.as_secs_f64() * 1.1,
+            "{f:?} + {wait:?} is about {s:?}"
+        );
+        assert!(needs_upgrade(&fast) && !needs_upgrade(&hash_password("x").unwrap()));
     }
 
     #[test]

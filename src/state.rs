@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicUsize;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::credentials::HashPool;
+use crate::credentials::{FailurePace, HashPool};
 use crate::pipeline::Pipeline;
 use crate::store::Store;
 use crate::token::KeyRing;
@@ -19,6 +19,8 @@ pub struct AppState {
     pub hashes: HashPool,
     /// Verified instead of a real hash when the user does not exist (same scheme and cost).
     pub dummy_hash: Arc<str>,
+    /// How long a failed login waits so that it takes as long whoever it names.
+    pub pace: FailurePace,
     pub clock: Clock,
     pub pipeline: Pipeline,
     /// Token requests being answered right now (shown by `/healthz`).

@@ -6,11 +6,12 @@ use serde_json::{Map, Value};
 
 use super::{Grant, client, scope};
 use crate::claims::Issue;
+use crate::credentials::needs_upgrade;
 use crate::oauth::{ErrorCode, OAuthError, TokenRequest, TokenResponse};
 use crate::pipeline::{LoginFacts, login_input};
 use crate::script::{Outcome, Verdict};
 use crate::state::AppState;
-use crate::store::{Api, Client, ConnectionRow, Organization, StoreError, User};
+use crate::store::{Api, Attempt, Client, ConnectionRow, Organization, StoreError, User};
 use crate::token::Alg;
 
 /// What one trip to the store finds for a login, with the checks before the password passed.
@@ -60,21 +61,17 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
     let conn_name = cfg.connection_or_default(realm.clone()).unwrap_or_default();
     let client_id = presented.client_id.clone();
     let (aud, org) = (audience.clone(), req.get("organization").map(str::to_owned));
-    let (ip, now) = (req.meta.ip.clone(), state.clock.now_rfc3339());
-    let (client, connection, api, user, org, blocked) = state
+    let (client, connection, api, user, org) = state
         .store
         .call(move |db| {
             let connection = db.connection_by_name(&conn_name)?;
-            let (user, blocked) = match &connection {
-                Some(c) => (
-                    db.user_by_login(&c.id, &login)?,
-                    db.is_login_blocked(&c.id, &login, &ip, &now)?,
-                ),
-                None => (None, false),
+            let user = match &connection {
+                Some(c) => db.user_by_login(&c.id, &login)?,
+                None => None,
             };
             let api = aud.as_deref().map(|a| db.api(a)).transpose()?.flatten();
             let org = org.as_deref().map(|o| db.org(o)).transpose()?.flatten();
-            Ok((db.client(&client_id)?, connection, api, user, org, blocked))
+            Ok((db.client(&client_id)?, connection, api, user, org))
         })
         .await
         .map_err(store_error)?;
@@ -100,13 +97,6 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
             ),
         });
     };
-    // Blocked names answer before any hashing, whether or not the user exists.
-    if blocked {
-        return Err(OAuthError::new(
-            ErrorCode::TooManyAttempts,
-            crate::oauth::TOO_MANY_ATTEMPTS,
-        ));
-    }
     Ok(Found {
         client,
         connection,
@@ -116,35 +106,35 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
     })
 }
 
-/// Verifies the password (a dummy hash of the same scheme and cost when the user does not exist,
-/// so both take the same time), counting failures; then the checks only the right password may
-/// learn: a blocked user, an unknown organization.
+/// Verifies the password (a dummy hash of the same scheme and cost when the user does not exist),
+/// once brute-force protection has reserved the attempt; paces a failure to the slowest stored
+/// hash so that it tells nothing; upgrades an old hash on success. Then the checks only the right
+/// password may learn: a blocked user, an unknown organization.
 async fn check_password(
     state: &AppState,
     req: &TokenRequest,
     found: &Found,
 ) -> Result<User, OAuthError> {
+    reserve_attempt(state, req, &found.connection.id).await?;
     let password = req.require("password")?.to_owned();
-    let hash = found
-        .user
-        .as_ref()
-        .and_then(|u| u.password_hash.clone())
-        .unwrap_or_else(|| state.dummy_hash.to_string());
-    let verified = state.hashes.verify(password, hash).await.map_err(|e| {
-        OAuthError::new(
-            ErrorCode::TemporarilyUnavailable,
-            "Too many logins at once; retry shortly.",
-        )
-        .with_source(e)
-    })?;
+    let stored = found.user.as_ref().and_then(|u| u.password_hash.as_deref());
+    let hash = stored.unwrap_or(&state.dummy_hash).to_owned();
+    let verified = state
+        .hashes
+        .verify(password, hash.clone())
+        .await
+        .map_err(hashing_overloaded)?;
     let user = match &found.user {
-        Some(u) if verified && u.password_hash.is_some() => u.clone(),
+        Some(u) if verified.ok && stored.is_some() => u.clone(),
         _ => {
-            let login = req.require("username")?;
-            record_failure(state, &found.connection.id, login, &req.meta.ip).await?;
+            tokio::time::sleep(state.pace.after(&hash, verified.took)).await;
             return Err(OAuthError::wrong_credentials());
         }
     };
+    state.pace.after(&hash, verified.took);
+    if state.config.rehash_passwords && needs_upgrade(&hash) {
+        upgrade_hash(state, req, &user, hash).await?;
+    }
     if user.blocked {
         return Err(OAuthError::new(ErrorCode::Unauthorized, "user is blocked"));
     }
@@ -152,6 +142,80 @@ async fn check_password(
         return Err(not_a_member());
     }
     Ok(user)
+}
+
+/// Reserves this password check with brute-force protection before it runs: a blocked name
+/// answers 429 before any hashing, whether or not the user exists.
+async fn reserve_attempt(
+    state: &AppState,
+    req: &TokenRequest,
+    connection_id: &str,
+) -> Result<(), OAuthError> {
+    let cfg = &state.config;
+    if cfg.brute_force_threshold == 0 {
+        return Ok(());
+    }
+    let now_ms = state.clock.now_ms();
+    let until = crate::clock::rfc3339(now_ms + cfg.brute_force_block.as_millis() as i64);
+    let (c, l, i, now, threshold) = (
+        connection_id.to_owned(),
+        req.require("username")?.to_owned(),
+        req.meta.ip.clone(),
+        crate::clock::rfc3339(now_ms),
+        cfg.brute_force_threshold,
+    );
+    let attempt = state
+        .store
+        .call(move |db| db.reserve_login_attempt(&c, &l, &i, &now, threshold, &until))
+        .await
+        .map_err(store_error)?;
+    match attempt {
+        Attempt::Allowed => Ok(()),
+        Attempt::Last => {
+            tracing::warn!(ip = %req.meta.ip, "login name blocked after repeated failures unless this attempt succeeds");
+            Ok(())
+        }
+        Attempt::Blocked => Err(OAuthError::new(
+            ErrorCode::TooManyAttempts,
+            crate::oauth::TOO_MANY_ATTEMPTS,
+        )),
+    }
+}
+
+/// Rehashes the password with the current scheme after a successful login with an older one
+/// (bcrypt from an Auth0 export, weaker argon2 parameters), so that pacing failures to the slowest
+/// scheme costs less as users come back.
+async fn upgrade_hash(
+    state: &AppState,
+    req: &TokenRequest,
+    user: &User,
+    old: String,
+) -> Result<(), OAuthError> {
+    let password = req.require("password")?.to_owned();
+    let Some(new) = state
+        .hashes
+        .hash(password)
+        .await
+        .map_err(hashing_overloaded)?
+    else {
+        return Ok(()); // hashing failed: keep the old hash, the login stands
+    };
+    let id = user.user_id.clone();
+    state
+        .store
+        .call(move |db| db.upgrade_password_hash(&id, &old, &new))
+        .await
+        .map_err(store_error)?;
+    tracing::info!(user_id = %user.user_id, "password hash upgraded to the current scheme");
+    Ok(())
+}
+
+fn hashing_overloaded(e: crate::credentials::Overloaded) -> OAuthError {
+    OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "Too many logins at once; retry shortly.",
+    )
+    .with_source(e)
 }
 
 /// Checks organization membership, counts the login (before the scripts run, so the first
@@ -318,37 +382,6 @@ async fn sign_tokens(
         id_token,
         refresh_token: None,
     })
-}
-
-/// Counts a failed password login; at the threshold the name is blocked from this IP.
-async fn record_failure(
-    state: &AppState,
-    connection_id: &str,
-    login: &str,
-    ip: &str,
-) -> Result<(), OAuthError> {
-    let cfg = &state.config;
-    if cfg.brute_force_threshold == 0 {
-        return Ok(());
-    }
-    let now_ms = state.clock.now_ms();
-    let until = crate::clock::rfc3339(now_ms + cfg.brute_force_block.as_millis() as i64);
-    let (c, l, i, now, threshold) = (
-        connection_id.to_owned(),
-        login.to_owned(),
-        ip.to_owned(),
-        crate::clock::rfc3339(now_ms),
-        cfg.brute_force_threshold,
-    );
-    let blocked = state
-        .store
-        .call(move |db| db.record_login_failure(&c, &l, &i, &now, threshold, &until))
-        .await
-        .map_err(store_error)?;
-    if blocked {
-        tracing::warn!(ip, "login name blocked after repeated failures");
-    }
-    Ok(())
 }
 
 fn not_a_member() -> OAuthError {

@@ -4,28 +4,23 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Db, Result};
 
-impl Db<'_> {
-    /// Whether `login` from `ip` is blocked at `now` (RFC 3339 strings compare in time order).
-    pub fn is_login_blocked(
-        &self,
-        connection_id: &str,
-        login: &str,
-        ip: &str,
-        now: &str,
-    ) -> Result<bool> {
-        let until: Option<Option<String>> = self
-            .conn
-            .prepare_cached(
-                "SELECT blocked_until FROM login_failures WHERE connection_id = ?1 AND login = lower(?2) AND ip = ?3",
-            )?
-            .query_row(params![connection_id, login, ip], |r| r.get(0))
-            .optional()?;
-        Ok(until.flatten().is_some_and(|u| u.as_str() > now))
-    }
+/// Whether a password check may run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    Allowed,
+    /// Allowed, and the block starts now unless this very attempt succeeds.
+    Last,
+    /// Blocked: answer without verifying anything.
+    Blocked,
+}
 
-    /// Counts a failure; at `threshold` consecutive failures the name is blocked from this IP
-    /// until `blocked_until`. Returns whether it is now blocked.
-    pub fn record_login_failure(
+impl Db<'_> {
+    /// Reserves one password check for `login` from `ip` before it runs, so that however many
+    /// attempts arrive at once, at most `threshold` are ever verified in one block window: every
+    /// reserved attempt counts as a failure until a success resets the count, and the one that
+    /// reaches `threshold` starts the block (lifted by its own success). An expired block starts
+    /// the count again. RFC 3339 strings compare in time order.
+    pub fn reserve_login_attempt(
         &self,
         connection_id: &str,
         login: &str,
@@ -33,29 +28,44 @@ impl Db<'_> {
         now: &str,
         threshold: u32,
         blocked_until: &str,
-    ) -> Result<bool> {
-        let count: i64 = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO login_failures (connection_id, login, ip, count, last_failure) \
-                 VALUES (?1, lower(?2), ?3, 1, ?4) \
-                 ON CONFLICT (connection_id, login, ip) DO UPDATE SET \
-                   count = CASE WHEN blocked_until IS NOT NULL AND blocked_until <= ?4 THEN 1 ELSE count + 1 END, \
-                   blocked_until = CASE WHEN blocked_until IS NOT NULL AND blocked_until <= ?4 THEN NULL ELSE blocked_until END, \
-                   last_failure = ?4 \
-                 RETURNING count",
-            )?
-            .query_row(params![connection_id, login, ip, now], |r| r.get(0))?;
-        if threshold > 0 && count >= i64::from(threshold) {
-            self.conn
+    ) -> Result<Attempt> {
+        self.transaction(|db| {
+            let row: Option<(i64, Option<String>)> = db
+                .conn
                 .prepare_cached(
-                    "UPDATE login_failures SET blocked_until = ?4 \
+                    "SELECT count, blocked_until FROM login_failures \
                      WHERE connection_id = ?1 AND login = lower(?2) AND ip = ?3",
                 )?
-                .execute(params![connection_id, login, ip, blocked_until])?;
-            return Ok(true);
-        }
-        Ok(false)
+                .query_row(params![connection_id, login, ip], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let count = match row {
+                Some((_, Some(until))) if until.as_str() > now => return Ok(Attempt::Blocked),
+                Some((_, Some(_))) | None => 0, // an expired block starts the count again
+                Some((count, None)) if count >= i64::from(threshold) => {
+                    return Ok(Attempt::Blocked); // the threshold was lowered meanwhile
+                }
+                Some((count, None)) => count,
+            };
+            let count = count + 1;
+            let last = count >= i64::from(threshold);
+            db.conn
+                .prepare_cached(
+                    "INSERT INTO login_failures (connection_id, login, ip, count, last_failure, blocked_until) \
+                     VALUES (?1, lower(?2), ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (connection_id, login, ip) DO UPDATE SET \
+                       count = excluded.count, last_failure = excluded.last_failure, \
+                       blocked_until = excluded.blocked_until",
+                )?
+                .execute(params![
+                    connection_id,
+                    login,
+                    ip,
+                    count,
+                    now,
+                    last.then_some(blocked_until)
+                ])?;
+            Ok(if last { Attempt::Last } else { Attempt::Allowed })
+        })
     }
 
     /// A success resets the count for this name and IP.

@@ -18,6 +18,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
 pub use clients::{Api, Client, ClientAuth, ConnectionRow, NewApi, NewClient};
+pub use failures::Attempt;
 pub use keys::KeyRow;
 pub use orgs::Organization;
 pub use users::{NewUser, User, UserRef};

@@ -274,9 +274,10 @@ impl Db<'_> {
         Ok(roles)
     }
 
-    /// A stored hash of the most common scheme and cost (for the dummy hash that unknown users
-    /// are checked against, so that they take as long as known ones).
-    pub fn password_hash_sample(&self) -> Result<Option<String>> {
+    /// One stored hash of each scheme and cost in use, the most common first: the dummy hash that
+    /// unknown users are checked against copies the first, and failed logins are paced to the
+    /// slowest (`credentials::FailurePace`).
+    pub fn password_hash_classes(&self) -> Result<Vec<String>> {
         let mut st = self
             .conn
             .prepare("SELECT password_hash FROM users WHERE password_hash IS NOT NULL")?;
@@ -288,10 +289,21 @@ impl Db<'_> {
                 classes.entry(class).or_insert((0, hash)).0 += 1;
             }
         }
-        Ok(classes
-            .into_values()
-            .max_by_key(|(n, _)| *n)
-            .map(|(_, h)| h))
+        let mut classes: Vec<(usize, String)> = classes.into_values().collect();
+        classes.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(classes.into_iter().map(|(_, h)| h).collect())
+    }
+
+    /// Replaces a hash of an older scheme or cost after a successful login, unless the password
+    /// changed meanwhile (the stored hash is no longer `old`). Not a password reset.
+    pub fn upgrade_password_hash(&self, user_id: &str, old: &str, new: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE users SET password_hash = ?3 WHERE user_id = ?1 AND password_hash = ?2",
+            )?
+            .execute(params![user_id, old, new])?;
+        Ok(n == 1)
     }
 }
 
@@ -380,11 +392,13 @@ mod tests {
                 &more(10, crate::credentials::hash_password("x").unwrap()),
                 "t",
             )?;
-            let sample = db.password_hash_sample()?.unwrap();
+            let classes = db.password_hash_classes()?;
+            assert_eq!(classes.len(), 2, "one sample per class: {classes:?}");
             assert!(
-                sample.starts_with("$2b$04$"),
-                "the majority class: {sample}"
+                classes[0].starts_with("$2b$04$"),
+                "the majority class first: {classes:?}"
             );
+            assert!(classes[1].starts_with("$argon2id$"), "{classes:?}");
             let dup = db.insert_user(
                 &NewUser {
                     connection: "Username-Password-Authentication".into(),
