@@ -61,11 +61,16 @@ pub struct FileConfig {
     pub insecure_http: Option<bool>,
     pub max_body_bytes: Option<usize>,
     pub max_connections: Option<usize>,
+    pub max_connections_per_ip: Option<usize>,
+    pub header_timeout_ms: Option<u64>,
+    pub idle_timeout_ms: Option<u64>,
+    pub health_token: Option<String>,
     pub hash_concurrency: Option<usize>,
     pub hash_queue: Option<usize>,
     pub shutdown_grace_ms: Option<u64>,
     pub brute_force_threshold: Option<u32>,
     pub brute_force_block_s: Option<u64>,
+    pub rehash_passwords: Option<bool>,
     #[serde(default)]
     pub scripts: ScriptsFile,
 }
@@ -151,12 +156,23 @@ pub struct Config {
     pub insecure_http: bool,
     pub max_body_bytes: usize,
     pub max_connections: usize,
+    /// Connections one client IP may hold at once.
+    pub max_connections_per_ip: usize,
+    /// A connection must deliver a complete request within this time of opening (and HTTP/1
+    /// headers within it once started), whatever the protocol.
+    pub header_timeout: Duration,
+    /// A connection with no request in flight for this long is closed (HTTP/1 keep-alive, HTTP/2).
+    pub idle_timeout: Duration,
+    /// Bearer token that unlocks `/healthz`'s detail; without one, loopback callers get it.
+    pub health_token: Option<String>,
     pub hash_concurrency: usize,
     pub hash_queue: usize,
     pub shutdown_grace: Duration,
     /// Consecutive failures of one login name from one IP before it is blocked (0: never).
     pub brute_force_threshold: u32,
     pub brute_force_block: Duration,
+    /// Replace a password hash of an older scheme or cost at the user's next successful login.
+    pub rehash_passwords: bool,
     pub scripts: ScriptsConfig,
 }
 
@@ -289,11 +305,25 @@ impl Config {
             )? as usize,
             max_connections: positive("max_connections", f.max_connections.unwrap_or(1024) as u64)?
                 as usize,
+            max_connections_per_ip: positive(
+                "max_connections_per_ip",
+                f.max_connections_per_ip.unwrap_or(256) as u64,
+            )? as usize,
+            header_timeout: Duration::from_millis(positive(
+                "header_timeout_ms",
+                f.header_timeout_ms.unwrap_or(10_000),
+            )?),
+            idle_timeout: Duration::from_millis(positive(
+                "idle_timeout_ms",
+                f.idle_timeout_ms.unwrap_or(60_000),
+            )?),
+            health_token: f.health_token.filter(|t| !t.is_empty()),
             hash_concurrency: f.hash_concurrency.unwrap_or(cores),
             hash_queue: f.hash_queue.unwrap_or(256),
             shutdown_grace: Duration::from_millis(f.shutdown_grace_ms.unwrap_or(10_000)),
             brute_force_threshold: f.brute_force_threshold.unwrap_or(10),
             brute_force_block: Duration::from_secs(f.brute_force_block_s.unwrap_or(30 * 86_400)),
+            rehash_passwords: f.rehash_passwords.unwrap_or(true),
             scripts: ScriptsConfig {
                 isolation,
                 timeout: Duration::from_millis(positive(
@@ -376,7 +406,7 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
         "watch",
     ];
     // Keys that hold text stay text, whatever they look like (`CLAIMSMITH_TENANT=123`).
-    const TEXT_KEYS: [&str; 12] = [
+    const TEXT_KEYS: [&str; 13] = [
         "listen",
         "db",
         "actions",
@@ -389,6 +419,7 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
         "tls_cert",
         "tls_key",
         "isolation",
+        "health_token",
     ];
     let typed_for = |k: &str, v: &str| -> toml::Value {
         if TEXT_KEYS.contains(&k) {
@@ -436,9 +467,10 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
     }
 }
 
-const TOP_KEYS: [&str; 21] = [
+const TOP_KEYS: [&str; 26] = [
     "brute_force_threshold",
     "brute_force_block_s",
+    "rehash_passwords",
     "listen",
     "db",
     "actions",
@@ -455,6 +487,10 @@ const TOP_KEYS: [&str; 21] = [
     "insecure_http",
     "max_body_bytes",
     "max_connections",
+    "max_connections_per_ip",
+    "header_timeout_ms",
+    "idle_timeout_ms",
+    "health_token",
     "hash_concurrency",
     "hash_queue",
     "shutdown_grace_ms",

@@ -1,14 +1,43 @@
-//! `GET /healthz`: liveness, and what the server is serving: the script set's version, each
-//! loaded script with its content hash, and the files that failed to load (tests poll this after
-//! a reload).
+//! `GET /healthz`: liveness for anyone; for a trusted caller also what the server is serving (the
+//! script set's version, each loaded script with its content hash, the files that failed to load,
+//! abandoned script workers), which tests and operators poll after a reload.
+//!
+//! Who is trusted: with `health_token` configured, a caller presenting it as a Bearer token (and
+//! nobody else, not even loopback: a local reverse proxy would make every caller loopback);
+//! without it, callers on the loopback interface only.
+
+use std::net::IpAddr;
 
 use hyper::StatusCode;
+use hyper::header::AUTHORIZATION;
+use hyper::http::HeaderMap;
 use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
 
 use super::{Resp, json};
 use crate::state::AppState;
 
-pub fn handle(state: &AppState) -> Resp {
+pub fn handle(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> Resp {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !trusted(state.config.health_token.as_deref(), bearer, peer) {
+        return json(StatusCode::OK, &json!({"status": "ok"}));
+    }
+    json(StatusCode::OK, &detail(state))
+}
+
+/// Whether the caller may see the detail (see the module docs).
+fn trusted(configured: Option<&str>, presented: Option<&str>, peer: IpAddr) -> bool {
+    match (configured, presented) {
+        (Some(token), Some(given)) => bool::from(token.as_bytes().ct_eq(given.trim().as_bytes())),
+        (Some(_), None) => false,
+        (None, _) => peer.is_loopback() || peer.to_canonical().is_loopback(),
+    }
+}
+
+fn detail(state: &AppState) -> Value {
     let set = state.pipeline.current();
     let script = |s: &crate::script::Script| {
         json!({
@@ -26,17 +55,36 @@ pub fn handle(state: &AppState) -> Resp {
     let in_flight = state
         .token_requests
         .load(std::sync::atomic::Ordering::Relaxed);
-    json(
-        StatusCode::OK,
-        &json!({
-            "status": "ok",
-            "version": env!("CARGO_PKG_VERSION"),
-            "token_requests_in_flight": in_flight,
-            "scripts": {
-                "version": set.version,
-                "loaded": set.rules.iter().chain(&set.actions).map(|s| script(s)).collect::<Vec<_>>(),
-                "errors": errors,
-            },
-        }),
-    )
+    json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "token_requests_in_flight": in_flight,
+        "scripts": {
+            "version": set.version,
+            "loaded": set.rules.iter().chain(&set.actions).map(|s| script(s)).collect::<Vec<_>>(),
+            "errors": errors,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trusted;
+    use std::net::IpAddr;
+
+    #[test]
+    fn detail_goes_to_loopback_or_to_the_token_bearer_only() {
+        let lo: IpAddr = "127.0.0.1".parse().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let lo6: IpAddr = "::ffff:127.0.0.1".parse().unwrap_or(lo);
+        let far: IpAddr = "203.0.113.9".parse().unwrap_or(lo);
+        assert!(trusted(None, None, lo));
+        assert!(trusted(None, None, lo6));
+        assert!(!trusted(None, None, far));
+        assert!(!trusted(None, Some("anything"), far));
+        // A configured token is needed from everyone, loopback included (a local proxy).
+        assert!(!trusted(Some("s3cret"), None, lo));
+        assert!(!trusted(Some("s3cret"), Some("s3cre"), lo));
+        assert!(!trusted(Some("s3cret"), Some("s3cret!"), far));
+        assert!(trusted(Some("s3cret"), Some("s3cret"), far));
+    }
 }

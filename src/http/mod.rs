@@ -1,6 +1,7 @@
 //! The HTTP surface: routing, the body-size limit and the JSON response helpers. With
 //! `server.rs`, the only place that names hyper; handlers parse, call and render.
 
+pub mod conn;
 mod discovery;
 mod health;
 mod token;
@@ -33,7 +34,7 @@ pub async fn route(
         (&Method::GET, "/.well-known/openid-configuration") => {
             discovery::openid_configuration(&state)
         }
-        (&Method::GET, "/healthz") => health::handle(&state),
+        (&Method::GET, "/healthz") => health::handle(&state, req.headers(), peer.ip()),
         _ => json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found"}),

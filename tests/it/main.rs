@@ -9,6 +9,7 @@ mod hostile;
 mod keys;
 mod reload;
 mod scripts;
+mod security;
 mod support;
 mod tls;
 mod token;

@@ -1,0 +1,296 @@
+//! The security guarantees of the HTTP edge and the password grant (README "Security"): idle
+//! sockets cannot hold connection slots, brute-force protection cannot be raced, a failed login
+//! takes as long whoever it names, and `/healthz` tells strangers nothing.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+
+use crate::support::*;
+
+/// How long a test waits for something that must happen before it calls it broken (a guard
+/// against hanging, never a synchronisation).
+const GUARD: Duration = Duration::from_secs(15);
+
+fn addr(s: &TestServer) -> String {
+    s.base.trim_start_matches("http://").to_owned()
+}
+
+/// Reads until the server closes the socket; panics if it is still open after [`GUARD`].
+async fn closed_by_server(mut sock: TcpStream, what: &str) {
+    let mut buf = [0u8; 1024];
+    let closed = tokio::time::timeout(GUARD, async {
+        loop {
+            match sock.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "{what}: the server kept the socket open");
+}
+
+#[tokio::test]
+async fn silent_sockets_cannot_hold_the_connection_slots() {
+    let s = TestServer::start_with(|c| {
+        c.max_connections = 3;
+        c.header_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(TcpStream::connect(addr(&s)).await.unwrap());
+    }
+    // Every slot is taken by a socket that never sends a byte: a real client still gets in once
+    // the header timeout has closed them.
+    let served = tokio::time::timeout(GUARD, s.http.get(s.url("/healthz")).send()).await;
+    assert_eq!(
+        served.expect("served within the guard").unwrap().status(),
+        200
+    );
+    for sock in idle {
+        closed_by_server(sock, "a silent socket").await;
+    }
+}
+
+#[tokio::test]
+async fn idle_http2_and_keep_alive_connections_are_closed() {
+    let s = TestServer::start_with(|c| c.idle_timeout = Duration::from_millis(300)).await;
+    // HTTP/2 with prior knowledge: the client answers the server's PINGs, as a live peer does.
+    let io = TokioIo::new(TcpStream::connect(addr(&s)).await.unwrap());
+    let (mut h2, conn) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
+        .await
+        .unwrap();
+    let h2_conn = tokio::spawn(conn);
+    let req = hyper::Request::get(s.url("/healthz"))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    assert_eq!(h2.send_request(req).await.unwrap().status(), 200);
+    let ended = tokio::time::timeout(GUARD, h2_conn).await;
+    assert!(ended.is_ok(), "an idle HTTP/2 connection stayed open");
+    // HTTP/1.1 keep-alive after a request.
+    let io = TokioIo::new(TcpStream::connect(addr(&s)).await.unwrap());
+    let (mut h1, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+    let h1_conn = tokio::spawn(conn);
+    let req = hyper::Request::get("/healthz")
+        .header("host", addr(&s))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    assert_eq!(h1.send_request(req).await.unwrap().status(), 200);
+    let ended = tokio::time::timeout(GUARD, h1_conn).await;
+    assert!(ended.is_ok(), "an idle keep-alive connection stayed open");
+    // An HTTP/2 preface and nothing more is not a request: closed after the header timeout.
+    let s = TestServer::start_with(|c| c.header_timeout = Duration::from_millis(300)).await;
+    let mut sock = TcpStream::connect(addr(&s)).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(
+        &mut sock,
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00",
+    )
+    .await
+    .unwrap();
+    closed_by_server(sock, "an HTTP/2 preface without a request").await;
+}
+
+#[tokio::test]
+async fn one_client_ip_cannot_take_every_slot() {
+    let s = TestServer::start_with(|c| c.max_connections_per_ip = 2).await;
+    let held = [
+        TcpStream::connect(addr(&s)).await.unwrap(),
+        TcpStream::connect(addr(&s)).await.unwrap(),
+    ];
+    // The header timeout is 10 s here: a close within the guard's first seconds is the cap.
+    let start = Instant::now();
+    let third = TcpStream::connect(addr(&s)).await.unwrap();
+    closed_by_server(third, "a connection past the per-IP cap").await;
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "closed by the cap, not by the header timeout"
+    );
+    drop(held);
+    // The slots come back once the server has seen the two close.
+    let deadline = Instant::now() + GUARD;
+    loop {
+        if let Ok(r) = s.http.get(s.url("/healthz")).send().await {
+            assert_eq!(r.status(), 200);
+            break;
+        }
+        assert!(Instant::now() < deadline, "slots were never given back");
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_guesses_verifies_at_most_the_threshold() {
+    let s = TestServer::start().await;
+    let mut burst = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let (http, url, id, secret) = (
+            s.http.clone(),
+            s.url("/oauth/token"),
+            s.seed.client_id.clone(),
+            s.seed.client_secret.clone(),
+        );
+        burst.spawn(async move {
+            let pw = format!("guess {i}");
+            let form = [
+                ("grant_type", "password"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("username", EMAIL),
+                ("password", &pw),
+            ];
+            let r = http.post(url).form(&form).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        });
+    }
+    let (mut verified, mut refused) = (0, 0);
+    while let Some(r) = burst.join_next().await {
+        let (status, body) = r.unwrap();
+        match (status, body["error"].as_str()) {
+            (403, Some("invalid_grant")) => verified += 1,
+            (429, Some("too_many_attempts")) => refused += 1,
+            other => panic!("unexpected answer {other:?}: {body}"),
+        }
+    }
+    assert_eq!(
+        (verified, refused),
+        (10, 50),
+        "60 guesses at once: only the threshold (10) may reach the password check"
+    );
+    let (status, body) = s.login(&[]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (429, Some("too_many_attempts")),
+        "the right password after the burst: {body}"
+    );
+}
+
+/// Median of the failed-login times, in ms, for `username` (a wrong password).
+async fn failure_ms(s: &TestServer, username: &str) -> f64 {
+    let start = Instant::now();
+    let (status, body) = s
+        .token(&[
+            ("grant_type", "password"),
+            ("client_id", &s.seed.client_id),
+            ("client_secret", &s.seed.client_secret),
+            ("username", username),
+            ("password", "not the password"),
+        ])
+        .await;
+    assert_eq!(status, 403, "{body}");
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[tokio::test]
+async fn failed_logins_take_as_long_whoever_they_name() {
+    // The state after an Auth0 migration: an imported bcrypt cost-10 user who has not logged in
+    // since, next to argon2id and bcrypt cost-4 users. The server (re)starts on that database.
+    let s = TestServer::start_with(|c| c.brute_force_threshold = 0).await;
+    let hashes = [
+        ("bcrypt10@example.com", bcrypt::hash("pw", 10).unwrap()),
+        (
+            "argon@example.com",
+            claimsmith::credentials::hash_password("pw").unwrap(),
+        ),
+    ];
+    s.db(|db| {
+        for (email, hash) in &hashes {
+            db.insert_user(
+                &claimsmith::store::NewUser {
+                    connection: CONNECTION.into(),
+                    email: Some((*email).into()),
+                    password_hash: Some(hash.clone()),
+                    ..Default::default()
+                },
+                "2027-01-01T00:00:00.000Z",
+            )?;
+        }
+        Ok(())
+    });
+    let seed = s.seed.clone();
+    let dir = s.stop().await;
+    let s = TestServer::start_in(dir, |c| c.brute_force_threshold = 0, Some(seed)).await;
+    let names = [
+        "bcrypt10@example.com",
+        "argon@example.com",
+        EMAIL,
+        "nobody@example.com",
+    ];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for _ in 0..15 {
+        for (i, name) in names.iter().enumerate() {
+            times[i].push(failure_ms(&s, name).await);
+        }
+    }
+    let medians: Vec<f64> = times.into_iter().map(median).collect();
+    let slowest = medians[0];
+    for (name, m) in names.iter().zip(&medians) {
+        assert!(
+            (m / slowest - 1.0).abs() <= 0.10,
+            "a failure for {name} takes {m:.1} ms, for the bcrypt-10 user {slowest:.1} ms \
+             (medians of 15): {medians:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn healthz_detail_is_for_the_operator_only() {
+    let s = TestServer::start_with(|c| c.health_token = Some("op-t0ken".into())).await;
+    let get = |bearer: Option<&'static str>| {
+        let mut r = s.http.get(s.url("/healthz"));
+        if let Some(b) = bearer {
+            r = r.bearer_auth(b);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // Loopback alone is not enough once a token is configured (a local proxy makes every caller
+    // loopback): no version, paths, hashes or load errors.
+    assert_eq!(get(None).await, (200, json!({"status": "ok"})));
+    assert_eq!(get(Some("op-t0ke")).await, (200, json!({"status": "ok"})));
+    let (status, detail) = get(Some("op-t0ken")).await;
+    assert_eq!(status, 200);
+    assert!(detail["scripts"]["loaded"].is_array(), "{detail}");
+    assert!(detail["version"].is_string(), "{detail}");
+}
+
+#[tokio::test]
+async fn an_old_hash_is_upgraded_at_the_next_successful_login() {
+    let hash = |s: &TestServer| {
+        let id = s.seed.user_id.clone();
+        s.db(move |db| db.user_by_id(&id))
+            .and_then(|u| u.password_hash)
+            .unwrap()
+    };
+    let s = TestServer::start_with(|c| c.rehash_passwords = false).await;
+    assert_eq!(s.login(&[]).await.0, 200);
+    assert!(
+        hash(&s).starts_with("$2b$04$"),
+        "rehash_passwords = false keeps it"
+    );
+    let s = TestServer::start().await;
+    failure_ms(&s, EMAIL).await; // a wrong password: refused, and nothing changes
+    assert!(hash(&s).starts_with("$2b$04$"), "a failure changes nothing");
+    assert_eq!(s.login(&[]).await.0, 200);
+    assert!(
+        hash(&s).starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        hash(&s)
+    );
+    let (status, body) = s.login(&[]).await;
+    assert_eq!(status, 200, "the upgraded hash verifies: {body}");
+}
