@@ -533,7 +533,9 @@ async fn ten_failures_block_a_login_name_from_an_ip_until_an_admin_unblocks() {
         &body,
         429,
         "too_many_attempts",
-        claimsmith::oauth::TOO_MANY_ATTEMPTS,
+        // Auth0's published wording (spec §5.3), not the server's own constant.
+        "Your account has been blocked after multiple consecutive login attempts. We've sent you \
+         a notification via your preferred contact method with instructions on how to unblock it.",
     );
     // The name is blocked, case-insensitively; unknown names alike, so a block tells nothing.
     assert_eq!(attempt("ANN@example.com", PASSWORD).await.0, 429);
