@@ -1,0 +1,66 @@
+//! The claim policy over HTTP (issue 7): custom claims whose names only look like reserved
+//! names or Auth0 namespaces are refused.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// Every lookalike of a reserved name or namespace, set on both tokens, next to ordinary names.
+const LOOKALIKES: &str = r#"exports.onExecutePostLogin = async (event, api) => {
+  const evil = ['Sub', 'SUB', '\u017Fub', '\uFF53\uFF55\uFF42', 's\u200Bub', '\u200Bsub', 'sub\uFEFF',
+    'su\u00ADb', '\u3164sub', ' iss', 'iss\u00A0', 'ISS', 'Aud', 'EXP', 'Scope', 'Permissions', 'ORG_ID',
+    'Azp', 'GTY', '\uFF04x', ' $x', 'EMAIL', '\uFF45mail',
+    'https://x.auth0\u3002com/y', 'https://x.auth0%2ecom/y', 'https://x.auth0%2Ecom/y',
+    'https://t.AUTH0\uFF0Ecom/z', 'https://a.webtask\uFF61io/z', 'https://a.w\u200Bebtask.run/z',
+    'URN:AUTH0:x', 'urn\uFF1Aauth0:x', ' urn:auth0:x'];
+  for (const k of evil) api.accessToken.setCustomClaim(k, 'evil').idToken.setCustomClaim(k, 'evil');
+  for (const k of ['https://myapp.example.com/roles', 'role', 'organisation_id', '\u7D44\u7E54', 'Plan'])
+    api.accessToken.setCustomClaim(k, 'ok').idToken.setCustomClaim(k, 'ok');
+};"#;
+
+const ORDINARY: [&str; 5] = [
+    "https://myapp.example.com/roles",
+    "role",
+    "organisation_id",
+    "組織",
+    "Plan",
+];
+
+fn names(c: &Value) -> Vec<String> {
+    let mut v: Vec<String> = c.as_object().unwrap().keys().cloned().collect();
+    v.sort();
+    v
+}
+
+fn with(registered: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = registered
+        .iter()
+        .chain(&ORDINARY)
+        .map(|s| s.to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn reserved_claim_lookalikes_are_refused_in_both_tokens() {
+    let s = TestServer::start_scripts(&[("actions/01-lookalikes.js", LOOKALIKES)], |_| {}).await;
+    let (status, body) = s
+        .login(&[("audience", API), ("scope", "openid read:x")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let at = s.verify(body["access_token"].as_str().unwrap(), API).await;
+    let registered = ["iss", "sub", "aud", "iat", "exp", "scope", "gty", "azp"];
+    assert_eq!(names(&at), with(&registered), "{at}");
+    assert_eq!(at["sub"], s.seed.user_id.as_str());
+    assert_eq!(at["組織"], "ok");
+    let id = s
+        .verify(body["id_token"].as_str().unwrap(), &s.seed.client_id)
+        .await;
+    assert_eq!(
+        names(&id),
+        with(&["iss", "sub", "aud", "iat", "exp"]),
+        "{id}"
+    );
+    s.stop().await;
+}
