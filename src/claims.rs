@@ -5,7 +5,8 @@
 //!
 //! Names are compared as a decoder that folds case or normalises Unicode would read them (issue
 //! 7): `SUB`, `ſub`, `ｓｕｂ` or `s<ZWSP>ub` next to `sub` could override it there, so a name that
-//! only looks like a reserved one is refused like it.
+//! only looks like a reserved one is refused like it. The size of the whole signed token is
+//! checked where the tokens are signed (`grant::size`).
 
 use std::borrow::Cow;
 

@@ -60,6 +60,7 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     pub insecure_http: Option<bool>,
     pub max_body_bytes: Option<usize>,
+    pub max_token_bytes: Option<usize>,
     pub max_connections: Option<usize>,
     pub hash_concurrency: Option<usize>,
     pub hash_queue: Option<usize>,
@@ -150,6 +151,8 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub insecure_http: bool,
     pub max_body_bytes: usize,
+    /// Longest signed token (access or ID) a login may get; README "Token size".
+    pub max_token_bytes: usize,
     pub max_connections: usize,
     pub hash_concurrency: usize,
     pub hash_queue: usize,
@@ -287,6 +290,8 @@ impl Config {
                 "max_body_bytes",
                 f.max_body_bytes.unwrap_or(64 * 1024) as u64,
             )? as usize,
+            max_token_bytes: positive("max_token_bytes", f.max_token_bytes.unwrap_or(8000) as u64)?
+                as usize,
             max_connections: positive("max_connections", f.max_connections.unwrap_or(1024) as u64)?
                 as usize,
             hash_concurrency: f.hash_concurrency.unwrap_or(cores),
@@ -436,7 +441,7 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
     }
 }
 
-const TOP_KEYS: [&str; 21] = [
+const TOP_KEYS: [&str; 22] = [
     "brute_force_threshold",
     "brute_force_block_s",
     "listen",
@@ -454,6 +459,7 @@ const TOP_KEYS: [&str; 21] = [
     "tls_key",
     "insecure_http",
     "max_body_bytes",
+    "max_token_bytes",
     "max_connections",
     "hash_concurrency",
     "hash_queue",
@@ -493,6 +499,7 @@ mod tests {
         assert_eq!(c.scripts.timeout, Duration::from_secs(5));
         assert_eq!(c.scripts.memory_limit_bytes, 32 << 20);
         assert_eq!(c.scripts.isolation, "warm");
+        assert_eq!(c.max_token_bytes, 8000);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The claim policy over HTTP (issue 7): custom claims whose names only look like reserved
-//! names or Auth0 namespaces are refused.
+//! names or Auth0 namespaces are refused, and the whole signed token has a size limit that
+//! names the script that grew it most.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -61,6 +62,92 @@ async fn reserved_claim_lookalikes_are_refused_in_both_tokens() {
         names(&id),
         with(&["iss", "sub", "aud", "iat", "exp"]),
         "{id}"
+    );
+    s.stop().await;
+}
+
+/// `n` scopes of about 20 bytes each.
+fn scope_flood(n: usize) -> String {
+    format!(
+        "exports.onExecutePostLogin = async (event, api) => {{\n\
+         for (let i = 0; i < {n}; i++) api.accessToken.addScope('flood:scope:' + i);\n}};"
+    )
+}
+
+const SMALL: &str = "exports.onExecutePostLogin = async (event, api) => {
+  api.accessToken.setCustomClaim('https://t/small', 'x'.repeat(200)).accessToken.addScope('small:one');
+};";
+
+fn assert_too_large(status: u16, body: &Value, script: &str) {
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(body["error"], "server_error");
+    let d = body["error_description"].as_str().unwrap();
+    assert!(d.contains(&format!("Script '{script}'")), "{d}");
+    assert!(d.contains("(token too large)"), "{d}");
+}
+
+#[tokio::test]
+async fn scope_flood_fails_naming_the_script_that_added_the_scopes() {
+    let s = TestServer::start_scripts(
+        &[
+            ("actions/01-flood.js", &scope_flood(3000)),
+            ("actions/02-small.js", SMALL),
+        ],
+        |_| {},
+    )
+    .await;
+    let (status, body) = s.login(&[("audience", API)]).await;
+    assert_too_large(status, &body, "01-flood");
+    assert!(!body.to_string().contains("02-small"), "{body}");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversized_id_token_fails_too() {
+    let big = "exports.onExecutePostLogin = async (event, api) => {
+      api.idToken.setCustomClaim('https://t/big', 'x'.repeat(9000));
+    };";
+    let s = TestServer::start_scripts(
+        &[("actions/01-big.js", big), ("actions/02-small.js", SMALL)],
+        |_| {},
+    )
+    .await;
+    let (status, body) = s
+        .login(&[("audience", API), ("scope", "openid read:x")])
+        .await;
+    assert_too_large(status, &body, "01-big");
+    s.stop().await;
+}
+#[tokio::test]
+async fn token_size_limit_is_exact_and_configurable() {
+    let scripts = [("actions/02-small.js", SMALL)];
+    let s = TestServer::start_scripts(&scripts, |_| {}).await;
+    let (status, body) = s.login(&[("audience", API)]).await;
+    assert_eq!(status, 200, "{body}");
+    let len = body["access_token"].as_str().unwrap().len();
+    s.stop().await;
+
+    // A token of exactly the limit passes; one byte less refuses the same login.
+    let s = TestServer::start_scripts(&scripts, |c| c.max_token_bytes = len).await;
+    let (status, body) = s.login(&[("audience", API)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["access_token"].as_str().unwrap().len(), len);
+    s.stop().await;
+    let s = TestServer::start_scripts(&scripts, |c| c.max_token_bytes = len - 1).await;
+    let (status, body) = s.login(&[("audience", API)]).await;
+    assert_too_large(status, &body, "02-small");
+    s.stop().await;
+
+    // The shipped samples under a small limit: refused, whoever grew it.
+    let s = TestServer::start_with(|c| c.max_token_bytes = 500).await;
+    let (status, body) = s.login(&[("audience", API)]).await;
+    assert_eq!((status, &body["error"]), (500, &json!("server_error")));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("(token too large)"),
+        "{body}"
     );
     s.stop().await;
 }
