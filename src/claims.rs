@@ -2,7 +2,19 @@
 //! Auth0's policy (spec §4): reserved names, `$` names and Auth0 namespaces are dropped (never
 //! silently: each drop is logged with the script and the claim), OIDC profile claims need their
 //! scope, the last write wins, and more than 100 KB of custom claims fails the login.
+//!
+//! Names are compared as a decoder that folds case or normalises Unicode would read them (issue
+//! 7): `SUB`, `ſub`, `ｓｕｂ` or `s<ZWSP>ub` next to `sub` could override it there, so a name that
+//! only looks like a reserved one is refused like it. The size of the whole signed token is
+//! checked where the tokens are signed (`grant::size`).
 
+use std::borrow::Cow;
+
+use icu_casemap::CaseMapper;
+use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_properties::CodePointSetData;
+use icu_properties::props::DefaultIgnorableCodePoint;
+use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
 use crate::script::Claim;
@@ -96,21 +108,37 @@ pub struct ClaimsTooLarge {
     pub script: String,
 }
 
-/// Why a custom claim was not written, or `None` when it may be.
+/// Why a custom claim was not written, or `None` when it may be. Every rule matches the name's
+/// [`match_key`], so a lookalike is refused like the name it imitates.
 pub(crate) fn refusal(name: &str, scopes: &[&str]) -> Option<&'static str> {
     if name.is_empty() {
         return Some("empty claim name");
     }
-    if RESERVED.contains(&name) {
-        return Some("reserved claim name");
+    let key = match_key(name);
+    if key.is_empty() {
+        return Some("claim name of only whitespace or invisible characters");
     }
-    if name.starts_with('$') {
-        return Some("names starting with $ are reserved");
+    let said = |exact: &'static str, lookalike: &'static str| {
+        Some(if *key == *name { exact } else { lookalike })
+    };
+    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(&key)) {
+        return said("reserved claim name", "looks like a reserved claim name");
     }
-    if is_auth0_namespace(name) {
-        return Some("Auth0 namespaces are reserved");
+    if key.starts_with('$') {
+        return said(
+            "names starting with $ are reserved",
+            "looks like a name starting with $",
+        );
     }
-    if let Some(scope) = scope_of_standard_claim(name)
+    if is_auth0_namespace(&key) {
+        return said(
+            "Auth0 namespaces are reserved",
+            "looks like an Auth0 namespace",
+        );
+    }
+    // A lookalike of a profile claim needs the scope too; with the scope granted the script may
+    // set the claim itself, so the lookalike gains it nothing.
+    if let Some(scope) = scope_of_standard_claim(&key)
         && !scopes.contains(&scope)
     {
         return Some(match scope {
@@ -123,28 +151,80 @@ pub(crate) fn refusal(name: &str, scopes: &[&str]) -> Option<&'static str> {
     None
 }
 
-fn is_auth0_namespace(name: &str) -> bool {
-    // Schemes and hosts are case-insensitive; a user-info part or a trailing dot names the same host.
-    let lower = name.to_ascii_lowercase();
-    if lower.starts_with("urn:auth0") {
+/// The name as a decoder that ignores case and Unicode form reads it (UAX #15 compatibility
+/// caseless matching, with invisible characters dropped): default-ignorable code points
+/// (zero-width spaces and joiners, BOM, soft hyphen, bidi controls, Hangul fillers) and control
+/// characters are removed wherever they are, whitespace only at the ends; then NFKC (fullwidth
+/// to ASCII, `ſ` to `s`), full case folding, and NFKC again, as folding can denormalise.
+/// ASCII names, the common case, allocate only when they hold capitals or controls.
+pub(crate) fn match_key(name: &str) -> Cow<'_, str> {
+    if name.is_ascii() {
+        let t = name.trim_matches(|c: char| c.is_ascii_whitespace() || c.is_ascii_control());
+        if !t
+            .bytes()
+            .any(|b| b.is_ascii_uppercase() || b.is_ascii_control())
+        {
+            return Cow::Borrowed(t);
+        }
+        let kept = t.chars().filter(|c| !c.is_ascii_control());
+        return Cow::Owned(kept.map(|c| c.to_ascii_lowercase()).collect());
+    }
+    let ignorable = CodePointSetData::new::<DefaultIgnorableCodePoint>();
+    let visible = |s: &str| -> String {
+        s.chars()
+            .filter(|&c| !c.is_control() && !ignorable.contains(c))
+            .collect()
+    };
+    let nfkc = ComposingNormalizerBorrowed::new_nfkc();
+    let folded = CaseMapper::new()
+        .fold_string(&nfkc.normalize(&visible(name)))
+        .into_owned();
+    let key = visible(&nfkc.normalize(&folded));
+    Cow::Owned(key.trim_matches(char::is_whitespace).to_owned())
+}
+
+/// Whether a [`match_key`] names an Auth0 namespace: a `urn:auth0` URN, or an http(s) URL whose
+/// host is, or is under, auth0.com, webtask.io or webtask.run. Percent-encoding is undone and
+/// the IDNA full stops (U+3002, U+FF0E, U+FF61; UTS #46) read as dots first, as URL parsers do.
+fn is_auth0_namespace(key: &str) -> bool {
+    let mut key = Cow::Borrowed(key);
+    // Bounded: each round shortens the text; `%252e` takes two.
+    for _ in 0..4 {
+        let decoded = percent_decode_str(&key).decode_utf8_lossy();
+        if decoded == key {
+            break;
+        }
+        let next = match_key(&decoded).into_owned();
+        drop(decoded);
+        key = Cow::Owned(next);
+    }
+    if !key.is_ascii() {
+        key = Cow::Owned(key.replace(['\u{3002}', '\u{FF0E}', '\u{FF61}'], "."));
+    }
+    if key.starts_with("urn:auth0") {
         return true;
     }
-    let Some(rest) = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
+    let Some(rest) = key
+        .strip_prefix("https:")
+        .or_else(|| key.strip_prefix("http:"))
     else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // Schemes and hosts are case-insensitive (the key is folded); WHATWG URL parsers take any
+    // run of `/` or `\` after the scheme, and a user-info part or a trailing dot names the same
+    // host.
+    let rest = rest.trim_start_matches(['/', '\\']);
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit('@').next().unwrap_or(authority);
     let host = host_port
         .split(':')
         .next()
         .unwrap_or("")
         .trim_end_matches('.');
-    ["auth0.com", "webtask.io", "webtask.run"]
-        .iter()
-        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+    ["auth0.com", "webtask.io", "webtask.run"].iter().any(|d| {
+        host.strip_suffix(d)
+            .is_some_and(|sub| sub.is_empty() || sub.ends_with('.'))
+    })
 }
 
 /// Folds the custom claims into `claims` (last write wins), applying the policy.
@@ -361,6 +441,131 @@ mod tests {
         let with_email = vec!["email".to_string()];
         let c = issue(&with_email).access_claims(&custom).unwrap();
         assert_eq!(c["email"], "a@b");
+    }
+
+    #[test]
+    fn lookalikes_of_reserved_names_and_namespaces_are_refused() {
+        for name in [
+            "Sub",
+            "SUB",
+            "\u{17F}ub",
+            "\u{FF53}\u{FF55}\u{FF42}",
+            "s\u{200B}ub",
+            "\u{200B}sub",
+            "sub\u{FEFF}",
+            "su\u{AD}b",
+            "\u{3164}sub",
+            "s\u{200D}ub",
+            "\u{202E}sub",
+            "sub\u{0}",
+            " iss",
+            "iss\t",
+            "iss\u{A0}",
+            "\u{3000}iss",
+            "InternalService",
+            "X5T#s256",
+            "\u{FF04}x",
+            " $x",
+            "https://x.auth0\u{3002}com/y",
+            "https://x.auth0\u{FF0E}com/y",
+            "https://x.auth0\u{FF61}com/y",
+            "https://x.auth0%2ecom/y",
+            "https://x.auth0%2Ecom/y",
+            "https://x.auth0%252ecom/y",
+            "https://x.%61uth0.com/y",
+            "HTTPS://X.AUTH0.COM/a",
+            "https:\\\\x.auth0.com\\a",
+            "https:/x.webtask.run/a",
+            "https://\u{FF41}uth0.com/a",
+            "https://a.w\u{200B}ebtask.io/z",
+            "urn\u{FF1A}auth0:x",
+            " urn:auth0:x",
+            "\u{200B}",
+        ] {
+            assert!(refusal(name, &[]).is_some(), "{name:?}");
+        }
+        assert_eq!(
+            refusal("SUB", &[]),
+            Some("looks like a reserved claim name")
+        );
+        assert_eq!(refusal("sub", &[]), Some("reserved claim name"));
+        assert_eq!(refusal("EMAIL", &[]), Some("needs the email scope"));
+        assert_eq!(refusal("\u{FF45}mail", &["email"]), None);
+    }
+
+    #[test]
+    fn ordinary_names_pass_and_ascii_keys_do_not_allocate() {
+        for name in [
+            "https://myapp.example.com/roles",
+            "role",
+            "organisation_id",
+            "\u{7D44}\u{7E54}",
+            "Plan",
+            "https://auth0.com.example.org/x",
+            "https://notauth0.com/x",
+            "subject",
+            "s ub",
+            "caf\u{E9}",
+        ] {
+            assert_eq!(refusal(name, &[]), None, "{name:?}");
+        }
+        assert!(matches!(
+            match_key("https://myapp.example.com/roles"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(match_key("\u{17F}UB\u{200B}"), "sub");
+        assert_eq!(match_key("Stra\u{DF}e"), "strasse", "full case folding");
+    }
+
+    #[test]
+    fn no_custom_claim_can_pass_for_a_registered_one() {
+        let scopes: Vec<String> = ["openid", "profile", "email"].map(String::from).to_vec();
+        let perms = vec!["read:x".to_string()];
+        let issue = Issue {
+            org: Some(("org_1", "acme")),
+            permissions: Some(&perms),
+            ..issue(&scopes)
+        };
+        let some = |s: &str| Some(s.to_owned());
+        let user = User {
+            user_id: "auth0|1".into(),
+            connection: "c".into(),
+            email: some("a@b"),
+            username: some("ann"),
+            email_verified: true,
+            name: some("Ann"),
+            nickname: some("ann"),
+            given_name: some("Ann"),
+            family_name: some("Example"),
+            picture: some("https://p"),
+            phone_number: some("+31"),
+            password_hash: None,
+            app_metadata: Map::new(),
+            user_metadata: Map::new(),
+            blocked: false,
+            logins_count: 1,
+            last_login: None,
+            last_ip: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            last_password_reset: None,
+        };
+        let access = issue.access_claims(&[]).unwrap();
+        let id = issue.id_claims(&user, &[]).unwrap();
+        for k in access.keys().chain(id.keys()) {
+            // Profile claims are refused without their scope; with it a script may set them.
+            assert!(refusal(k, &[]).is_some(), "{k}");
+            assert!(refusal(&k.to_uppercase(), &[]).is_some(), "{k}");
+            let fullwidth: String = k
+                .chars()
+                .map(|c| {
+                    char::from_u32(c as u32 + 0xFEE0)
+                        .filter(|_| c.is_ascii_graphic())
+                        .unwrap_or(c)
+                })
+                .collect();
+            assert!(refusal(&fullwidth, &[]).is_some(), "{fullwidth}");
+        }
     }
 
     #[test]

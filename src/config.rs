@@ -60,6 +60,7 @@ pub struct FileConfig {
     pub tls_key: Option<PathBuf>,
     pub insecure_http: Option<bool>,
     pub max_body_bytes: Option<usize>,
+    pub max_token_bytes: Option<usize>,
     pub max_connections: Option<usize>,
     pub max_connections_per_ip: Option<usize>,
     pub header_timeout_ms: Option<u64>,
@@ -155,6 +156,8 @@ pub struct Config {
     pub tls: Option<(PathBuf, PathBuf)>,
     pub insecure_http: bool,
     pub max_body_bytes: usize,
+    /// Longest signed token (access or ID) a login may get; README "Token size".
+    pub max_token_bytes: usize,
     pub max_connections: usize,
     /// Connections one client IP may hold at once.
     pub max_connections_per_ip: usize,
@@ -303,6 +306,8 @@ impl Config {
                 "max_body_bytes",
                 f.max_body_bytes.unwrap_or(64 * 1024) as u64,
             )? as usize,
+            max_token_bytes: positive("max_token_bytes", f.max_token_bytes.unwrap_or(8000) as u64)?
+                as usize,
             max_connections: positive("max_connections", f.max_connections.unwrap_or(1024) as u64)?
                 as usize,
             max_connections_per_ip: positive(
@@ -467,7 +472,7 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
     }
 }
 
-const TOP_KEYS: [&str; 26] = [
+const TOP_KEYS: [&str; 27] = [
     "brute_force_threshold",
     "brute_force_block_s",
     "rehash_passwords",
@@ -486,6 +491,7 @@ const TOP_KEYS: [&str; 26] = [
     "tls_key",
     "insecure_http",
     "max_body_bytes",
+    "max_token_bytes",
     "max_connections",
     "max_connections_per_ip",
     "header_timeout_ms",
@@ -529,6 +535,7 @@ mod tests {
         assert_eq!(c.scripts.timeout, Duration::from_secs(5));
         assert_eq!(c.scripts.memory_limit_bytes, 32 << 20);
         assert_eq!(c.scripts.isolation, "warm");
+        assert_eq!(c.max_token_bytes, 8000);
     }
 
     #[test]

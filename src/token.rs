@@ -210,6 +210,38 @@ impl KeyRing {
     }
 }
 
+impl KeyRing {
+    /// The length of the token [`KeyRing::sign`] makes of `claims`, found without signing (so an
+    /// oversized token costs no signature) and without building the payload: the base64url
+    /// lengths of the cached header, the JSON payload and the algorithm's fixed-size signature.
+    pub fn signed_len(&self, alg: Alg, claims: &impl Serialize) -> Result<usize, SignError> {
+        let key = self.signers.get(&alg).ok_or(SignError::NoKey(alg))?;
+        let mut payload = Count(0);
+        serde_json::to_writer(&mut payload, claims)?;
+        let signature = match &key.pair {
+            Pair::Rsa(k) => k.public_modulus_len(),
+            // ES256 signatures are r || s (RFC 7518 §3.4); Ed25519's are 64 bytes (RFC 8037 §3.1).
+            Pair::Ec(_) | Pair::Ed(_) => 64,
+        };
+        let b64 = |n: usize| (n * 4).div_ceil(3);
+        Ok(key.header_b64.len() + 1 + b64(payload.0) + 1 + b64(signature))
+    }
+}
+
+/// A writer that only counts.
+struct Count(usize);
+
+impl std::io::Write for Count {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn parse(alg: Alg, der: &[u8]) -> Option<Pair> {
     match alg {
         Alg::RS256 => RsaKeyPair::from_pkcs8(der).ok().map(Pair::Rsa),
@@ -285,6 +317,7 @@ mod tests {
             let claims =
                 serde_json::json!({"sub": "auth0|1", "aud": "api", "exp": 4_000_000_000u64});
             let jwt = ring.sign(alg, &claims).unwrap();
+            assert_eq!(ring.signed_len(alg, &claims).unwrap(), jwt.len(), "{alg}");
             let header = jsonwebtoken::decode_header(&jwt).unwrap();
             let jwk = jwks.find(header.kid.as_deref().unwrap()).unwrap();
             let mut v = Validation::new(alg.jose());

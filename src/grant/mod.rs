@@ -4,6 +4,7 @@
 mod client;
 mod password;
 mod scope;
+mod size;
 
 use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
 use crate::state::AppState;

@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use super::scope::Granted;
+use super::size::{self, Measured};
 use super::{Grant, client, scope};
 use crate::claims::Issue;
 use crate::credentials::needs_upgrade;
@@ -267,14 +269,15 @@ async fn count_login(
 }
 
 /// Runs the Rules and Actions, persists their metadata changes (also on a deny), answers their
-/// verdict, and returns the outcome with the scopes granted after their edits.
+/// verdict, and returns the outcome with the scopes granted after their edits (refusing a list
+/// no token of `max_token_bytes` could hold).
 async fn run_scripts(
     state: &AppState,
     req: &TokenRequest,
     found: &Found,
     account: &Account,
     audience: &str,
-) -> Result<(Outcome, Vec<String>), OAuthError> {
+) -> Result<(Outcome, Granted), OAuthError> {
     let requested = scope::requested(req.get("scope"));
     let api = found.api.as_ref();
     let scope_given = req.get("scope").is_some();
@@ -304,7 +307,9 @@ async fn run_scripts(
         .map_err(|e| OAuthError::server_error(e.public_description(), Some(Box::new(e))))?;
     persist_metadata(state, &account.user.user_id, &outcome).await?;
     verdict(&outcome.verdict)?;
-    let scopes = scope::apply(granted, &outcome.effects.scope_edits);
+    let max = state.config.max_token_bytes;
+    let scopes = scope::apply(granted, &outcome.effects.scope_edits, max)
+        .map_err(|script| size::too_large("access token", max, script, max + 1))?;
     Ok((outcome, scopes))
 }
 
@@ -322,10 +327,11 @@ async fn sign_tokens(
     found: &Found,
     account: &Account,
     outcome: &Outcome,
-    scopes: Vec<String>,
+    granted: Granted,
     audience: &str,
 ) -> Result<TokenResponse, OAuthError> {
     let cfg = &state.config;
+    let scopes = &granted.scopes;
     let api = found.api.as_ref();
     let issue = Issue {
         issuer: &cfg.issuer,
@@ -335,7 +341,7 @@ async fn sign_tokens(
         iat: state.clock.now_secs(),
         access_lifetime_s: api.map_or(cfg.access_token_lifetime_s, |a| a.token_lifetime_s),
         id_lifetime_s: cfg.id_token_lifetime_s,
-        scopes: &scopes,
+        scopes,
         gty: "password",
         org: found.org.as_ref().map(|o| (o.id.as_str(), o.name.as_str())),
         permissions: api
@@ -355,6 +361,15 @@ async fn sign_tokens(
     let alg = api
         .and_then(|a| Alg::parse(&a.signing_alg))
         .unwrap_or(Alg::RS256);
+    let max = cfg.max_token_bytes;
+    let measured = Measured {
+        token: "access token",
+        alg,
+        claims: &access,
+        custom: &outcome.effects.access_claims,
+        scopes: Some(&granted),
+    };
+    size::check(&state.keys, max, &measured)?;
     let id = match scopes.iter().any(|s| s == "openid") {
         true => Some(
             issue
@@ -363,6 +378,16 @@ async fn sign_tokens(
         ),
         false => None,
     };
+    if let Some(claims) = &id {
+        let measured = Measured {
+            token: "ID token",
+            alg: Alg::RS256,
+            claims,
+            custom: &outcome.effects.id_claims,
+            scopes: None,
+        };
+        size::check(&state.keys, max, &measured)?;
+    }
     // RSA signing takes ~340 µs per token: off the async workers, both tokens in one trip.
     let keys = state.keys.clone();
     let (access_token, id_token) = tokio::task::spawn_blocking(move || {

@@ -5,6 +5,9 @@
 //! what was granted, RFC 6749 §3.3); no `scope` at all grants every scope of the API, as Auth0
 //! does; with RBAC on, API scopes are further limited to the user's permissions.
 
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
 use crate::script::ScopeEdit;
 use crate::store::Api;
 
@@ -43,20 +46,97 @@ pub fn granted(
     out
 }
 
-/// Applies the scripts' scope edits in the order they were made.
-pub fn apply(mut scopes: Vec<String>, edits: &[ScopeEdit]) -> Vec<String> {
-    for e in edits {
-        match e {
-            ScopeEdit::Replace(all) => scopes = requested(Some(&all.join(" "))),
-            ScopeEdit::Add(s) => {
-                if !s.is_empty() && !scopes.contains(s) {
-                    scopes.push(s.clone());
-                }
-            }
-            ScopeEdit::Remove(s) => scopes.retain(|x| x != s),
+/// The scopes granted after the scripts' edits, each with the script that added it (`None`:
+/// granted before the scripts ran), so an oversized token can name the script that grew it.
+#[derive(Debug, Default)]
+pub struct Granted {
+    pub scopes: Vec<String>,
+    pub added_by: Vec<Option<Arc<str>>>,
+}
+
+/// The list under edit: first-added order, with membership and removal in O(log n), so that
+/// neither a flood of edits nor a long list makes the work quadratic.
+#[derive(Default)]
+struct Edited {
+    seq_of: HashMap<String, u64>,
+    by_seq: BTreeMap<u64, (String, Option<Arc<str>>)>,
+    next: u64,
+    /// Length of the space-joined list.
+    bytes: usize,
+}
+
+impl Edited {
+    fn add(&mut self, s: &str, by: Option<Arc<str>>) {
+        if s.is_empty() || self.seq_of.contains_key(s) {
+            return;
+        }
+        self.seq_of.insert(s.to_owned(), self.next);
+        self.by_seq.insert(self.next, (s.to_owned(), by));
+        self.next += 1;
+        self.bytes += s.len() + usize::from(self.by_seq.len() > 1);
+    }
+
+    fn remove(&mut self, s: &str) {
+        if let Some(n) = self.seq_of.remove(s) {
+            self.by_seq.remove(&n);
+            self.bytes -= s.len() + usize::from(!self.by_seq.is_empty());
         }
     }
-    scopes
+
+    fn origin(&self, s: &str) -> Option<Option<Arc<str>>> {
+        let n = self.seq_of.get(s)?;
+        self.by_seq.get(n).map(|(_, by)| by.clone())
+    }
+
+    /// The script whose additions take the most bytes.
+    fn biggest(&self) -> Option<Arc<str>> {
+        let mut share: HashMap<&Arc<str>, usize> = HashMap::new();
+        for (s, by) in self.by_seq.values() {
+            if let Some(by) = by {
+                *share.entry(by).or_default() += s.len() + 1;
+            }
+        }
+        share
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+            .map(|(s, _)| s.clone())
+    }
+}
+
+/// Applies the scripts' scope edits in the order they were made. Once the space-joined list is
+/// longer than `max_bytes` (the whole-token limit: the token holds the list, so it could not
+/// fit), stops with the script that added the most: a script that adds scopes in a loop must
+/// not make the server build a list of megabytes before refusing it.
+pub fn apply(
+    granted: Vec<String>,
+    edits: &[(Arc<str>, ScopeEdit)],
+    max_bytes: usize,
+) -> Result<Granted, Option<Arc<str>>> {
+    let mut list = Edited::default();
+    for s in granted {
+        list.add(&s, None);
+    }
+    for (by, edit) in edits {
+        match edit {
+            ScopeEdit::Replace(all) => {
+                let mut next = Edited::default();
+                for s in all.iter().flat_map(|s| s.split_ascii_whitespace()) {
+                    next.add(s, list.origin(s).unwrap_or_else(|| Some(by.clone())));
+                    if next.bytes > max_bytes {
+                        return Err(next.biggest());
+                    }
+                }
+                list = next;
+            }
+            ScopeEdit::Add(s) => list.add(s, Some(by.clone())),
+            ScopeEdit::Remove(s) => list.remove(s),
+        }
+        if list.bytes > max_bytes {
+            return Err(list.biggest());
+        }
+    }
+    let (scopes, added_by) = list.by_seq.into_values().unzip();
+    Ok(Granted { scopes, added_by })
 }
 
 #[cfg(test)]
@@ -91,16 +171,40 @@ mod tests {
     }
 
     #[test]
-    fn edits_apply_in_order() {
-        let s = apply(
-            vec!["openid".into()],
+    fn edits_apply_in_order_and_remember_who_added_what() {
+        let (r, a): (Arc<str>, Arc<str>) = ("r".into(), "a".into());
+        let g = apply(
+            vec!["openid".into(), "b".into()],
             &[
-                ScopeEdit::Replace(vec!["a".into(), "b".into()]),
-                ScopeEdit::Add("c".into()),
-                ScopeEdit::Remove("a".into()),
-                ScopeEdit::Add("c".into()),
+                (
+                    r.clone(),
+                    ScopeEdit::Replace(vec!["a b".into(), "x".into()]),
+                ),
+                (a.clone(), ScopeEdit::Add("c".into())),
+                (a.clone(), ScopeEdit::Remove("a".into())),
+                (a.clone(), ScopeEdit::Add("c".into())),
+                (a.clone(), ScopeEdit::Add(String::new())),
             ],
-        );
-        assert_eq!(s, ["b", "c"]);
+            usize::MAX,
+        )
+        .unwrap();
+        assert_eq!(g.scopes, ["b", "x", "c"]);
+        assert_eq!(g.added_by, [None, Some(r), Some(a)]);
+    }
+
+    #[test]
+    fn a_flood_of_scopes_stops_at_the_limit_naming_the_biggest_adder() {
+        let flood: Vec<(Arc<str>, ScopeEdit)> = (0..100_000)
+            .map(|i| ("flood".into(), ScopeEdit::Add(format!("scope:{i}"))))
+            .chain([("small".into(), ScopeEdit::Add("s".into()))])
+            .collect();
+        let mut edits = vec![("small".into(), ScopeEdit::Add("t".into()))];
+        edits.extend(flood);
+        let err = apply(vec!["openid".into()], &edits, 8000).unwrap_err();
+        assert_eq!(err.as_deref(), Some("flood"));
+        // The joined length is exact: "openid a" is 8 bytes.
+        let a = [("x".into(), ScopeEdit::Add("a".into()))];
+        assert!(apply(vec!["openid".into()], &a, 8).is_ok());
+        assert!(apply(vec!["openid".into()], &a, 7).is_err());
     }
 }

@@ -138,9 +138,12 @@ async fn run_suite(isolation: Isolation) -> Vec<String> {
             continue;
         }
         let set = Arc::new(set);
+        // `"engine": {...}` states the engine's own answer where the server's comes from a later
+        // stage (the whole-token size limit is checked when the tokens are built).
+        let want = expect.get("engine").unwrap_or(&expect);
         for _ in 0..expect["repeat"].as_u64().unwrap_or(1) {
             let result = engine.run_login(set.clone(), input()).await;
-            bad.extend(check(&case, &expect, &result));
+            bad.extend(check(&case, want, &result));
         }
         let after = engine.run_login(probe.clone(), input()).await;
         if !matches!(&after, Ok(o) if o.verdict == Verdict::Allow) {

@@ -156,7 +156,9 @@ pub struct Effects {
     /// In the order set: last write wins when folded.
     pub access_claims: Vec<Claim>,
     pub id_claims: Vec<Claim>,
-    pub scope_edits: Vec<ScopeEdit>,
+    /// Each with the name of the script that made it (the token size limit names the script
+    /// whose scopes grew a token).
+    pub scope_edits: Vec<(Arc<str>, ScopeEdit)>,
     /// Pending `api.user.setAppMetadata` changes merged across Actions; `Value::Null` deletes a key.
     pub app_metadata: Map<String, Value>,
     /// Pending `api.user.setUserMetadata` changes, as above.

@@ -420,6 +420,8 @@ pub(crate) fn parse_outcome(
     let mut scope_edits = Vec::new();
     for edit in raw.scopes {
         let parts = edit.as_array().map(Vec::as_slice).unwrap_or_default();
+        let by = parts.get(2).and_then(Value::as_i64).and_then(name);
+        let by = by.unwrap_or_else(|| "claimsmith".into());
         let edit = match (parts.first().and_then(Value::as_str), parts.get(1)) {
             (Some("add"), Some(Value::String(s))) => ScopeEdit::Add(s.clone()),
             (Some("remove"), Some(Value::String(s))) => ScopeEdit::Remove(s.clone()),
@@ -430,7 +432,7 @@ pub(crate) fn parse_outcome(
             ),
             _ => return Err(engine("bad scope edit".into())),
         };
-        scope_edits.push(edit);
+        scope_edits.push((by, edit));
     }
     Ok(Outcome {
         verdict,

@@ -273,6 +273,7 @@ export default function install(host, cfgJson) {
     context.sessionID = undefined;
     let prevA = O.create(null), prevI = O.create(null);
     const attrA = O.create(null), attrI = O.create(null);
+    let scopeWas = 'undefined', scopeBy = -1; // the last Rule that changed context.accessToken.scope
     for (let i = 0; i < scripts.length; i++) {
       const s = scripts[i];
       if (s.kind !== 0) continue;
@@ -289,6 +290,8 @@ export default function install(host, cfgJson) {
       if (r.user !== null && typeof r.user === 'object') user = r.user;
       if (r.context !== null && typeof r.context === 'object') context = r.context;
       prevA = snapshot(tokenObject(context.accessToken), prevA, attrA, i, 'scope');
+      const scopeNow = String(jstringify(tokenObject(context.accessToken).scope));
+      if (scopeNow !== scopeWas) { scopeWas = scopeNow; scopeBy = i; }
       prevI = snapshot(tokenObject(context.idToken), prevI, attrI, i, undefined);
     }
     const at = tokenObject(context.accessToken);
@@ -296,7 +299,7 @@ export default function install(host, cfgJson) {
     emitRuleClaims(out.id, prevI, attrI);
     if (hasOwn(at, 'scope') && at.scope !== undefined) {
       const sc = typeof at.scope === 'string' ? at.scope.split(' ').filter((x) => x) : at.scope;
-      if (isArray(sc) && sc.every((x) => typeof x === 'string')) out.scopes.push(['replace', sc]);
+      if (isArray(sc) && sc.every((x) => typeof x === 'string')) out.scopes.push(['replace', sc, scopeBy]);
       else host.log(3, 'context.accessToken.scope ignored: it must be an array of strings');
     }
     if (context.redirect) out.redirect = 'A Rule set context.redirect, but the token endpoint cannot redirect the user';
@@ -342,8 +345,8 @@ export default function install(host, cfgJson) {
       get accessToken() {
         return accessToken || (accessToken = freeze({
           setCustomClaim: claim('access'),
-          addScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['add', s]); }),
-          removeScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['remove', s]); }),
+          addScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['add', s, i]); }),
+          removeScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['remove', s, i]); }),
         }));
       },
       get idToken() { return idToken || (idToken = freeze({ setCustomClaim: claim('id') })); },

@@ -480,8 +480,8 @@ async fn api_methods_chain_and_record_effects_in_order() {
     assert_eq!(
         o.effects.scope_edits,
         vec![
-            ScopeEdit::Add("read".into()),
-            ScopeEdit::Remove("write".into())
+            ("a".into(), ScopeEdit::Add("read".into())),
+            ("a".into(), ScopeEdit::Remove("write".into()))
         ]
     );
     assert_eq!(
@@ -832,7 +832,10 @@ async fn rules_run_in_order_before_actions_and_claims_name_their_rule() {
     assert_eq!(by(&o.effects.id_claims, "ran").as_deref(), Some("a"));
     assert_eq!(
         o.effects.scope_edits,
-        vec![ScopeEdit::Replace(vec!["openid".into(), "read".into()])]
+        vec![(
+            "r2".into(),
+            ScopeEdit::Replace(vec!["openid".into(), "read".into()])
+        )]
     );
     assert!(o.effects.access_claims.iter().all(|c| c.name != "scope"));
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests state their expectations with unwrap.
 
 mod boundary;
+mod claims;
 mod cli;
 mod hostile;
 mod keys;
