@@ -11,13 +11,27 @@ use crate::support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_claimsmith");
 
-/// Runs the CLI in `dir`; returns its JSON output.
+/// How long a CLI command or a served child may take before the test calls it hung.
+const GUARD: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs the CLI in `dir`; returns its JSON output. A command that hangs is killed and fails the
+/// test instead of the run.
 fn cli(dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(BIN)
+    let child = Command::new(BIN)
         .current_dir(dir)
         .args(args)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run the CLI");
+    let pid = child.id().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let Ok(out) = rx.recv_timeout(GUARD) else {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        panic!("claimsmith {args:?} did not finish within {GUARD:?}");
+    };
+    let out = out.expect("run the CLI");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "claimsmith {args:?} failed: {stderr}");
     serde_json::from_slice(&out.stdout)
@@ -256,15 +270,17 @@ async fn serve_demo_prints_a_curl_command_that_returns_a_token() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
+    let read = tokio::task::spawn_blocking(move || {
         BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
             .find(|l| l.starts_with("curl "))
-    })
-    .await
-    .unwrap()
-    .expect("a curl line");
+    });
+    let Ok(line) = tokio::time::timeout(GUARD, read).await else {
+        let _ = child.kill();
+        panic!("serve --demo printed no curl line within {GUARD:?}");
+    };
+    let line = line.unwrap().expect("a curl line");
     // curl -s <url> -H 'content-type: application/json' -d '<json>'
     let url = line.split_whitespace().nth(2).unwrap().to_owned();
     let body = line.rsplit_once(" -d '").unwrap().1.trim_end_matches('\'');
@@ -330,10 +346,14 @@ async fn serve_demo_prints_a_curl_command_that_returns_a_token() {
             .unwrap()
             .success()
     );
-    let status = tokio::task::spawn_blocking(move || child.wait())
-        .await
-        .unwrap()
-        .unwrap();
+    let pid_for_kill = pid.clone();
+    let Ok(status) =
+        tokio::time::timeout(GUARD, tokio::task::spawn_blocking(move || child.wait())).await
+    else {
+        let _ = Command::new("kill").args(["-KILL", &pid_for_kill]).status();
+        panic!("serve did not exit within {GUARD:?} of SIGTERM");
+    };
+    let status = status.unwrap().unwrap();
     assert!(status.success(), "a clean exit on SIGTERM: {status}");
     // Even at debug level, the log never holds a password, a secret or a token.
     let log = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();

@@ -315,6 +315,14 @@ async fn shutdown_lets_an_in_flight_login_finish_and_refuses_new_connections() {
     }
     let base = s.base.clone();
     s.begin_shutdown();
+    // Read after the signal was sent: the login was still in flight when shutdown began.
+    assert!(
+        s.state
+            .token_requests
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1,
+        "the login finished before shutdown began; the test proves nothing"
+    );
     let status = login
         .await
         .unwrap()
