@@ -15,9 +15,12 @@ fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CLAIMSMITH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A log that can no longer be written (the reader of stderr went away) must not take the
+    // server down: tracing-subscriber would report it with eprintln!, which panics on EPIPE.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .log_internal_errors(false);
     match config.log_format {
         LogFormat::Json => logs.json().init(),
         LogFormat::Human => logs.init(),
