@@ -6,6 +6,7 @@
 mod boundary;
 mod claims;
 mod cli;
+mod cli_flags;
 mod hostile;
 mod keys;
 mod promises;

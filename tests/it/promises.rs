@@ -48,16 +48,6 @@ async fn block(s: &TestServer) {
     );
 }
 
-/// Runs the CLI with a guard: a CLI that hangs fails the test instead of the run.
-async fn cli(args: &[&str]) -> std::process::Output {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.args(args).kill_on_drop(true);
-    tokio::time::timeout(GUARD, cmd.output())
-        .await
-        .expect("the CLI answered in time")
-        .expect("run the CLI")
-}
-
 #[tokio::test]
 async fn a_block_expires_after_brute_force_block_s() {
     let s = TestServer::start_with(|c| c.brute_force_block = Duration::from_secs(3600)).await;
@@ -82,7 +72,7 @@ async fn users_unblock_lifts_a_block() {
     let s = TestServer::start().await;
     block(&s).await;
     let db = s.dir.path().join("claimsmith.db");
-    let out = cli(&[
+    let out = run_cli(&[
         "users",
         "unblock",
         "--email",

@@ -364,6 +364,26 @@ pub fn seed(store: &Store) -> Seed {
     }
 }
 
+/// Runs the claimsmith binary with `args`, killed and failing the test if it runs longer than
+/// 30 s (a guard against hanging, not a timing).
+pub async fn run_cli(args: &[&str]) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_claimsmith"));
+    cmd.args(args).kill_on_drop(true);
+    tokio::time::timeout(std::time::Duration::from_secs(30), cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("claimsmith {args:?} did not finish in time"))
+        .expect("run the CLI")
+}
+
+/// [`run_cli`], which must succeed and print one JSON document.
+pub async fn cli_json(args: &[&str]) -> Value {
+    let out = run_cli(args).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "claimsmith {args:?} failed: {stderr}");
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {stderr}"))
+}
+
 /// Writes `path` through a temporary file and a rename, as vim and VS Code save.
 pub fn write_atomically(path: &Path, text: &str) {
     let tmp = path.with_extension("tmp~");

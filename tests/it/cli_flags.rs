@@ -1,0 +1,301 @@
+//! Every flag the README's "Command line" section shows, through the real binary, each checked
+//! where its effect can be seen: in the command's JSON, in `users list`, or in a login against a
+//! running server that shares the database.
+
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// A login of `username` with `password` through `client`, as a backend would.
+async fn login_as(
+    s: &TestServer,
+    client: (&str, &str),
+    username: &str,
+    password: &str,
+    extra: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut p = vec![
+        ("grant_type", "password"),
+        ("client_id", client.0),
+        ("client_secret", client.1),
+        ("username", username),
+        ("password", password),
+    ];
+    p.extend_from_slice(extra);
+    s.token(&p).await
+}
+
+#[tokio::test]
+async fn every_management_flag_takes_effect() {
+    let s = TestServer::start().await;
+    let db = s.dir.path().join("claimsmith.db");
+    let db = db.to_str().unwrap();
+    // `--db` after the subcommand, `--log-json` before it.
+    let api = cli_json(&[
+        "--log-json",
+        "apis",
+        "add",
+        "--identifier",
+        "https://flags.test",
+        "--name",
+        "Flags API",
+        "--lifetime",
+        "600",
+        "--db",
+        db,
+    ])
+    .await;
+    assert_eq!(
+        (&api["name"], &api["token_lifetime_s"], &api["signing_alg"]),
+        (&json!("Flags API"), &json!(600), &json!("RS256"))
+    );
+    let client = cli_json(&[
+        "--db",
+        db,
+        "clients",
+        "add",
+        "--name",
+        "flags",
+        "--grant",
+        "password",
+        "--metadata",
+        r#"{"tier":"platinum"}"#,
+    ])
+    .await;
+    let client = (
+        client["client_id"].as_str().unwrap().to_owned(),
+        client["client_secret"].as_str().unwrap().to_owned(),
+    );
+    let client = (client.0.as_str(), client.1.as_str());
+    // A hash made elsewhere (an export), the default connection named, profile and metadata.
+    let hash = bcrypt::hash("hashed elsewhere", 4).unwrap();
+    let user = cli_json(&[
+        "--db",
+        db,
+        "users",
+        "add",
+        "--email",
+        "flags@example.com",
+        "--password-hash",
+        &hash,
+        "--connection",
+        CONNECTION,
+        "--name",
+        "Flag Bearer",
+        "--user-metadata",
+        r#"{"city":"Delft"}"#,
+    ])
+    .await;
+    assert_eq!(user["name"], "Flag Bearer");
+    assert_eq!(user["user_metadata"], json!({"city": "Delft"}));
+    assert_eq!(user["connection"], CONNECTION);
+    let user_id = user["user_id"].as_str().unwrap().to_owned();
+    let role = cli_json(&[
+        "--db",
+        db,
+        "roles",
+        "add",
+        "--name",
+        "auditor",
+        "--description",
+        "Reads reports",
+    ])
+    .await;
+    assert_eq!(role["name"], "auditor");
+    let org = cli_json(&[
+        "--db",
+        db,
+        "orgs",
+        "add",
+        "--name",
+        "flagco",
+        "--metadata",
+        r#"{"plan":"team"}"#,
+    ])
+    .await;
+    assert_eq!(org["metadata"], json!({"plan": "team"}));
+    // The client's metadata reaches the scripts; the user logs in with the imported hash.
+    s.put_script(
+        "actions/02-client-tier.js",
+        "exports.onExecutePostLogin = async (event, api) => {\n\
+           api.accessToken.setCustomClaim('https://t/tier', event.client.metadata.tier);\n\
+           api.accessToken.setCustomClaim('https://t/city', event.user.user_metadata.city);\n\
+         };\n",
+    )
+    .await;
+    let (status, body) = login_as(
+        &s,
+        client,
+        "flags@example.com",
+        "hashed elsewhere",
+        &[("audience", "https://flags.test")],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let claims = s
+        .verify(body["access_token"].as_str().unwrap(), "https://flags.test")
+        .await;
+    assert_eq!(claims["https://t/tier"], "platinum");
+    assert_eq!(claims["https://t/city"], "Delft");
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        600,
+        "--lifetime"
+    );
+    // Block and unblock by id.
+    let blocked = cli_json(&["--db", db, "users", "block", "--user", &user_id]).await;
+    assert_eq!(blocked["blocked"], true);
+    let (status, body) = login_as(&s, client, "flags@example.com", "hashed elsewhere", &[]).await;
+    assert_eq!(
+        (status, &body["error_description"]),
+        (401, &json!("user is blocked"))
+    );
+    cli_json(&["--db", db, "users", "unblock", "--user", &user_id]).await;
+    assert_eq!(
+        login_as(&s, client, "flags@example.com", "hashed elsewhere", &[])
+            .await
+            .0,
+        200
+    );
+    // `users import --connection`.
+    let file = s.dir.path().join("import.json");
+    std::fs::write(
+        &file,
+        json!([{"email": "imported@flags.test", "password_hash": bcrypt::hash("imp", 4).unwrap()}])
+            .to_string(),
+    )
+    .unwrap();
+    let imported = cli_json(&[
+        "--db",
+        db,
+        "users",
+        "import",
+        file.to_str().unwrap(),
+        "--connection",
+        CONNECTION,
+    ])
+    .await;
+    assert_eq!(imported["imported"], 1, "{imported}");
+    assert_eq!(
+        login_as(&s, client, "imported@flags.test", "imp", &[])
+            .await
+            .0,
+        200
+    );
+    // `keys rotate` without `--alg` rotates RS256.
+    let rotated = cli_json(&["--db", db, "keys", "rotate"]).await;
+    assert_eq!(rotated["alg"], "RS256");
+    // `--config` names the database too.
+    let cfg = s.dir.path().join("cli.toml");
+    std::fs::write(&cfg, format!("db = {db:?}\n")).unwrap();
+    let listed = cli_json(&["users", "list", "--config", cfg.to_str().unwrap()]).await;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == "flags@example.com"),
+        "{listed}"
+    );
+}
+
+#[tokio::test]
+async fn serve_takes_its_folders_and_issuer_from_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (actions, rules) = (d.join("my-actions"), d.join("my-rules"));
+    std::fs::create_dir_all(&actions).unwrap();
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(
+        actions.join("a.js"),
+        "exports.onExecutePostLogin = async (e, api) => { api.accessToken.setCustomClaim('https://t/a', 1); };",
+    )
+    .unwrap();
+    std::fs::write(
+        rules.join("r.js"),
+        "function (user, context, callback) { context.accessToken['https://t/r'] = 2; callback(null, user, context); }",
+    )
+    .unwrap();
+    let db = d.join("s.db");
+    let seed = {
+        let store = claimsmith::store::Store::open(&db).unwrap();
+        seed(&store)
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_claimsmith"))
+        .current_dir(d)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--issuer",
+            "https://flag.example",
+            "--actions",
+        ])
+        .arg(&actions)
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--db")
+        .arg(&db)
+        .arg("--log-json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read stderr up to the serving line, then close it: a server whose log reader went away
+    // must keep serving (tracing's own error report used to panic on EPIPE).
+    let stderr = child.stderr.take().unwrap();
+    let read = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.contains("claimsmith serving"))
+    });
+    let Ok(line) = tokio::time::timeout(std::time::Duration::from_secs(30), read).await else {
+        let _ = child.kill();
+        panic!("serve did not start");
+    };
+    let line = line.unwrap().expect("a serving line");
+    let line: Value = serde_json::from_str(&line).unwrap();
+    let listen = line["fields"]["listen"].as_str().unwrap().to_owned();
+    let r = reqwest::Client::new()
+        .post(format!("http://{listen}/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", &seed.client_id),
+            ("client_secret", &seed.client_secret),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+            ("audience", API),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let payload = body["access_token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        claims["iss"], "https://flag.example/",
+        "--issuer, with its trailing slash"
+    );
+    assert_eq!(
+        (&claims["https://t/a"], &claims["https://t/r"]),
+        (&json!(1), &json!(2)),
+        "--actions and --rules"
+    );
+}
