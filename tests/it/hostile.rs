@@ -70,6 +70,15 @@ async fn run_case(case: PathBuf) -> Result<(), String> {
             Err(format!("{name}: {what}"))
         }
     };
+    if let Some(want) = expect["load_error_contains"].as_str() {
+        let h = s.health().await;
+        let refused = h["scripts"]["errors"].as_array().is_some_and(|errors| {
+            errors
+                .iter()
+                .any(|e| e["message"].as_str().is_some_and(|m| m.contains(want)))
+        });
+        check(refused, format!("no load error with {want:?}: {h}"))?;
+    }
     for _ in 0..expect["repeat"].as_u64().unwrap_or(1) {
         let (status, body) = s.login(&[("audience", API)]).await;
         check(
