@@ -24,6 +24,8 @@ mod sandbox;
 mod shape;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_harden;
 
 pub use catalog::{
     LoadError, MAX_ACTIONS, MAX_SCRIPT_BYTES, Script, ScriptKind, ScriptSet, load_scripts,
