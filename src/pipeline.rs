@@ -43,6 +43,7 @@ impl Pipeline {
                 stack_size_bytes: s.stack_size_bytes,
                 recycle_after_runs: s.recycle_after_runs,
                 console_cap_bytes: s.console_cap_bytes,
+                max_abandoned_workers: s.max_abandoned_workers,
                 configuration: s.configuration.clone(),
                 shared_secrets: s.secrets.clone(),
                 action_secrets: s.action_secrets.clone(),

@@ -26,6 +26,8 @@ mod shape;
 mod tests;
 #[cfg(test)]
 mod tests_harden;
+#[cfg(test)]
+mod tests_wedge;
 
 pub use catalog::{
     LoadError, MAX_ACTIONS, MAX_SCRIPT_BYTES, Script, ScriptKind, ScriptSet, load_scripts,

@@ -7,6 +7,7 @@ mod boundary;
 mod cli;
 mod hostile;
 mod keys;
+mod overload;
 mod reload;
 mod scripts;
 mod support;
