@@ -174,6 +174,25 @@ export default function install(host, cfgJson) {
 
   // No compiler is reachable: `eval` would only throw "eval is not supported"; remove the name.
   delete G.eval;
+  // Two quickjs-ng leaks, which JS_FreeRuntime's assertion turns into an abort of the whole process
+  // when the runtime is freed (every strict login, every load-time check): the
+  // `Error.stackTraceLimit` setter does not free the value it replaces (an object assigned, then
+  // replaced), and building an error while `Error.prepareStackTrace` holds a non-function object
+  // leaks that object. Both accessors are wrapped in every mode, so the limit only ever holds a
+  // number and the hook a function or undefined; hardening then pins them as before.
+  function guardAccessor(prop, accept) {
+    const d = getOwnPropertyDescriptor(Err, prop);
+    if (!d || !d.get || !d.set || !d.configurable) return;
+    const { get, set } = d;
+    defineProperty(Err, prop, {
+      get() { return get.call(this); },
+      set(v) { set.call(this, accept(v)); },
+      enumerable: d.enumerable,
+      configurable: true,
+    });
+  }
+  guardAccessor('stackTraceLimit', (v) => +v);
+  guardAccessor('prepareStackTrace', (v) => (typeof v === 'function' ? v : undefined));
   // Defined before hardening, which then freezes the console's functions and their prototypes.
   for (const [k, v] of [['console', console], ['require', require]]) {
     defineProperty(G, k, { value: v, writable: false, enumerable: false, configurable: false });

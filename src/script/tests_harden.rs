@@ -80,13 +80,11 @@ async fn warm_mode_leaves_no_reachable_shared_object_changeable() {
 }
 
 /// Positive control: without hardening (strict mode) the same walk finds the hidden prototypes
-/// writable, so a green warm run means hardened, not "walked nothing". It calls only what hangs
-/// off `Iterator`: a full walk of an unhardened context, whose calls may change the built-ins,
-/// ends in a quickjs-ng assertion (`JS_FreeRuntime: list_empty(&rt->gc_obj_list)`) when the
-/// runtime is freed.
+/// writable, so a green warm run means hardened, not "walked nothing". (This full walk of an
+/// unhardened context is also how the `Error.stackTraceLimit` leak below was found.)
 #[tokio::test]
 async fn the_walk_reports_the_hidden_prototypes_of_an_unhardened_context() {
-    let w = walk(Isolation::Strict, json!({"only": "globalThis.Iterator"})).await;
+    let w = walk(Isolation::Strict, json!({})).await;
     let bad = labels(&w, "badKnown");
     for hidden in [
         "%IteratorHelperPrototype%",
@@ -123,5 +121,40 @@ async fn import_rejects_every_specifier_including_the_engines_own_modules() {
             );
         }
         assert_eq!(out.as_object().unwrap().len(), 6);
+    }
+}
+
+/// Two quickjs-ng leaks that `JS_FreeRuntime` asserts on (assertions are on in every
+/// rquickjs-sys build), aborting the whole server: the `Error.stackTraceLimit` setter does not
+/// free the value it replaces, and an error built while `Error.prepareStackTrace` holds a
+/// non-function object leaks it. Strict mode frees a runtime after every login, and the
+/// load-time shape check runs scripts unhardened.
+#[tokio::test]
+async fn error_stack_accessors_can_never_abort_the_process() {
+    let leak = "try { Error.stackTraceLimit = {}; Error.stackTraceLimit = 1; } catch (e) {}\n\
+        try { Error.prepareStackTrace = {}; new Error('x'); Error.prepareStackTrace = undefined; } catch (e) {}";
+    let src = format!(
+        "{leak}\nexports.onExecutePostLogin = async (event, api) => {{\n{leak}\n\
+         api.accessToken.setCustomClaim('https://t/limit', Error.stackTraceLimit);\n}};"
+    );
+    let set = set_of(&[], &[("limit", &src)]);
+    let ok = set_of(
+        &[],
+        &[("ok", "exports.onExecutePostLogin = async () => {};")],
+    );
+    for isolation in [Isolation::Strict, Isolation::Warm] {
+        let engine = patient_engine(isolation, json!({}));
+        let o = engine.run_login(set.clone(), input()).await.unwrap();
+        // Strict: a number still sets the limit; warm: read-only, 10.
+        let want = if isolation == Isolation::Strict {
+            1
+        } else {
+            10
+        };
+        assert_eq!(claim(&o, "https://t/limit"), json!(want), "{isolation:?}");
+        // One worker: its next reply comes after it freed the first login's runtime (strict) or
+        // rebuilt its context for another set (warm).
+        engine.run_login(ok.clone(), input()).await.unwrap();
+        engine.run_login(set.clone(), input()).await.unwrap();
     }
 }
