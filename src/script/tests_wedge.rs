@@ -46,3 +46,86 @@ async fn past_the_cap_logins_are_refused_until_the_abandoned_thread_ends() {
     engine.run_login(ok, input()).await.unwrap();
     engine.shutdown();
 }
+
+/// Measures which `Array.prototype` built-ins ignore the interrupt handler (RUNTIME-NOTES §1.2):
+/// each runs on 2^24 holes, as an array and as an array-like, under a 20 ms deadline; a built-in
+/// that polls stops at the deadline, one that does not runs to its end (its worker is abandoned).
+/// `cargo test --lib script::tests_wedge::measure -- --ignored --nocapture`
+///
+/// Measured with quickjs-ng 0.16.2 (2^24 holes, 20 ms deadline): `join`, `toString`,
+/// `toLocaleString`, `reverse`, `toReversed`, `sort`, `toSorted`, `copyWithin`, `fill`, `splice`,
+/// `toSpliced`, `shift`, `unshift`, `slice`, `concat`, `flat` and `with` ran 0.2-4 s to their end;
+/// `includes`, `indexOf`, `lastIndexOf`, `every`, `some`, `forEach`, `map`, `filter`, `reduce`,
+/// `find` and `findLast` stopped at 20-24 ms. They are not wrapped with a length guard in the
+/// shim: `sort` on a dense array that fits the memory limit still costs n·log n string
+/// comparisons (seconds) whatever its length cap, so the cap on abandoned threads stays the
+/// bound; wrapping 17 built-ins would also make them JS functions (their `toString`, stack
+/// frames) and put a call in front of every `join`.
+#[tokio::test]
+#[ignore]
+#[allow(clippy::print_stdout)]
+async fn measure_which_builtins_ignore_the_deadline() {
+    let config = EngineConfig {
+        workers: 1,
+        login_timeout: Duration::from_millis(20),
+        memory_limit_bytes: 512 << 20,
+        max_abandoned_workers: 64,
+        ..EngineConfig::for_test()
+    };
+    let engine = ScriptEngine::start(config, Arc::new(TestHost::default())).unwrap();
+    let calls = [
+        "join('')",
+        "toString()",
+        "toLocaleString()",
+        "reverse()",
+        "toReversed()",
+        "sort()",
+        "toSorted()",
+        "copyWithin(0, 1)",
+        "fill(undefined)",
+        "splice(0, 1)",
+        "toSpliced(0, 1)",
+        "shift()",
+        "unshift(1)",
+        "slice(0)",
+        "concat([1])",
+        "flat()",
+        "includes(1)",
+        "indexOf(1)",
+        "lastIndexOf(1)",
+        "every(() => true)",
+        "some(() => false)",
+        "forEach(() => {})",
+        "map((x) => x)",
+        "filter(() => true)",
+        "reduce((a) => a, 0)",
+        "find(() => false)",
+        "findLast(() => false)",
+        "with(0, 1)",
+        "keys().next()",
+    ];
+    for call in calls {
+        for (what, this) in [
+            ("array", "new Array(2 ** 24)"),
+            ("array-like", "({ length: 2 ** 24 })"),
+        ] {
+            let (method, args) = call.split_once('(').unwrap();
+            let src = format!(
+                "exports.onExecutePostLogin = async () => {{ Array.prototype.{method}.call({this}, {args}; }};"
+            );
+            let set = set_of(&[], &[("m", &src)]);
+            let t = Instant::now();
+            let r = engine.run_login(set, input()).await;
+            while !engine.abandoned_workers().is_empty() {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let kind = r
+                .map(|_| "finished".to_string())
+                .unwrap_or_else(|e| format!("{:?}", e.kind));
+            println!(
+                "{call:>22} on {what:>10}: {:>7.0} ms ({kind})",
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
+    }
+}
