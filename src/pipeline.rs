@@ -74,6 +74,12 @@ impl Pipeline {
         self.scripts.borrow().clone()
     }
 
+    /// How long each abandoned (wedged, still running) script worker thread has been abandoned,
+    /// for `/healthz`; see `ScriptEngine::abandoned_workers`.
+    pub fn abandoned_workers(&self) -> Vec<std::time::Duration> {
+        self.engine.abandoned_workers()
+    }
+
     /// Runs every enabled Rule, then every Action, of the current script set.
     pub async fn run(&self, input: LoginInput) -> Result<Outcome, ScriptError> {
         let set = self.current();
