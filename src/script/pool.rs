@@ -715,7 +715,10 @@ impl Worker {
                 }
             }
         }
-        // Sandboxes drop here, on their own thread, each Persistent before its runtime.
+        // Sandboxes drop here, on their own thread, each Persistent before its runtime; before
+        // `_exit` tells the pool this thread (and its heap) is gone.
+        self.warm = None;
+        self.spent = None;
     }
 
     /// Warm: the context of this very set, until recycled. Strict: a fresh one built after the
