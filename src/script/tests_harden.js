@@ -9,6 +9,10 @@
 // patterns; fresh results become receivers for the methods of their prototypes, to a fixed point.
 // Walked objects are never passed as arguments (so no call can freeze one for us); they are only
 // used as `this` for their own methods.
+//
+// Claim `https://t/walk`: the findings and counts; `last` names the last call (`threw`/`stage`
+// if the walk itself failed). Knobs, from `event.secrets`: `cap` (most calls) and `only` (call
+// only functions whose path starts with this), for narrowing a finding down.
 exports.onExecutePostLogin = async (event, api) => {
   let stage = 'start';
   try { walk(api, (s) => { stage = s; }, event.secrets.cap, event.secrets.only); } catch (e) {
