@@ -87,6 +87,7 @@ pub struct ScriptsFile {
     pub workers: Option<usize>,
     pub recycle_after_runs: Option<u32>,
     pub console_cap_bytes: Option<usize>,
+    pub max_abandoned_workers: Option<usize>,
     pub debounce_ms: Option<u64>,
     pub watch: Option<String>,
     #[serde(default)]
@@ -122,6 +123,8 @@ pub struct ScriptsConfig {
     pub workers: usize,
     pub recycle_after_runs: u32,
     pub console_cap_bytes: usize,
+    /// Wedged script threads left running before logins answer 503 (see `script::pool`).
+    pub max_abandoned_workers: usize,
     pub debounce: Duration,
     /// Poll the script folders instead of using the OS's notifications (network and container
     /// file systems often deliver none).
@@ -340,6 +343,10 @@ impl Config {
                 workers: s.workers.unwrap_or(cores).max(1),
                 recycle_after_runs: s.recycle_after_runs.unwrap_or(1000).max(1),
                 console_cap_bytes: s.console_cap_bytes.unwrap_or(4096),
+                max_abandoned_workers: positive(
+                    "scripts.max_abandoned_workers",
+                    s.max_abandoned_workers.unwrap_or(2) as u64,
+                )? as usize,
                 debounce: Duration::from_millis(s.debounce_ms.unwrap_or(50)),
                 poll: match s.watch.as_deref() {
                     None | Some("auto") => false,
@@ -399,7 +406,7 @@ fn scripts(t: &mut toml::Table) -> Option<&mut toml::Table> {
 }
 
 fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
-    const SCRIPT_KEYS: [&str; 9] = [
+    const SCRIPT_KEYS: [&str; 10] = [
         "isolation",
         "timeout_ms",
         "memory_limit_mb",
@@ -409,6 +416,7 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
         "console_cap_bytes",
         "debounce_ms",
         "watch",
+        "max_abandoned_workers",
     ];
     // Keys that hold text stay text, whatever they look like (`CLAIMSMITH_TENANT=123`).
     const TEXT_KEYS: [&str; 13] = [
@@ -558,6 +566,25 @@ mod tests {
         assert_eq!(c.tenant, "123", "text keys stay text");
         assert_eq!(c.scripts.timeout, Duration::from_millis(200));
         assert_eq!(c.scripts.secrets["API_KEY"], "s3cret");
+    }
+
+    #[test]
+    fn max_abandoned_workers_defaults_to_2_and_refuses_0() {
+        let c = load("", &[], &Overrides::default()).unwrap();
+        assert_eq!(c.scripts.max_abandoned_workers, 2);
+        let env = [("CLAIMSMITH_SCRIPTS_MAX_ABANDONED_WORKERS", "5")];
+        let c = load("", &env, &Overrides::default()).unwrap();
+        assert_eq!(c.scripts.max_abandoned_workers, 5);
+        let e = load(
+            "[scripts]\nmax_abandoned_workers = 0",
+            &[],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("scripts.max_abandoned_workers"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub struct OAuthError {
     pub status: Option<u16>,
     /// Ask for `WWW-Authenticate: Basic` (client authentication failed over Basic).
     pub basic_challenge: bool,
+    /// `Retry-After` in seconds (RFC 9110 §10.2.3), for a 503 that will pass.
+    pub retry_after: Option<u32>,
     pub source: Option<Source>,
 }
 
@@ -101,6 +103,7 @@ impl OAuthError {
             description: Some(description.into()),
             status: None,
             basic_challenge: false,
+            retry_after: None,
             source: None,
         }
     }

@@ -43,6 +43,7 @@ impl Pipeline {
                 stack_size_bytes: s.stack_size_bytes,
                 recycle_after_runs: s.recycle_after_runs,
                 console_cap_bytes: s.console_cap_bytes,
+                max_abandoned_workers: s.max_abandoned_workers,
                 configuration: s.configuration.clone(),
                 shared_secrets: s.secrets.clone(),
                 action_secrets: s.action_secrets.clone(),
@@ -71,6 +72,12 @@ impl Pipeline {
     /// The script set new logins run against.
     pub fn current(&self) -> Arc<ScriptSet> {
         self.scripts.borrow().clone()
+    }
+
+    /// How long each abandoned (wedged, still running) script worker thread has been abandoned,
+    /// for `/healthz`; see `ScriptEngine::abandoned_workers`.
+    pub fn abandoned_workers(&self) -> Vec<std::time::Duration> {
+        self.engine.abandoned_workers()
     }
 
     /// Runs every enabled Rule, then every Action, of the current script set.

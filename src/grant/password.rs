@@ -11,7 +11,7 @@ use crate::claims::Issue;
 use crate::credentials::needs_upgrade;
 use crate::oauth::{ErrorCode, OAuthError, TokenRequest, TokenResponse};
 use crate::pipeline::{LoginFacts, login_input};
-use crate::script::{Outcome, Verdict};
+use crate::script::{Outcome, ScriptError, ScriptErrorKind, Verdict};
 use crate::state::AppState;
 use crate::store::{Api, Attempt, Client, ConnectionRow, Organization, StoreError, User};
 use crate::token::Alg;
@@ -300,11 +300,7 @@ async fn run_scripts(
         tenant: &state.config.tenant,
         now_ms: state.clock.now_ms(),
     });
-    let outcome = state
-        .pipeline
-        .run(input)
-        .await
-        .map_err(|e| OAuthError::server_error(e.public_description(), Some(Box::new(e))))?;
+    let outcome = state.pipeline.run(input).await.map_err(script_error)?;
     persist_metadata(state, &account.user.user_id, &outcome).await?;
     verdict(&outcome.verdict)?;
     let max = state.config.max_token_bytes;
@@ -460,6 +456,18 @@ fn verdict(v: &Verdict) -> Result<(), OAuthError> {
             ErrorCode::InteractionRequired,
             reason,
         )),
+    }
+}
+
+/// A script failure is a 500, except the engine refusing logins while wedged threads run: 503.
+fn script_error(e: ScriptError) -> OAuthError {
+    match e.kind {
+        ScriptErrorKind::Overloaded { retry_after_s } => OAuthError {
+            retry_after: Some(retry_after_s),
+            ..OAuthError::new(ErrorCode::TemporarilyUnavailable, e.public_description())
+                .with_source(e)
+        },
+        _ => OAuthError::server_error(e.public_description(), Some(Box::new(e))),
     }
 }
 

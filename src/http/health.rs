@@ -1,6 +1,7 @@
 //! `GET /healthz`: liveness for anyone; for a trusted caller also what the server is serving (the
 //! script set's version, each loaded script with its content hash, the files that failed to load,
-//! abandoned script workers), which tests and operators poll after a reload.
+//! the script worker threads abandoned by the watchdog with their ages), which tests and operators
+//! poll after a reload.
 //!
 //! Who is trusted: with `health_token` configured, a caller presenting it as a Bearer token (and
 //! nobody else, not even loopback: a local reverse proxy would make every caller loopback);
@@ -55,6 +56,14 @@ fn detail(state: &AppState) -> Value {
     let in_flight = state
         .token_requests
         .load(std::sync::atomic::Ordering::Relaxed);
+    // Script worker threads the watchdog gave up on that still run, with their age: past
+    // `max_abandoned_workers` of them, logins answer 503.
+    let abandoned: Vec<u64> = state
+        .pipeline
+        .abandoned_workers()
+        .iter()
+        .map(|age| u64::try_from(age.as_millis()).unwrap_or(u64::MAX))
+        .collect();
     json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
@@ -63,6 +72,7 @@ fn detail(state: &AppState) -> Value {
             "version": set.version,
             "loaded": set.rules.iter().chain(&set.actions).map(|s| script(s)).collect::<Vec<_>>(),
             "errors": errors,
+            "abandoned_workers": {"count": abandoned.len(), "ages_ms": abandoned},
         },
     })
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::http::request::Parts;
 use hyper::{Request, StatusCode};
 use serde_json::Value;
@@ -70,6 +70,10 @@ fn render_error(e: &OAuthError) -> Resp {
             WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"claimsmith\""),
         );
+    }
+    if let Some(seconds) = e.retry_after {
+        r.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
     r
 }

@@ -279,8 +279,54 @@ pub(crate) fn wrap(kind: ScriptKind, source: &str) -> (String, usize) {
 /// Compiles a script (or the shim) to bytecode in a throw-away runtime that has the parser.
 pub(crate) fn compile(kind: ScriptKind, name: &str, source: &str) -> Result<Vec<u8>, LoadError> {
     let (wrapped, head) = wrap(kind, source);
-    compile_module(name, &wrapped, head, false)
+    // Errors (with their line and column) come from the real text; the check runs only after.
+    let bytecode = compile_module(name, &wrapped, head, false)?;
+    check_stays_inside(kind, name, source)?;
+    Ok(bytecode)
 }
+
+/// The load error of a script whose source closes the wrapper `wrap` puts around it.
+pub(crate) const ESCAPES_WRAPPER: &str =
+    "the script closes the engine's wrapper early (unbalanced `)`, `}` or `]` at its top level)";
+
+/// Proves that `source` stays inside the innermost wrapper scope, without a JS tokenizer of our
+/// own: a check-only variant of the wrapped text declares `let <nonce>` right after that scope's
+/// `{` and again on a line of its own right before its `}`. If the source stays inside, both
+/// declarations share one scope and the parser must refuse the second one, on that line; a
+/// source that closed the scope early (and opened another) compiles, or fails elsewhere. The
+/// nonce is fresh per check, so a source cannot name it.
+fn check_stays_inside(kind: ScriptKind, name: &str, source: &str) -> Result<(), LoadError> {
+    let nonce = format!(
+        "__cs_{}",
+        crate::credentials::random_id::<16>().replace('-', "$")
+    );
+    let (wrapped, _) = wrap(kind, source);
+    // Where the innermost wrapper scope opens (after its `{`) and closes (at its `}`): the
+    // wrapper's own tail is the last occurrence of its text, whatever the source contains.
+    let (open, tail, brace) = match kind {
+        ScriptKind::Rule => (RULE_HEAD.len() - "return (".len(), "\n); }\n", 4),
+        ScriptKind::Action => (ACTION_HEAD.len(), "\n}).call(", 1),
+    };
+    let Some(close) = wrapped.rfind(tail).map(|i| i + brace) else {
+        return Err(error_at(Path::new(name), ESCAPES_WRAPPER));
+    };
+    let check = format!(
+        "{}let {nonce};{}\nlet {nonce};\n{}",
+        &wrapped[..open],
+        &wrapped[open..close],
+        &wrapped[close..]
+    );
+    let nonce_line = wrapped[..close].matches('\n').count() + 2;
+    let nonce_line = u32::try_from(nonce_line).unwrap_or(u32::MAX);
+    match compile_module(name, &check, 0, true) {
+        // QuickJS also counts a lone `\r` (and U+2028/9) as a new line: never fewer lines.
+        Err(e) if e.message == REDECLARED && e.line.is_some_and(|l| l >= nonce_line) => Ok(()),
+        _ => Err(error_at(Path::new(name), ESCAPES_WRAPPER)),
+    }
+}
+
+/// quickjs-ng's parse error for a second `let` of one name in one scope (it does not name it).
+const REDECLARED: &str = "invalid redefinition of lexical identifier";
 
 /// `strip_debug` drops line tables (smaller, faster to load; used for the shim only, so user
 /// scripts keep their line numbers in stack traces).
@@ -435,6 +481,48 @@ mod tests {
         assert!(
             msgs.iter()
                 .any(|m| m.contains("two.js") && m.contains("3 parameters"))
+        );
+    }
+
+    #[test]
+    fn a_source_that_closes_the_wrapper_early_is_refused() {
+        let action = "exports.onExecutePostLogin = async () => {};\n\
+            }).call(module.exports, module.exports, module); return module; }\n\
+            export const leaked = 1;\n\
+            function again(require) { const module = { exports: {} }; (function (exports, module) {";
+        let rule = "function (user, context, callback) { callback(null, user, context); }); }\n\
+            export const leaked = 1;\nfunction again() { return (1";
+        for (kind, src) in [(ScriptKind::Action, action), (ScriptKind::Rule, rule)] {
+            // The wrapped text is a valid module: only the check can tell.
+            let (wrapped, head) = wrap(kind, src);
+            compile_module("x", &wrapped, head, false).unwrap();
+            let e = compile(kind, "x", src).unwrap_err();
+            assert_eq!(e.message, ESCAPES_WRAPPER, "{kind:?}");
+        }
+        // Wrapper-like text in strings, comments, regexes and templates is not an escape.
+        let ok = [
+            "// }).call(x); return module; }\nexports.onExecutePostLogin = async () => {};",
+            "const s = '})'; const t = `}\n${'}'}`; const r = /\\}\\)/;\n\
+             exports.onExecutePostLogin = async () => { /* }); */ };",
+            "exports.onExecutePostLogin = async () => {}\n// trailing comment without newline",
+            "'use strict';\nexports.onExecutePostLogin = async () => { let x = 1; { let x = 2; } };",
+            "// CRLF\r\n/* lone CR\r and \u{2028} in a comment */\r\nexports.onExecutePostLogin = async () => {};\r\n",
+        ];
+        for src in ok {
+            compile(ScriptKind::Action, "ok", src).unwrap();
+        }
+        compile(
+            ScriptKind::Rule,
+            "ok",
+            "function (user, context, callback) { const s = '); }'; callback(null, user, context); };\n",
+        )
+        .unwrap();
+        // An ordinary syntax error keeps its own position, from the real compile.
+        let e = compile(ScriptKind::Action, "bad", "let a = 1;\n  let = ;").unwrap_err();
+        assert_eq!(
+            (e.line, e.message.contains("lexical")),
+            (Some(2), false),
+            "{e}"
         );
     }
 

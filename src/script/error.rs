@@ -10,7 +10,8 @@ pub struct ScriptError {
     pub kind: ScriptErrorKind,
 }
 
-/// What went wrong. Every kind answers 500 `server_error` on the wire.
+/// What went wrong. Every kind answers 500 `server_error` on the wire, except `Overloaded`
+/// (503 `temporarily_unavailable` with `Retry-After`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScriptErrorKind {
     /// The login's scripts did not finish by the login deadline (also a wedged worker).
@@ -25,6 +26,9 @@ pub enum ScriptErrorKind {
     ClaimsTooLarge,
     /// A worker panicked (or the Host panicked inside a script call); the worker was replaced.
     WorkerCrashed,
+    /// Refused before any script ran: too many worker threads are wedged in built-ins that ignore
+    /// the time limit (`max_abandoned_workers`). Retry after this many seconds.
+    Overloaded { retry_after_s: u32 },
     /// Anything else inside the engine; the text is for the log, never the wire.
     Engine(String),
 }
@@ -62,6 +66,9 @@ impl ScriptError {
             }
             ScriptErrorKind::Engine(_) => {
                 format!("{who} failed inside the script engine (engine failure).")
+            }
+            ScriptErrorKind::Overloaded { .. } => {
+                "The login scripts are overloaded: script workers are stuck; retry later.".into()
             }
         }
     }

@@ -24,6 +24,10 @@ mod sandbox;
 mod shape;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_harden;
+#[cfg(test)]
+mod tests_wedge;
 
 pub use catalog::{
     LoadError, MAX_ACTIONS, MAX_SCRIPT_BYTES, Script, ScriptKind, ScriptSet, load_scripts,

@@ -3,9 +3,11 @@
 //!
 //! The login deadline is enforced twice: inside QuickJS by the interrupt handler, and from the
 //! caller by `tokio::time::timeout_at(deadline + grace)`. When the second fires, the worker is
-//! wedged (e.g. in `Array.prototype.join`, which never polls the interrupt): it is retired and a
-//! fresh thread takes its place; the stuck one exits whenever its builtin returns. A panic in a
-//! worker answers `WorkerCrashed` and the worker is replaced the same way.
+//! wedged (e.g. in `Array.prototype.join`, which never polls the interrupt): it is abandoned and a
+//! fresh thread takes its place; the stuck one exits whenever its builtin returns (its runtime's
+//! memory limit still binds it). A thread cannot be killed, so abandoned threads are counted:
+//! while `max_abandoned` of them still run, logins are refused at once (`Overloaded`) instead of
+//! starting more. A panic in a worker answers `WorkerCrashed` and the worker is replaced.
 
 use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -53,6 +55,9 @@ pub struct EngineConfig {
     pub console_cap_bytes: usize,
     /// Rules' `configuration` global.
     pub configuration: Map<String, Value>,
+    /// Wedged worker threads still running after the watchdog gave up on them; at this many,
+    /// logins are refused with `Overloaded` (default 2, at least 1).
+    pub max_abandoned_workers: usize,
     /// Every Action's `event.secrets`.
     pub shared_secrets: Map<String, Value>,
     /// Per Action (file stem), merged over `shared_secrets`.
@@ -71,6 +76,7 @@ impl Default for EngineConfig {
             stack_size_bytes: 512 << 10,
             recycle_after_runs: 1000,
             console_cap_bytes: 4096,
+            max_abandoned_workers: 2,
             configuration: Map::new(),
             shared_secrets: Map::new(),
             action_secrets: HashMap::new(),
@@ -126,7 +132,10 @@ struct LoginJob {
 }
 
 struct WorkerSlot {
+    id: usize,
     retired: AtomicBool,
+    /// Set (under `Shared::abandoned`'s lock) when the thread ends, so it is never counted after.
+    exited: AtomicBool,
 }
 
 /// A parked worker: its thread and whether a job was handed to it.
@@ -292,6 +301,15 @@ struct Shared {
     /// polls for its reply only while its login is the only work (see [`wait_reply`]).
     in_flight: AtomicUsize,
     busy: AtomicUsize,
+    /// Abandoned worker threads still running: (worker id, when abandoned).
+    abandoned: Mutex<Vec<(usize, Instant)>>,
+    /// `abandoned.len()`, read by every login without the lock.
+    abandoned_count: AtomicUsize,
+    max_abandoned: usize,
+    /// Logins are being refused (logged once per episode).
+    refusing: AtomicBool,
+    /// `Retry-After` of a refusal: the login timeout, rounded up.
+    retry_after_s: u32,
 }
 
 /// Counts a login in flight for as long as it waits (also when its future is dropped).
@@ -376,6 +394,13 @@ impl ScriptEngine {
             next_id: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
             busy: AtomicUsize::new(0),
+            abandoned: Mutex::new(Vec::new()),
+            abandoned_count: AtomicUsize::new(0),
+            max_abandoned: config.max_abandoned_workers.max(1),
+            refusing: AtomicBool::new(false),
+            retry_after_s: u32::try_from(config.login_timeout.as_secs_f64().ceil() as u64)
+                .unwrap_or(u32::MAX)
+                .max(1),
         });
         let mut started = 0;
         for _ in 0..workers {
@@ -415,6 +440,7 @@ impl ScriptEngine {
         if self.shared.stopping.load(Ordering::SeqCst) {
             return Err(stopped());
         }
+        self.shared.admit()?;
         let (reply, answer) = oneshot::channel();
         let progress = Arc::new(Progress::default());
         let worker = Arc::new(Mutex::new(None));
@@ -454,8 +480,7 @@ impl ScriptEngine {
             Err(_) => {
                 let slot = worker.lock().unwrap_or_else(|p| p.into_inner()).take();
                 if let Some(slot) = slot {
-                    tracing::warn!(target: "script", "a script worker is wedged past the login deadline; replacing it");
-                    self.shared.retire(&slot);
+                    self.shared.abandon(&slot);
                 }
                 Err(ScriptError::new(
                     progress.current(),
@@ -477,6 +502,12 @@ impl ScriptEngine {
                 break;
             }
         }
+    }
+
+    /// How long each abandoned worker thread (wedged in a built-in, still running) has been
+    /// abandoned, oldest first: for `/healthz`.
+    pub fn abandoned_workers(&self) -> Vec<Duration> {
+        ages(&self.shared.lock_abandoned())
     }
 
     /// Stops the workers: they finish the login they are running and exit. Never waits for a
@@ -501,7 +532,9 @@ impl Shared {
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
         let me = shared.clone();
         let slot = Arc::new(WorkerSlot {
+            id,
             retired: AtomicBool::new(false),
+            exited: AtomicBool::new(false),
         });
         let spawned = std::thread::Builder::new()
             .name(format!("script-{id}"))
@@ -518,6 +551,72 @@ impl Shared {
             Shared::spawn_worker(self);
         }
     }
+
+    fn lock_abandoned(&self) -> MutexGuard<'_, Vec<(usize, Instant)>> {
+        self.abandoned.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The watchdog gave up on a worker still inside a login: count its thread as abandoned
+    /// until it ends, and start another in its place.
+    fn abandon(self: &Arc<Self>, slot: &WorkerSlot) {
+        let ages = {
+            let mut list = self.lock_abandoned();
+            if slot.retired.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            if !slot.exited.load(Ordering::SeqCst) {
+                list.push((slot.id, Instant::now()));
+                self.abandoned_count.store(list.len(), Ordering::SeqCst);
+            }
+            ages(&list)
+        };
+        tracing::warn!(target: "script", abandoned = ages.len(), max = self.max_abandoned, ages_s = ?secs(&ages),
+            "a script worker is wedged past the login deadline (in a built-in that ignores the time limit); abandoned its thread and started another");
+        Shared::spawn_worker(self);
+    }
+
+    /// Called by every worker thread as it ends.
+    fn exited(&self, slot: &WorkerSlot) {
+        let mut list = self.lock_abandoned();
+        slot.exited.store(true, Ordering::SeqCst);
+        let Some(i) = list.iter().position(|(id, _)| *id == slot.id) else {
+            return;
+        };
+        let (_, since) = list.remove(i);
+        self.abandoned_count.store(list.len(), Ordering::SeqCst);
+        if list.len() < self.max_abandoned {
+            self.refusing.store(false, Ordering::SeqCst);
+        }
+        tracing::info!(target: "script", abandoned = list.len(), after_s = since.elapsed().as_secs_f64(),
+            "an abandoned script worker finished its built-in and ended");
+    }
+
+    /// Refuses a login while `max_abandoned` abandoned threads still run: starting it could wedge
+    /// one more. Logs once each time the cap is reached.
+    fn admit(&self) -> Result<(), ScriptError> {
+        if self.abandoned_count.load(Ordering::SeqCst) < self.max_abandoned {
+            return Ok(());
+        }
+        if !self.refusing.swap(true, Ordering::SeqCst) {
+            let ages = ages(&self.lock_abandoned());
+            tracing::warn!(target: "script", abandoned = ages.len(), max = self.max_abandoned, ages_s = ?secs(&ages),
+                "too many script worker threads are wedged in built-ins; refusing logins (503) until one ends");
+        }
+        Err(ScriptError::new(
+            None,
+            ScriptErrorKind::Overloaded {
+                retry_after_s: self.retry_after_s,
+            },
+        ))
+    }
+}
+
+fn ages(list: &[(usize, Instant)]) -> Vec<Duration> {
+    list.iter().map(|(_, since)| since.elapsed()).collect()
+}
+
+fn secs(ages: &[Duration]) -> Vec<u64> {
+    ages.iter().map(Duration::as_secs).collect()
 }
 
 struct Worker {
@@ -547,6 +646,10 @@ impl Worker {
     }
 
     fn run(mut self) {
+        let _exit = ExitGuard {
+            shared: self.shared.clone(),
+            slot: self.slot.clone(),
+        };
         while !self.slot.retired.load(Ordering::SeqCst) {
             let Some(msg) = self.shared.queue.next(&self.parker) else {
                 break;
@@ -575,6 +678,11 @@ impl Worker {
                     if Instant::now() >= deadline {
                         // Queued past its deadline: answer now rather than at deadline + grace.
                         let _ = reply.send(Err(ScriptError::new(None, ScriptErrorKind::Timeout)));
+                        continue;
+                    }
+                    // Queued before the cap was reached: refused like a new login.
+                    if let Err(e) = self.shared.admit() {
+                        let _ = reply.send(Err(e));
                         continue;
                     }
                     *worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.slot.clone());
@@ -607,7 +715,10 @@ impl Worker {
                 }
             }
         }
-        // Sandboxes drop here, on their own thread, each Persistent before its runtime.
+        // Sandboxes drop here, on their own thread, each Persistent before its runtime; before
+        // `_exit` tells the pool this thread (and its heap) is gone.
+        self.warm = None;
+        self.spent = None;
     }
 
     /// Warm: the context of this very set, until recycled. Strict: a fresh one built after the
@@ -702,6 +813,18 @@ impl Worker {
             self.spent = Some(sandbox); // freed after the reply is sent
         }
         outcome
+    }
+}
+
+/// Tells the pool a worker thread ended, however it ended (also on a panic that escaped).
+struct ExitGuard {
+    shared: Arc<Shared>,
+    slot: Arc<WorkerSlot>,
+}
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        self.shared.exited(&self.slot);
     }
 }
 

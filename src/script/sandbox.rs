@@ -199,6 +199,42 @@ fn first_position(stack: &str) -> Option<(u32, u32)> {
     })
 }
 
+/// The module resolver and loader of every sandbox runtime: both refuse. QuickJS looks a
+/// specifier up among the runtime's loaded modules (the shim, the scripts) after normalising it
+/// and before any loader, so without a normaliser `import('claimsmith:shim')` or a script's own
+/// name would resolve. The normaliser runs first for static and dynamic imports alike.
+struct NoImports;
+
+impl rquickjs::loader::Resolver for NoImports {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        _base: &str,
+        name: &str,
+        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        // The same answer for every name: it must not tell which modules exist.
+        Err(rquickjs::Exception::throw_message(
+            ctx,
+            &format!("Cannot find module '{name}' (claimsmith scripts cannot import modules)"),
+        ))
+    }
+}
+
+impl rquickjs::loader::Loader for NoImports {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, rquickjs::module::Declared>> {
+        Err(rquickjs::Exception::throw_message(
+            ctx,
+            &format!("Cannot find module '{name}' (claimsmith scripts cannot import modules)"),
+        ))
+    }
+}
+
 static SHIM: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
 
 fn shim_bytecode() -> Result<&'static [u8], SandboxError> {
@@ -268,6 +304,7 @@ impl Sandbox {
         rt.set_gc_threshold(gc_threshold(env.memory_limit));
         let d = deadline.clone();
         rt.set_interrupt_handler(Some(Box::new(move || d.expired())));
+        rt.set_loader(NoImports, NoImports);
         let ctx = Context::custom::<SandboxIntrinsics>(&rt).map_err(|e| engine(e.to_string()))?;
         let script_list: Vec<Arc<Script>> = scripts.clone().cloned().collect();
         let state = Rc::new(RefCell::new(LoginState {

@@ -31,11 +31,14 @@ export default function install(host, cfgJson) {
   // ---- hardening (warm isolation) -------------------------------------------------------------
   // Assigning to an inherited frozen property throws in strict code (the "override mistake"), which
   // would break ordinary code like `this.name = 'MyError'` in an Error subclass. These properties
-  // become accessors whose setter defines an own property on the receiver instead.
+  // become accessors whose setter defines an own property on the receiver instead. The original
+  // values are only reachable through these getters now: `overridden` keeps them for the walk.
+  const overridden = [];
   function enableOverride(obj, prop) {
     const d = getOwnPropertyDescriptor(obj, prop);
     if (!d || !('value' in d) || !d.configurable) return;
     const value = d.value;
+    overridden.push(value);
     defineProperty(obj, prop, {
       get() { return value; },
       set(v) {
@@ -54,18 +57,28 @@ export default function install(host, cfgJson) {
       'isPrototypeOf', 'propertyIsEnumerable']) enableOverride(O.prototype, p);
     for (const E of errors) for (const p of ['name', 'message', 'constructor', 'toString']) enableOverride(E.prototype, p);
     enableOverride(Function.prototype, 'toString');
-    const roots = [];
+    const roots = overridden.slice();
     for (const k of ownKeys(G)) {
       const d = getOwnPropertyDescriptor(G, k);
       if ('value' in d) roots.push(d.value);
       // Standard global bindings become read-only: `globalThis.JSON = fake` must not outlive a login.
       if (d.configurable) defineProperty(G, k, { writable: false, configurable: false });
     }
+    // Intrinsics no global names, reached only through syntax or by calling a built-in; their
+    // prototypes are what matters. tests_harden.rs walks everything a script can reach (calling
+    // every built-in) so that a new one in the next quickjs-ng fails a test. Unreachable from JS,
+    // hence not here: %AsyncFromSyncIteratorPrototype% (used by `for await` internally) and the
+    // CallSite prototype (only via Error.prepareStackTrace, pinned below).
     const anon = [
       function* () {}, async function () {}, async function* () {}, (function* () {})(),
-      [][Symbol.iterator](), new Map()[Symbol.iterator](), new Set()[Symbol.iterator](),
-      ''[Symbol.iterator](), /x/[Symbol.matchAll](''), P.resolve(),
+      (async function* () {})(), [][Symbol.iterator](), new Map()[Symbol.iterator](),
+      new Set()[Symbol.iterator](), ''[Symbol.iterator](), /x/[Symbol.matchAll](''), P.resolve(),
     ];
+    if (typeof Iterator === 'function') {
+      const done = { next() { return { done: true, value: undefined }; } };
+      anon.push([].values().map((x) => x)); // %IteratorHelperPrototype% (also concat, chunks...)
+      anon.push(Iterator.from(done)); // %WrapForValidIteratorPrototype%
+    }
     for (const a of anon) { roots.push(a); roots.push(getPrototypeOf(a)); }
     const tt = getOwnPropertyDescriptor(Function.prototype, 'caller');
     if (tt && tt.get) roots.push(tt.get);
@@ -161,10 +174,30 @@ export default function install(host, cfgJson) {
 
   // No compiler is reachable: `eval` would only throw "eval is not supported"; remove the name.
   delete G.eval;
-  if (cfg.harden) harden();
+  // Two quickjs-ng leaks, which JS_FreeRuntime's assertion turns into an abort of the whole process
+  // when the runtime is freed (every strict login, every load-time check): the
+  // `Error.stackTraceLimit` setter does not free the value it replaces (an object assigned, then
+  // replaced), and building an error while `Error.prepareStackTrace` holds a non-function object
+  // leaks that object. Both accessors are wrapped in every mode, so the limit only ever holds a
+  // number and the hook a function or undefined; hardening then pins them as before.
+  function guardAccessor(prop, accept) {
+    const d = getOwnPropertyDescriptor(Err, prop);
+    if (!d || !d.get || !d.set || !d.configurable) return;
+    const { get, set } = d;
+    defineProperty(Err, prop, {
+      get() { return get.call(this); },
+      set(v) { set.call(this, accept(v)); },
+      enumerable: d.enumerable,
+      configurable: true,
+    });
+  }
+  guardAccessor('stackTraceLimit', (v) => +v);
+  guardAccessor('prepareStackTrace', (v) => (typeof v === 'function' ? v : undefined));
+  // Defined before hardening, which then freezes the console's functions and their prototypes.
   for (const [k, v] of [['console', console], ['require', require]]) {
     defineProperty(G, k, { value: v, writable: false, enumerable: false, configurable: false });
   }
+  if (cfg.harden) harden();
 
   // ---- registration --------------------------------------------------------------------------------------
   function add(kind, name, init) {

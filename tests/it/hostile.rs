@@ -60,7 +60,10 @@ async fn run_case(case: PathBuf) -> Result<(), String> {
         .map(|(p, s)| (p.as_str(), s.as_str()))
         .collect();
     let s = TestServer::start_scripts(&refs, |c| {
-        c.scripts.timeout = std::time::Duration::from_millis(500)
+        c.scripts.timeout = std::time::Duration::from_millis(500);
+        if let Some(cap) = expect["max_abandoned_workers"].as_u64() {
+            c.scripts.max_abandoned_workers = cap as usize;
+        }
     })
     .await;
     let check = |cond: bool, what: String| {
@@ -70,7 +73,22 @@ async fn run_case(case: PathBuf) -> Result<(), String> {
             Err(format!("{name}: {what}"))
         }
     };
-    for _ in 0..expect["repeat"].as_u64().unwrap_or(1) {
+    if let Some(want) = expect["load_error_contains"].as_str() {
+        let h = s.health().await;
+        let refused = h["scripts"]["errors"].as_array().is_some_and(|errors| {
+            errors
+                .iter()
+                .any(|e| e["message"].as_str().is_some_and(|m| m.contains(want)))
+        });
+        check(refused, format!("no load error with {want:?}: {h}"))?;
+    }
+    for i in 0..expect["repeat"].as_u64().unwrap_or(1) {
+        // `"answers"`: per-login overrides of status, error and description_contains.
+        let mut expect = expect.clone();
+        if let Some(a) = expect["answers"].get(i as usize).and_then(Value::as_object) {
+            let a = a.clone();
+            expect.as_object_mut().unwrap().extend(a);
+        }
         let (status, body) = s.login(&[("audience", API)]).await;
         check(
             status as u64 == expect["status"].as_u64().unwrap(),
@@ -125,8 +143,14 @@ async fn run_case(case: PathBuf) -> Result<(), String> {
                 .is_some_and(|l| l.len() == 1)
     })
     .await;
+    // A 503 while wedged script threads still run is temporary: poll until it passes.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
     for _ in 0..3 {
-        let (status, body) = s.login(&[("audience", API)]).await;
+        let (mut status, mut body) = s.login(&[("audience", API)]).await;
+        while status == 503 && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            (status, body) = s.login(&[("audience", API)]).await;
+        }
         check(
             status == 200,
             format!("normal login after the case: {status} {body}"),

@@ -9,6 +9,7 @@ mod cli;
 mod cli_flags;
 mod hostile;
 mod keys;
+mod overload;
 mod promises;
 mod reload;
 mod scripts;
