@@ -260,35 +260,9 @@ async fn serve_takes_its_folders_and_issuer_from_flags() {
     let line = line.unwrap().expect("a serving line");
     let line: Value = serde_json::from_str(&line).unwrap();
     let listen = line["fields"]["listen"].as_str().unwrap().to_owned();
-    let r = reqwest::Client::new()
-        .post(format!("http://{listen}/oauth/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", &seed.client_id),
-            ("client_secret", &seed.client_secret),
-            ("username", EMAIL),
-            ("password", PASSWORD),
-            ("audience", API),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (_, claims) = seed_login_at(&listen, &seed, "https://flag.example/").await;
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
-    let payload = body["access_token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
-            .unwrap(),
-    )
-    .unwrap();
     assert_eq!(
         claims["iss"], "https://flag.example/",
         "--issuer, with its trailing slash"

@@ -395,29 +395,8 @@ async fn config_file_environment_and_json_logs_drive_serve_and_the_log_keeps_sec
         serving["fields"]["issuer"], "http://env.example/",
         "environment beats file"
     );
-    let http = reqwest::Client::new();
-    let r = http
-        .post(format!("http://{listen}/oauth/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", &seed.client_id),
-            ("client_secret", &seed.client_secret),
-            ("username", EMAIL),
-            ("password", PASSWORD),
-            ("audience", API),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    let tokens: Value = r.json().await.unwrap();
-    let access = tokens["access_token"].as_str().unwrap();
-    let payload = access.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let (access, claims) = seed_login_at(&listen, &seed, "http://env.example/").await;
+    let access = access.as_str();
     assert_eq!(claims["iss"], "http://env.example/");
     assert_eq!(
         claims["https://t/secret_len"], 18,

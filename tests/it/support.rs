@@ -272,6 +272,47 @@ impl TestServer {
 
 /// Verifies `jwt` against `jwks`.
 pub fn verify_with(jwks: &JwkSet, jwt: &str, audience: &str) -> Value {
+    verify_issued(jwks, jwt, audience, ISSUER)
+}
+
+/// The seed user's password login to [`API`] at a server run as a child process on `listen`;
+/// the access token is verified against that server's JWKS and `issuer`. Returns the token and
+/// its claims.
+pub async fn seed_login_at(listen: &str, seed: &Seed, issuer: &str) -> (String, Value) {
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("http://{listen}/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", &seed.client_id),
+            ("client_secret", &seed.client_secret),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+            ("audience", API),
+        ])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    let tokens: Value = r.json().await.expect("json body");
+    let access = tokens["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    let jwks: JwkSet = http
+        .get(format!("http://{listen}/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("jwks json");
+    let claims = verify_issued(&jwks, &access, API, issuer);
+    (access, claims)
+}
+
+/// Verifies `jwt` against `jwks` for `audience` and `issuer`.
+pub fn verify_issued(jwks: &JwkSet, jwt: &str, audience: &str, issuer: &str) -> Value {
     let header = decode_header(jwt).expect("header");
     let kid = header.kid.expect("kid in header");
     let jwk = jwks
@@ -279,7 +320,7 @@ pub fn verify_with(jwks: &JwkSet, jwt: &str, audience: &str) -> Value {
         .unwrap_or_else(|| panic!("kid {kid} not in JWKS"));
     let mut v = Validation::new(header.alg);
     v.set_audience(&[audience]);
-    v.set_issuer(&[ISSUER]);
+    v.set_issuer(&[issuer]);
     decode::<Value>(jwt, &DecodingKey::from_jwk(jwk).expect("jwk"), &v)
         .expect("token verifies")
         .claims
