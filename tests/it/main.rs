@@ -10,6 +10,7 @@ mod hostile;
 mod keys;
 mod promises;
 mod reload;
+mod reload_more;
 mod scripts;
 mod security;
 mod support;

@@ -12,13 +12,13 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-fn action(v: &str) -> String {
+pub(super) fn action(v: &str) -> String {
     format!(
         "exports.onExecutePostLogin = async (event, api) => {{ api.accessToken.setCustomClaim('https://t/v', {v}); }};"
     )
 }
 
-fn rule(v: &str) -> String {
+pub(super) fn rule(v: &str) -> String {
     format!(
         "function (user, context, callback) {{ context.accessToken['https://t/r'] = {v}; callback(null, user, context); }}"
     )
@@ -293,7 +293,7 @@ async fn control_without_the_debounce_the_half_file_is_seen() {
 }
 
 /// The hash `/healthz` lists for the loaded script `name`.
-fn loaded_hash(h: &Value, name: &str) -> Option<String> {
+pub(super) fn loaded_hash(h: &Value, name: &str) -> Option<String> {
     h["scripts"]["loaded"]
         .as_array()?
         .iter()
@@ -302,7 +302,7 @@ fn loaded_hash(h: &Value, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn sha256_hex(text: &str) -> String {
+pub(super) fn sha256_hex(text: &str) -> String {
     aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes())
         .as_ref()
         .iter()
@@ -467,18 +467,4 @@ async fn a_hundred_rewrites_alternating_valid_and_broken_fail_no_login() {
         .expect("clients finished")
         .stop()
         .await;
-}
-
-#[tokio::test]
-async fn polling_mode_reloads_too() {
-    let s = TestServer::start_scripts(&[("actions/01-a.js", &action("1"))], |c| {
-        c.scripts.poll = true
-    })
-    .await;
-    assert_eq!(s.claims().await["https://t/v"], 1);
-    s.put_script("actions/01-a.js", &action("2")).await;
-    assert_eq!(s.claims().await["https://t/v"], 2);
-    s.remove_script("actions/01-a.js").await;
-    assert!(s.claims().await.get("https://t/v").is_none());
-    s.stop().await;
 }
