@@ -1,17 +1,18 @@
 //! Hot reload, the paths around the watcher: sidecar changes, a change made while the folders
-//! are being read, a login that spans a reload, and the two ways a change the native watcher
-//! cannot see still gets in (the polling fallback, SIGHUP).
+//! are being read (the read starts again), a login that spans a reload (it keeps its set), and the
+//! two ways a change the native watcher cannot see still gets in (the polling fallback, SIGHUP).
 //!
 //! The blind spot used for the last two is real: when `actions/` is a symlink and a deploy points
 //! it at a new folder (a new link renamed over the old one), inotify keeps watching the old
 //! folder, in which nothing changed, and the parent folder is not watched once `actions/` exists.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::Value;
 
-use crate::reload::{action, rule};
+use crate::reload::{action, loaded_hash, rule, sha256_hex};
 use crate::support::*;
 
 /// A rule claiming `https://t/r` = `'{who}'` (the last rule to run wins).
@@ -175,6 +176,150 @@ async fn sighup_rescans_a_change_the_watcher_cannot_see() {
         }
         assert!(Instant::now() < deadline, "no rescan after SIGHUP");
     }
+    assert_eq!(s.claims().await["https://t/v"], 2);
+    s.stop().await;
+}
+
+/// A Rule that, for a login asking `slow=yes`, writes a marker to the user's `app_metadata`
+/// (through the store, at once) and then burns `ms` of CPU before it calls back.
+fn slow_rule(ms: u32) -> String {
+    format!(
+        "function (user, context, callback) {{
+           if (context.request.body.slow !== 'yes') return callback(null, user, context);
+           auth0.users.updateAppMetadata(user.user_id, {{slow_login: 'running'}}).then(() => {{
+             const end = Date.now() + {ms};
+             while (Date.now() < end) {{}}
+             callback(null, user, context);
+           }});
+         }}"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_that_started_before_a_reload_finishes_on_its_own_set() {
+    let s = Arc::new(
+        TestServer::start_scripts(
+            &[
+                ("rules/01-slow.js", &slow_rule(1500)),
+                ("actions/01-v.js", &action("1")),
+            ],
+            |c| {
+                c.scripts.timeout = Duration::from_secs(10);
+                c.scripts.workers = 2;
+            },
+        )
+        .await,
+    );
+    let slow = {
+        let s = s.clone();
+        tokio::spawn(async move { s.login(&[("audience", API), ("slow", "yes")]).await })
+    };
+    // The slow login's Rule is running, so its set is taken: the Action comes after it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s
+        .db(|db| db.user_by_id(&s.seed.user_id))
+        .unwrap()
+        .app_metadata
+        .get("slow_login")
+        .is_none()
+    {
+        assert!(Instant::now() < deadline, "the slow Rule never started");
+        tokio::time::sleep(Duration::from_millis(5)).await; // the poll interval
+    }
+    let h = s.put_script("actions/01-v.js", &action("2")).await;
+    assert_eq!(
+        h["token_requests_in_flight"], 1,
+        "the slow login was still in flight when the new set was published: {h}"
+    );
+    let (status, body) = s.login(&[("audience", API)]).await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = s.verify(body["access_token"].as_str().unwrap(), API).await;
+    assert_eq!(fresh["https://t/v"], 2, "a new login runs the new set");
+    assert!(
+        !slow.is_finished(),
+        "the slow login ended before the new set served a login"
+    );
+    let (status, body) = slow.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let old = s.verify(body["access_token"].as_str().unwrap(), API).await;
+    assert_eq!(old["https://t/v"], 1, "the slow login kept its own set");
+    Arc::try_unwrap(s)
+        .ok()
+        .expect("login finished")
+        .stop()
+        .await;
+}
+
+/// When `path` was first read after it was last written (relatime updates the access time on the
+/// first read after a write; nothing else here reads these files: the native watcher never does).
+fn first_read_since_written(path: &Path) -> Option<SystemTime> {
+    let m = std::fs::metadata(path).unwrap();
+    let (read, written) = (m.accessed().unwrap(), m.modified().unwrap());
+    (read > written).then_some(read)
+}
+
+/// How long loading `50-slow.js` holds a read of the folders open (under the 500 ms limit of the
+/// load-time shape check).
+const SLOW_LOAD_MS: u64 = 400;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_while_the_folders_are_read_restarts_the_read() {
+    let same = |v: u32| action(&v.to_string());
+    // Files are read in name order, and the middle one's top level (run by the shape check) burns
+    // SLOW_LOAD_MS: any read of the folders is held open between 00-a.js and 99-z.js.
+    let slow = format!(
+        "const end = Date.now() + {SLOW_LOAD_MS}; while (Date.now() < end) {{}}\n\
+         exports.onExecutePostLogin = async () => {{}};"
+    );
+    let s = TestServer::start_scripts(
+        &[
+            ("actions/00-a.js", &same(0)),
+            ("actions/50-slow.js", &slow),
+            ("actions/99-z.js", &same(0)),
+        ],
+        |_| {},
+    )
+    .await;
+    let before = s.script_version().await;
+    let (a, z) = (
+        s.dir.path().join("actions/00-a.js"),
+        s.dir.path().join("actions/99-z.js"),
+    );
+    write_atomically(&a, &same(1));
+    write_atomically(&z, &same(1));
+    // Wait until a read of the folders has just got past 00-a.js (so it is in 50-slow.js, and
+    // 99-z.js is still to come)...
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let read_at = loop {
+        if let Some(t) = first_read_since_written(&a) {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "the folders were never read");
+        tokio::time::sleep(Duration::from_millis(1)).await; // the poll interval
+    };
+    // "Now" by the clock the file times come from: a file written outside the watched folders.
+    let clock = s.dir.path().join("clock");
+    std::fs::write(&clock, "").unwrap();
+    let now = std::fs::metadata(&clock).unwrap().modified().unwrap();
+    let late = now.duration_since(read_at).unwrap_or_default();
+    assert!(
+        late < Duration::from_millis(SLOW_LOAD_MS / 2),
+        "00-a.js was read {late:?} ago: the read may have reached 99-z.js; nothing would be tested"
+    );
+    // ...and change the pair under it: that read saw a = 1 and would see z = 2.
+    write_atomically(&a, &same(2));
+    write_atomically(&z, &same(2));
+    let h = s
+        .wait_health("the next version", |h| {
+            h["scripts"]["version"].as_u64() > Some(before)
+        })
+        .await;
+    assert_eq!(
+        (loaded_hash(&h, "00-a"), loaded_hash(&h, "99-z")),
+        (Some(sha256_hex(&same(2))), Some(sha256_hex(&same(2)))),
+        "the first set published after the change mixes the read from before it: {h}"
+    );
+    assert_eq!(h["scripts"]["version"], before + 1, "{h}");
     assert_eq!(s.claims().await["https://t/v"], 2);
     s.stop().await;
 }
