@@ -365,8 +365,8 @@ async fn write_pairs(debounce: Duration, rewrites: u32) -> Seen {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripts_written_as_a_pair_never_mix_versions_in_one_token() {
-    // 50 ms between the two files of a pair, inside a 250 ms debounce: one change.
-    let seen = write_pairs(Duration::from_millis(250), 8).await;
+    // 50 ms between the two files of a pair, inside a 300 ms debounce: one change.
+    let seen = write_pairs(Duration::from_millis(300), 8).await;
     eprintln!("{seen:?}");
     assert!(seen.logins.load(Ordering::Relaxed) > 0, "{seen:?}");
     assert_eq!(seen.failed.load(Ordering::Relaxed), 0, "{seen:?}");
