@@ -384,3 +384,33 @@ impl Hangup {
 fn hangup() -> Hangup {
     Hangup(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_read;
+    use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind};
+    use notify::{Event, EventKind};
+
+    #[test]
+    fn the_reloads_own_reads_wake_nothing_and_every_change_does() {
+        let reads = [
+            AccessKind::Open(AccessMode::Any),
+            AccessKind::Read,
+            AccessKind::Close(AccessMode::Read),
+            AccessKind::Any,
+        ];
+        for a in reads {
+            assert!(is_read(&Event::new(EventKind::Access(a))), "{a:?}");
+        }
+        let changes = [
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Any,
+        ];
+        for c in changes {
+            assert!(!is_read(&Event::new(c)), "{c:?}");
+        }
+    }
+}
