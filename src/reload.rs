@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use notify::RecursiveMode;
+use notify::event::{AccessKind, AccessMode};
+use notify::{EventKind, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer_opt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -101,8 +102,47 @@ impl Drop for Reloader {
 /// The file watcher: the OS's (inotify) when it can be had, else polling (the OS may refuse
 /// another inotify instance: the default limit is 128 per user).
 enum Backend {
-    Native(Debouncer<notify::RecommendedWatcher>),
-    Poll(Debouncer<notify::PollWatcher>),
+    Native(Debouncer<IgnoreReads<notify::RecommendedWatcher>>),
+    Poll(Debouncer<IgnoreReads<notify::PollWatcher>>),
+}
+
+/// A watcher that drops `Access` events (a file or folder opened, read, closed unwritten).
+///
+/// notify's inotify backend reports opens, and a rescan opens every folder and file it reads: left
+/// in, each rescan's own reads woke the next one a debounce later, so an idle server reread and
+/// recompiled every script for ever (and picked up, by accident, changes the watcher cannot see).
+/// A write still shows as `Modify`, a new, renamed or deleted file as `Create`/`Modify`/`Remove`.
+struct IgnoreReads<W>(W);
+
+impl<W: notify::Watcher> notify::Watcher for IgnoreReads<W> {
+    fn new<F: notify::EventHandler>(
+        mut handler: F,
+        config: notify::Config,
+    ) -> notify::Result<Self> {
+        let only_changes = move |r: notify::Result<notify::Event>| {
+            if !r.as_ref().is_ok_and(is_read) {
+                handler.handle_event(r);
+            }
+        };
+        W::new(only_changes, config).map(IgnoreReads)
+    }
+
+    fn watch(&mut self, path: &Path, mode: RecursiveMode) -> notify::Result<()> {
+        self.0.watch(path, mode)
+    }
+
+    fn unwatch(&mut self, path: &Path) -> notify::Result<()> {
+        self.0.unwatch(path)
+    }
+
+    fn kind() -> notify::WatcherKind {
+        W::kind()
+    }
+}
+
+/// An open, a read, or a close without a write.
+fn is_read(e: &notify::Event) -> bool {
+    matches!(e.kind, EventKind::Access(a) if a != AccessKind::Close(AccessMode::Write))
 }
 
 impl Backend {
@@ -133,7 +173,7 @@ impl Watch {
         let native = if poll {
             None
         } else {
-            match new_debouncer_opt::<_, notify::RecommendedWatcher>(
+            match new_debouncer_opt::<_, IgnoreReads<notify::RecommendedWatcher>>(
                 config.clone(),
                 handler.clone(),
             ) {
@@ -150,7 +190,7 @@ impl Watch {
             let poll = notify::Config::default()
                 .with_poll_interval(POLL_INTERVAL)
                 .with_compare_contents(true);
-            new_debouncer_opt::<_, notify::PollWatcher>(config.with_notify_config(poll), handler)
+            new_debouncer_opt::<_, IgnoreReads<notify::PollWatcher>>(config.with_notify_config(poll), handler)
                 .map(Backend::Poll)
                 .map_err(|e| {
                     tracing::error!(error = %e, "cannot watch the script folders; hot reload is off (SIGHUP still rescans)")
@@ -343,4 +383,34 @@ impl Hangup {
 
 fn hangup() -> Hangup {
     Hangup(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_read;
+    use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind, RemoveKind};
+    use notify::{Event, EventKind};
+
+    #[test]
+    fn the_reloads_own_reads_wake_nothing_and_every_change_does() {
+        let reads = [
+            AccessKind::Open(AccessMode::Any),
+            AccessKind::Read,
+            AccessKind::Close(AccessMode::Read),
+            AccessKind::Any,
+        ];
+        for a in reads {
+            assert!(is_read(&Event::new(EventKind::Access(a))), "{a:?}");
+        }
+        let changes = [
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Any),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Any,
+        ];
+        for c in changes {
+            assert!(!is_read(&Event::new(c)), "{c:?}");
+        }
+    }
 }

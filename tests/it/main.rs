@@ -12,6 +12,7 @@ mod keys;
 mod overload;
 mod promises;
 mod reload;
+mod reload_more;
 mod scripts;
 mod security;
 mod support;

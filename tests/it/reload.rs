@@ -1,23 +1,24 @@
 //! Hot reload while the server runs: each change is seen in the next token, a broken file keeps
-//! its last good version, pairs of scripts never mix versions, and a reload storm under load fails
-//! no login.
+//! its last good version, a file saved in chunks and a pair of files saved together are each one
+//! change (the pauses inside a save are held open on purpose, and a control with the debounce
+//! turned down shows the same scenario does tear), and a reload storm under load fails no login.
 
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use crate::support::*;
 
-fn action(v: &str) -> String {
+pub(super) fn action(v: &str) -> String {
     format!(
         "exports.onExecutePostLogin = async (event, api) => {{ api.accessToken.setCustomClaim('https://t/v', {v}); }};"
     )
 }
 
-fn rule(v: &str) -> String {
+pub(super) fn rule(v: &str) -> String {
     format!(
         "function (user, context, callback) {{ context.accessToken['https://t/r'] = {v}; callback(null, user, context); }}"
     )
@@ -122,56 +123,191 @@ async fn a_folder_created_after_start_is_picked_up() {
     s.stop().await;
 }
 
-#[tokio::test]
-async fn truncate_then_write_and_chunked_writes_never_serve_half_a_file() {
-    let s = TestServer::start_scripts(&[("actions/01-a.js", &action("1"))], |_| {}).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let failures = Arc::new(AtomicUsize::new(0));
-    let (http, url, seed) = (s.http.clone(), s.url("/oauth/token"), s.seed.clone());
-    let stop2 = stop.clone();
-    let f2 = failures.clone();
-    let logins = tokio::spawn(async move {
-        let mut n = 0;
-        while !stop2.load(Ordering::Relaxed) {
-            let r = http
-                .post(&url)
-                .form(&[
-                    ("grant_type", "password"),
-                    ("client_id", seed.client_id.as_str()),
-                    ("client_secret", seed.client_secret.as_str()),
-                    ("username", EMAIL),
-                    ("password", PASSWORD),
-                ])
-                .send()
-                .await
-                .unwrap();
-            if !r.status().is_success() {
-                f2.fetch_add(1, Ordering::Relaxed);
+/// A file written in two chunks, each of which is a valid Action on its own: the first half claims
+/// `https://t/half`, the whole file redefines the export to claim `https://t/v` instead. A login
+/// that ever sees `https://t/half` ran a half-written file.
+fn two_halves(v: u32) -> (String, String) {
+    (
+        format!(
+            "exports.onExecutePostLogin = async (event, api) => {{ api.accessToken.setCustomClaim('https://t/half', {v}); }};\n"
+        ),
+        format!(
+            "exports.onExecutePostLogin = async (event, api) => {{ api.accessToken.setCustomClaim('https://t/v', {v}); }};\n"
+        ),
+    )
+}
+
+/// The pause between the chunks of one save: the window a reader could see half a file in.
+const CHUNK_PAUSE: Duration = Duration::from_millis(50);
+
+/// What the logins and the `/healthz` pollers saw while files were being rewritten.
+#[derive(Debug, Default)]
+struct Seen {
+    logins: AtomicUsize,
+    failed: AtomicUsize,
+    /// Tokens carrying a claim that only half a file (or half a pair) sets.
+    torn: AtomicUsize,
+    /// `/healthz` answers listing a load error.
+    errors: AtomicUsize,
+    /// The most script versions one save published (1: the save was one change).
+    versions_per_save: AtomicU64,
+}
+
+impl Seen {
+    /// Records how many versions were published between `before` and `h`.
+    fn note_versions(&self, h: &Value, before: u64) {
+        let now = h["scripts"]["version"].as_u64().unwrap();
+        self.versions_per_save
+            .fetch_max(now - before, Ordering::Relaxed);
+    }
+}
+
+/// Runs `clients` login loops (each token verified against the JWKS and passed to `is_torn`) and
+/// one `/healthz` poller until `stop`; returns the handles to join.
+fn watch_logins(
+    s: &Arc<TestServer>,
+    clients: usize,
+    seen: &Arc<Seen>,
+    stop: &Arc<AtomicBool>,
+    is_torn: fn(&Value) -> bool,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (s, seen, stop) = (s.clone(), seen.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let jwks = s.jwks().await;
+            while !stop.load(Ordering::Relaxed) {
+                let (status, body) = s.login(&[("audience", API)]).await;
+                seen.logins.fetch_add(1, Ordering::Relaxed);
+                if status != 200 {
+                    seen.failed.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let c = verify_with(&jwks, body["access_token"].as_str().unwrap(), API);
+                if is_torn(&c) {
+                    seen.torn.fetch_add(1, Ordering::Relaxed);
+                }
             }
-            n += 1;
+        }));
+    }
+    let (s, seen, stop) = (s.clone(), seen.clone(), stop.clone());
+    tasks.push(tokio::spawn(async move {
+        while !stop.load(Ordering::Relaxed) {
+            let h = s.health().await;
+            if !h["scripts"]["errors"].as_array().unwrap().is_empty() {
+                seen.errors.fetch_add(1, Ordering::Relaxed);
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await; // the poll interval
         }
-        n
-    });
+    }));
+    tasks
+}
+
+/// Rewrites `actions/01-a.js` `rewrites` times in place: truncate, pause, first half, pause, second
+/// half; after each, waits until the whole new file serves.
+async fn rewrite_in_chunks(debounce: Duration, rewrites: u32) -> Seen {
+    let (head, tail) = two_halves(1);
+    let s = Arc::new(
+        TestServer::start_scripts(&[("actions/01-a.js", &(head + &tail))], |c| {
+            c.scripts.debounce = debounce
+        })
+        .await,
+    );
+    let (seen, stop) = (Arc::new(Seen::default()), Arc::new(AtomicBool::new(false)));
+    let tasks = watch_logins(&s, 2, &seen, &stop, |c| c.get("https://t/half").is_some());
     let path = s.dir.path().join("actions/01-a.js");
-    for v in 2..6 {
+    for v in 2..rewrites + 2 {
+        let (head, tail) = two_halves(v);
         let before = s.script_version().await;
-        let text = action(&v.to_string());
-        let (head, tail) = text.split_at(text.len() / 2);
         let mut f = std::fs::File::create(&path).unwrap(); // truncates
+        tokio::time::sleep(CHUNK_PAUSE).await; // holds the empty file's window open
         f.write_all(head.as_bytes()).unwrap();
         f.flush().unwrap();
+        tokio::time::sleep(CHUNK_PAUSE).await; // holds the half file's window open
         f.write_all(tail.as_bytes()).unwrap();
         drop(f);
-        s.wait_health("the rewritten file", |h| {
-            h["scripts"]["version"].as_u64() > Some(before)
-        })
-        .await;
+        let h = s
+            .wait_health("the whole rewritten file", |h| {
+                h["scripts"]["errors"].as_array().unwrap().is_empty()
+                    && loaded_hash(h, "01-a") == Some(sha256_hex(&(head.clone() + &tail)))
+            })
+            .await;
+        seen.note_versions(&h, before);
         assert_eq!(s.claims().await["https://t/v"], v);
     }
     stop.store(true, Ordering::Relaxed);
-    let n = logins.await.unwrap();
-    assert_eq!(failures.load(Ordering::Relaxed), 0, "{n} logins");
-    s.stop().await;
+    for t in tasks {
+        t.await.unwrap();
+    }
+    Arc::try_unwrap(s)
+        .ok()
+        .expect("tasks finished")
+        .stop()
+        .await;
+    Arc::try_unwrap(seen).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncate_then_write_and_chunked_writes_never_serve_half_a_file() {
+    // The pauses (2 × 50 ms) are well inside the debounce: the whole save is one change.
+    let seen = rewrite_in_chunks(Duration::from_millis(400), 3).await;
+    eprintln!("{seen:?}");
+    let logins = seen.logins.load(Ordering::Relaxed);
+    assert!(logins > 0, "no login ran during the rewrites");
+    assert_eq!(seen.failed.load(Ordering::Relaxed), 0, "{seen:?}");
+    assert_eq!(
+        seen.torn.load(Ordering::Relaxed),
+        0,
+        "a login ran half a file: {seen:?}"
+    );
+    assert_eq!(
+        seen.errors.load(Ordering::Relaxed),
+        0,
+        "/healthz reported the empty or half file: {seen:?}"
+    );
+    assert_eq!(
+        seen.versions_per_save.load(Ordering::Relaxed),
+        1,
+        "a save published more than one version: {seen:?}"
+    );
+}
+
+/// The positive control of the test above: with a debounce far shorter than the pauses, the
+/// same rewrites do serve the half file, and the logins and `/healthz` see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_without_the_debounce_the_half_file_is_seen() {
+    let seen = rewrite_in_chunks(Duration::from_millis(2), 6).await;
+    eprintln!("{seen:?}");
+    assert!(
+        seen.versions_per_save.load(Ordering::Relaxed) > 1,
+        "the half file was never published: {seen:?}"
+    );
+    assert!(
+        seen.torn.load(Ordering::Relaxed) > 0,
+        "no login saw the half file: {seen:?}"
+    );
+    assert!(
+        seen.errors.load(Ordering::Relaxed) > 0,
+        "/healthz never showed the empty file: {seen:?}"
+    );
+}
+
+/// The hash `/healthz` lists for the loaded script `name`.
+pub(super) fn loaded_hash(h: &Value, name: &str) -> Option<String> {
+    h["scripts"]["loaded"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"] == name)
+        .and_then(|s| s["hash"].as_str())
+        .map(str::to_owned)
+}
+
+pub(super) fn sha256_hex(text: &str) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn pair(name: &str, v: u32) -> String {
@@ -180,62 +316,86 @@ fn pair(name: &str, v: u32) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scripts_written_as_a_pair_never_mix_versions_in_one_token() {
+/// Writes the pair `rewrites` times, with a pause between its two files (shorter than the
+/// debounce when the protection is on); returns what the logins saw.
+async fn write_pairs(debounce: Duration, rewrites: u32) -> Seen {
     let s = Arc::new(
         TestServer::start_scripts(
             &[
                 ("actions/01-a.js", &pair("a", 0)),
                 ("actions/02-b.js", &pair("b", 0)),
             ],
-            |_| {},
+            |c| c.scripts.debounce = debounce,
         )
         .await,
     );
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for _ in 0..3 {
-        let (s, stop) = (s.clone(), stop.clone());
-        clients.push(tokio::spawn(async move {
-            let mut seen = 0;
-            while !stop.load(Ordering::Relaxed) {
-                let (status, body) = s.login(&[("audience", API)]).await;
-                assert_eq!(status, 200, "{body}");
-                let c = s.verify(body["access_token"].as_str().unwrap(), API).await;
-                assert_eq!(
-                    c["https://t/a"], c["https://t/b"],
-                    "a token mixed two versions: {c}"
-                );
-                seen += 1;
-            }
-            seen
-        }));
-    }
-    for v in 1..=25 {
+    let (seen, stop) = (Arc::new(Seen::default()), Arc::new(AtomicBool::new(false)));
+    let tasks = watch_logins(&s, 3, &seen, &stop, |c| {
+        c["https://t/a"] != c["https://t/b"]
+    });
+    for v in 1..=rewrites {
         let before = s.script_version().await;
         write_atomically(&s.dir.path().join("actions/01-a.js"), &pair("a", v));
+        tokio::time::sleep(CHUNK_PAUSE).await; // holds the window between the two files open
         write_atomically(&s.dir.path().join("actions/02-b.js"), &pair("b", v));
-        s.wait_health("the pair", |h| {
-            h["scripts"]["version"].as_u64() > Some(before)
-        })
-        .await;
+        let h = s
+            .wait_health("the pair", |h| {
+                loaded_hash(h, "01-a") == Some(sha256_hex(&pair("a", v)))
+                    && loaded_hash(h, "02-b") == Some(sha256_hex(&pair("b", v)))
+            })
+            .await;
+        seen.note_versions(&h, before);
     }
     stop.store(true, Ordering::Relaxed);
-    let mut total = 0;
-    for c in clients {
-        total += c.await.unwrap();
+    for t in tasks {
+        t.await.unwrap();
     }
-    assert!(total > 0);
     let c = s.claims().await;
     assert_eq!(
         (c["https://t/a"].clone(), c["https://t/b"].clone()),
-        (json!(25), json!(25))
+        (json!(rewrites), json!(rewrites))
     );
     Arc::try_unwrap(s)
         .ok()
-        .expect("clients finished")
+        .expect("tasks finished")
         .stop()
         .await;
+    Arc::try_unwrap(seen).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_written_as_a_pair_never_mix_versions_in_one_token() {
+    // 50 ms between the two files of a pair, inside a 300 ms debounce: one change.
+    let seen = write_pairs(Duration::from_millis(300), 8).await;
+    eprintln!("{seen:?}");
+    assert!(seen.logins.load(Ordering::Relaxed) > 0, "{seen:?}");
+    assert_eq!(seen.failed.load(Ordering::Relaxed), 0, "{seen:?}");
+    assert_eq!(
+        seen.torn.load(Ordering::Relaxed),
+        0,
+        "a token mixed two versions: {seen:?}"
+    );
+    assert_eq!(
+        seen.versions_per_save.load(Ordering::Relaxed),
+        1,
+        "a pair published more than one version: {seen:?}"
+    );
+}
+
+/// The positive control of the test above: with a debounce far shorter than the pause between
+/// the two files, logins do see a mixed pair.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_without_the_debounce_a_pair_does_mix() {
+    let seen = write_pairs(Duration::from_millis(2), 6).await;
+    eprintln!("{seen:?}");
+    assert!(
+        seen.versions_per_save.load(Ordering::Relaxed) > 1,
+        "the half pair was never published: {seen:?}"
+    );
+    assert!(
+        seen.torn.load(Ordering::Relaxed) > 0,
+        "no token mixed the pair: {seen:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -307,18 +467,4 @@ async fn a_hundred_rewrites_alternating_valid_and_broken_fail_no_login() {
         .expect("clients finished")
         .stop()
         .await;
-}
-
-#[tokio::test]
-async fn polling_mode_reloads_too() {
-    let s = TestServer::start_scripts(&[("actions/01-a.js", &action("1"))], |c| {
-        c.scripts.poll = true
-    })
-    .await;
-    assert_eq!(s.claims().await["https://t/v"], 1);
-    s.put_script("actions/01-a.js", &action("2")).await;
-    assert_eq!(s.claims().await["https://t/v"], 2);
-    s.remove_script("actions/01-a.js").await;
-    assert!(s.claims().await.get("https://t/v").is_none());
-    s.stop().await;
 }
