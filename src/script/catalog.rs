@@ -3,7 +3,9 @@
 //! throw-away sandbox and builds an immutable [`ScriptSet`]. It never runs a login.
 //!
 //! A file that fails keeps its last good version (same path) from the previous set, and its error
-//! is reported in [`ScriptSet::errors`]: a typo during a hot reload never takes a script away.
+//! is reported in [`ScriptSet::errors`]: a typo during a hot reload never takes a script away. A
+//! file that fails with no last good version is also named in [`ScriptSet::not_loaded`], so that
+//! the pipeline can refuse logins rather than run them without it (`[scripts] on_load_error`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -97,6 +99,10 @@ pub struct ScriptSet {
     pub actions: Vec<Arc<Script>>,
     /// Files that failed this time (their last good version, if any, is still in the lists).
     pub errors: Vec<LoadError>,
+    /// The names of the enabled scripts that failed with no last good version in this set (a new
+    /// file that never loaded, any failure at start-up, an Action past [`MAX_ACTIONS`]): logins
+    /// would run without them.
+    pub not_loaded: Vec<Arc<str>>,
 }
 
 impl ScriptSet {
@@ -125,11 +131,24 @@ pub fn load_scripts(
     previous: Option<&ScriptSet>,
     version: u64,
 ) -> ScriptSet {
-    let mut errors = Vec::new();
-    let rules = load_kind(ScriptKind::Rule, rules_dir, previous, &mut errors);
-    let mut actions = load_kind(ScriptKind::Action, actions_dir, previous, &mut errors);
+    let (mut errors, mut not_loaded) = (Vec::new(), Vec::new());
+    let rules = load_kind(
+        ScriptKind::Rule,
+        rules_dir,
+        previous,
+        &mut errors,
+        &mut not_loaded,
+    );
+    let mut actions = load_kind(
+        ScriptKind::Action,
+        actions_dir,
+        previous,
+        &mut errors,
+        &mut not_loaded,
+    );
     if actions.len() > MAX_ACTIONS {
         for extra in actions.drain(MAX_ACTIONS..) {
+            not_loaded.push(extra.name.clone());
             errors.push(LoadError {
                 path: extra.path.clone(),
                 line: None,
@@ -145,6 +164,7 @@ pub fn load_scripts(
         rules,
         actions,
         errors,
+        not_loaded,
     }
 }
 
@@ -153,6 +173,7 @@ fn load_kind(
     dir: &Path,
     previous: Option<&ScriptSet>,
     errors: &mut Vec<LoadError>,
+    not_loaded: &mut Vec<Arc<str>>,
 ) -> Vec<Arc<Script>> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new(); // a missing folder is an empty list
@@ -169,6 +190,9 @@ fn load_kind(
             Ok(None) => {}
             Err(err) => {
                 let last_good = previous.and_then(|p| p.all().find(|s| s.path == path).cloned());
+                if last_good.is_none() {
+                    not_loaded.push(script_name(&path));
+                }
                 errors.push(err);
                 out.extend(last_good);
             }
@@ -221,10 +245,7 @@ fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> 
         ));
     }
     let source = String::from_utf8(source).map_err(|_| error_at(path, "script is not UTF-8"))?;
-    let name: Arc<str> = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into())
-        .unwrap_or_else(|| "script".into());
+    let name = script_name(path);
     let bytecode: Arc<[u8]> = compile(kind, &name, &source)
         .map_err(|e| with_path(e, path))?
         .into();
@@ -241,6 +262,13 @@ fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> 
         order: sidecar.order,
         post_login,
     }))
+}
+
+/// The file stem: `rules/10-add-roles.js` is `10-add-roles`.
+fn script_name(path: &Path) -> Arc<str> {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into())
+        .unwrap_or_else(|| "script".into())
 }
 
 fn with_path(mut e: LoadError, path: &Path) -> LoadError {
@@ -434,9 +462,11 @@ mod tests {
         );
         assert_eq!(second.actions.len(), 1, "last good version kept");
         assert!(Arc::ptr_eq(&first.actions[0], &second.actions[0]));
-        // Without a previous version, the broken file is simply absent.
+        assert!(second.not_loaded.is_empty(), "{:?}", second.not_loaded);
+        // Without a previous version, the broken file is absent, and named as never loaded.
         let third = load_scripts(&a, &dir.path().join("rules"), None, 3);
         assert!(third.actions.is_empty());
+        assert_eq!(third.not_loaded, [Arc::<str>::from("x")]);
     }
 
     #[test]
@@ -470,6 +500,13 @@ mod tests {
         assert_eq!(names(&set.rules), ["named"]);
         let msgs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), 4, "{msgs:?}");
+        let mut never: Vec<&str> = set.not_loaded.iter().map(|n| &**n).collect();
+        never.sort_unstable();
+        assert_eq!(
+            never,
+            ["none", "notfn", "throws", "two"],
+            "a top-level throw too"
+        );
         assert!(
             msgs.iter()
                 .any(|m| m.contains("none.js") && m.contains("must export onExecutePostLogin"))
@@ -541,6 +578,7 @@ mod tests {
         let set = load_scripts(&a, &dir.path().join("rules"), None, 1);
         assert_eq!(set.actions.len(), MAX_ACTIONS);
         assert_eq!(set.errors.len(), 2, "{:?}", set.errors);
+        assert_eq!(set.not_loaded.len(), 2, "{:?}", set.not_loaded);
         assert!(set.errors.iter().any(|e| e.message.contains("limit is")));
         assert!(
             set.errors
