@@ -1,7 +1,8 @@
 //! Issue 9 §1, a broken script never fails open: `serve` refuses to start while a script fails to
 //! load (every error listed); after a hot reload a new file that has never loaded fails every
 //! login closed with 500 naming it until it is fixed or removed; a top-level throw is a load
-//! failure; `[scripts] on_load_error = "skip"` keeps the old behaviour on purpose.
+//! failure; `[scripts] on_load_error = "skip"` keeps the old behaviour on purpose; `/healthz`
+//! answers 503 `degraded` while any script has a load error, with the detail for the operator only.
 
 use claimsmith::config::OnLoadError;
 use serde_json::{Value, json};
@@ -77,7 +78,8 @@ async fn a_new_deny_action_with_a_typo_fails_logins_closed_until_it_is_fixed() {
 async fn a_new_broken_rule_fails_logins_closed_until_it_is_removed() {
     let s = TestServer::start_scripts(&[], |_| {}).await;
     write_atomically(&s.dir.path().join("rules/05-typo.js"), RULE_TYPO);
-    wait_error(&s, "05-typo.js").await;
+    let h = wait_error(&s, "05-typo.js").await;
+    assert_eq!(h["scripts"]["not_loaded"], json!(["05-typo"]), "{h}");
     assert_refused(&s.login(&[("audience", API)]).await, "05-typo");
     std::fs::remove_file(s.dir.path().join("rules/05-typo.js")).unwrap();
     wait_clean(&s).await;
@@ -105,6 +107,54 @@ async fn on_load_error_skip_starts_and_logs_in_without_the_broken_files() {
     write_atomically(&s.dir.path().join("actions/07-throws.js"), THROWS_AT_LOAD);
     wait_error(&s, "07-throws.js").await;
     assert_eq!(s.login(&[("audience", API)]).await.0, 200, "left out");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn healthz_is_degraded_while_a_script_has_a_load_error() {
+    let s = TestServer::start_scripts(&[("actions/01-a.js", DENY_ALL)], |c| {
+        c.health_token = Some("op-t0ken".into())
+    })
+    .await;
+    let get = |bearer: Option<&'static str>| {
+        let mut r = s.http.get(s.url("/healthz"));
+        if let Some(b) = bearer {
+            r = r.bearer_auth(b);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(get(None).await, (200, json!({"status": "ok"})));
+    // A changed file that breaks keeps its last good version, and still degrades the health.
+    write_atomically(&s.dir.path().join("actions/01-a.js"), DENY_ALL_TYPO);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let (status, detail) = loop {
+        let (status, detail) = get(Some("op-t0ken")).await;
+        if status != 200 || std::time::Instant::now() > deadline {
+            break (status, detail);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    assert_eq!(status, 503, "{detail}");
+    assert_eq!(detail["status"], "degraded", "{detail}");
+    let err = &detail["scripts"]["errors"][0];
+    assert!(err["file"].as_str().unwrap().ends_with("01-a.js"), "{err}");
+    assert_eq!(err["line"], 2, "{err}");
+    // A stranger learns that something is wrong, not what.
+    assert_eq!(get(None).await, (503, json!({"status": "degraded"})));
+    assert_eq!(
+        get(Some("op-t0ke")).await,
+        (503, json!({"status": "degraded"}))
+    );
+    write_atomically(&s.dir.path().join("actions/01-a.js"), DENY_ALL);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while get(None).await.0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "still degraded");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(get(None).await, (200, json!({"status": "ok"})));
     s.stop().await;
 }
 
