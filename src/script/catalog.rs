@@ -250,7 +250,22 @@ fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> 
         .map_err(|e| with_path(e, path))?
         .into();
     let post_login = sandbox::check_shape(kind, &name, &bytecode).map_err(|e| match e {
-        SandboxError::Script(m) => error_at(path, m),
+        SandboxError::Script(m, stack) => {
+            // A throw at the script's own top level has a frame in it; the shape check's
+            // refusals come from the engine's shim and have none.
+            let at = stack.as_deref().and_then(|s| frame_in(s, &name));
+            LoadError {
+                line: at.map(|(l, _)| l),
+                column: at.map(|(l, c)| {
+                    if l == 1 {
+                        c.saturating_sub(wrap(kind, "").1 as u32)
+                    } else {
+                        c
+                    }
+                }),
+                ..error_at(path, m)
+            }
+        }
         other => error_at(path, other.to_string()),
     })?;
     Ok(Some(Script {
@@ -262,6 +277,20 @@ fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> 
         order: sidecar.order,
         post_login,
     }))
+}
+
+/// The line and column of the first frame of `stack` in the module `name`
+/// (`    at <anonymous> (07-throws:1:24)` or `    at 07-throws:2:5`).
+fn frame_in(stack: &str, name: &str) -> Option<(u32, u32)> {
+    stack.lines().find_map(|l| {
+        let place = l.trim().trim_end_matches(')');
+        let place = place.rsplit_once('(').map_or(place, |(_, p)| p);
+        let place = place.rsplit_once(' ').map_or(place, |(_, p)| p);
+        let mut parts = place.rsplitn(3, ':');
+        let (col, line, file) = (parts.next()?, parts.next()?, parts.next()?);
+        (file == name).then_some(())?;
+        Some((line.parse().ok()?, col.parse().ok()?))
+    })
 }
 
 /// The file stem: `rules/10-add-roles.js` is `10-add-roles`.
@@ -515,6 +544,21 @@ mod tests {
             msgs.iter()
                 .any(|m| m.contains("throws.js") && m.contains("top level"))
         );
+        // A top-level throw reports where it is in the file; the shim's refusals do not.
+        let at = |file: &str| {
+            let e = set.errors.iter().find(|e| e.path.ends_with(file)).unwrap();
+            (e.line, e.column)
+        };
+        assert_eq!(at("throws.js"), (Some(1), Some(11)), "{msgs:?}"); // `Error(`
+        assert_eq!(at("none.js"), (None, None), "{msgs:?}");
+        write(&a, "throws.js", "const x = 1;\n  JSON.parse('{');\n");
+        let again = load_scripts(&a, &r, None, 2);
+        let e = again
+            .errors
+            .iter()
+            .find(|e| e.path.ends_with("throws.js"))
+            .unwrap();
+        assert_eq!(e.line, Some(2), "{e}");
         assert!(
             msgs.iter()
                 .any(|m| m.contains("two.js") && m.contains("3 parameters"))
