@@ -18,8 +18,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Keys(#[from] SignError),
-    #[error("the script engine cannot start: {0}")]
-    Scripts(#[from] crate::script::ScriptError),
+    #[error(transparent)]
+    Scripts(#[from] crate::pipeline::PipelineError),
 }
 
 /// Opens the store named by the config and makes sure the default connection and a signing key

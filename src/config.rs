@@ -41,6 +41,19 @@ pub enum LogFormat {
     Json,
 }
 
+/// What a script that fails to load (compile, shape check, a throw at its top level) does to
+/// logins: `[scripts] on_load_error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OnLoadError {
+    /// Fail closed: `serve` does not start, and after a hot reload a file that has never loaded
+    /// makes every login answer 500 until it is fixed or removed.
+    #[default]
+    Refuse,
+    /// Leave the file out and run the logins without it (the behaviour before issue 9).
+    Skip,
+}
+
 /// The TOML file, as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -90,6 +103,7 @@ pub struct ScriptsFile {
     pub max_abandoned_workers: Option<usize>,
     pub debounce_ms: Option<u64>,
     pub watch: Option<String>,
+    pub on_load_error: Option<OnLoadError>,
     #[serde(default)]
     pub configuration: Map<String, Value>,
     #[serde(default)]
@@ -129,6 +143,8 @@ pub struct ScriptsConfig {
     /// Poll the script folders instead of using the OS's notifications (network and container
     /// file systems often deliver none).
     pub poll: bool,
+    /// Whether a script that fails to load refuses the start and the logins, or is left out.
+    pub on_load_error: OnLoadError,
     /// Rules' `configuration` global.
     pub configuration: Map<String, Value>,
     /// Every Action's `event.secrets`.
@@ -355,6 +371,7 @@ impl Config {
                         return Err(invalid("scripts.watch", "must be \"auto\" or \"poll\""));
                     }
                 },
+                on_load_error: s.on_load_error.unwrap_or_default(),
                 configuration: s.configuration,
                 secrets: s.secrets,
                 action_secrets: s.action_secrets,
@@ -406,7 +423,7 @@ fn scripts(t: &mut toml::Table) -> Option<&mut toml::Table> {
 }
 
 fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
-    const SCRIPT_KEYS: [&str; 10] = [
+    const SCRIPT_KEYS: [&str; 11] = [
         "isolation",
         "timeout_ms",
         "memory_limit_mb",
@@ -417,9 +434,10 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
         "debounce_ms",
         "watch",
         "max_abandoned_workers",
+        "on_load_error",
     ];
     // Keys that hold text stay text, whatever they look like (`CLAIMSMITH_TENANT=123`).
-    const TEXT_KEYS: [&str; 13] = [
+    const TEXT_KEYS: [&str; 14] = [
         "listen",
         "db",
         "actions",
@@ -433,6 +451,7 @@ fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, Stri
         "tls_key",
         "isolation",
         "health_token",
+        "on_load_error",
     ];
     let typed_for = |k: &str, v: &str| -> toml::Value {
         if TEXT_KEYS.contains(&k) {
@@ -585,6 +604,29 @@ mod tests {
             e.to_string().contains("scripts.max_abandoned_workers"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn on_load_error_defaults_to_refuse_and_takes_skip_from_file_or_env() {
+        let c = load("", &[], &Overrides::default()).unwrap();
+        assert_eq!(c.scripts.on_load_error, OnLoadError::Refuse);
+        let c = load(
+            "[scripts]\non_load_error = \"skip\"",
+            &[],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.scripts.on_load_error, OnLoadError::Skip);
+        let env = [("CLAIMSMITH_SCRIPTS_ON_LOAD_ERROR", "skip")];
+        let c = load("", &env, &Overrides::default()).unwrap();
+        assert_eq!(c.scripts.on_load_error, OnLoadError::Skip);
+        let e = load(
+            "[scripts]\non_load_error = \"ignore\"",
+            &[],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("on_load_error"), "{e}");
     }
 
     #[test]

@@ -2,6 +2,11 @@
 //! the Rules then the Actions against one snapshot of the script set (taken when the login
 //! starts, so that a reload mid-login never mixes versions), and hands back the [`Outcome`]
 //! (claims, scope edits, metadata changes, the verdict). Owns the engine and the reload task.
+//!
+//! Also the one place that decides what a script that failed to load does (`[scripts]
+//! on_load_error`, see [`must_refuse`]): with `refuse`, `start` fails listing every load error,
+//! and a login while the current set names a script that never loaded answers an error naming it
+//! instead of running without it (a deny rule with a typo must not become an open door).
 
 use std::sync::{Arc, Mutex};
 
@@ -9,12 +14,12 @@ use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, OnLoadError};
 use crate::oauth::RequestMeta;
 use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
-    ClientInfo, ConnectionInfo, EngineConfig, Host, Isolation, LoginInput, MetadataKind,
-    OrganizationInfo, Outcome, RequestInfo, ScriptEngine, ScriptError, ScriptSet,
+    ClientInfo, ConnectionInfo, EngineConfig, Host, Isolation, LoadError, LoginInput, MetadataKind,
+    OrganizationInfo, Outcome, RequestInfo, ScriptEngine, ScriptError, ScriptErrorKind, ScriptSet,
 };
 use crate::store::{Client, ConnectionRow, Organization, Store, User};
 
@@ -23,13 +28,46 @@ pub struct Pipeline {
     engine: Arc<ScriptEngine>,
     scripts: watch::Receiver<Arc<ScriptSet>>,
     reloader: Mutex<Option<Reloader>>,
+    on_load_error: OnLoadError,
+}
+
+/// Why the pipeline cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("the script engine cannot start: {0}")]
+    Engine(#[from] ScriptError),
+    /// Scripts failed to load and `on_load_error = "refuse"`: every error, one per line.
+    #[error(
+        "{} script file(s) failed to load; fix or remove them (or set [scripts] on_load_error = \"skip\" to start without them):{}",
+        .0.len(),
+        .0.iter().map(|e| format!("\n  {e}")).collect::<String>()
+    )]
+    NotLoaded(Vec<LoadError>),
+}
+
+/// The decision: whether logins against `set` must be refused, and for which script (the first
+/// one that never loaded). With `skip`, never: the set runs without the scripts that failed.
+pub fn must_refuse(set: &ScriptSet, policy: OnLoadError) -> Option<&Arc<str>> {
+    match policy {
+        OnLoadError::Refuse => set.not_loaded.first(),
+        OnLoadError::Skip => None,
+    }
 }
 
 impl Pipeline {
     /// Loads the scripts, starts the engine's workers and the reload task (call inside a tokio
-    /// runtime).
-    pub fn start(config: &Config, store: Store, clock: Clock) -> Result<Pipeline, ScriptError> {
+    /// runtime). Refuses to start, listing every load error, when [`must_refuse`] says so.
+    pub fn start(config: &Config, store: Store, clock: Clock) -> Result<Pipeline, PipelineError> {
         let s = &config.scripts;
+        let folders = Folders {
+            actions: config.actions_dir.clone(),
+            rules: config.rules_dir.clone(),
+        };
+        let first = folders.load(None, 1);
+        log_new_errors(&[], &first.errors);
+        if must_refuse(&first, s.on_load_error).is_some() {
+            return Err(PipelineError::NotLoaded(first.errors));
+        }
         let engine = ScriptEngine::start(
             EngineConfig {
                 workers: s.workers,
@@ -52,12 +90,6 @@ impl Pipeline {
             Arc::new(StoreHost { store, clock }),
         )?;
         let engine = Arc::new(engine);
-        let folders = Folders {
-            actions: config.actions_dir.clone(),
-            rules: config.rules_dir.clone(),
-        };
-        let first = folders.load(None, 1);
-        log_new_errors(&[], &first.errors);
         let first = Arc::new(first);
         engine.prepare(first.clone());
         let (tx, rx) = watch::channel(first);
@@ -66,6 +98,7 @@ impl Pipeline {
             engine,
             scripts: rx,
             reloader: Mutex::new(Some(reloader)),
+            on_load_error: s.on_load_error,
         })
     }
 
@@ -80,9 +113,16 @@ impl Pipeline {
         self.engine.abandoned_workers()
     }
 
-    /// Runs every enabled Rule, then every Action, of the current script set.
+    /// Runs every enabled Rule, then every Action, of the current script set; refuses, naming
+    /// the script, while a script of that set never loaded (see [`must_refuse`]).
     pub async fn run(&self, input: LoginInput) -> Result<Outcome, ScriptError> {
         let set = self.current();
+        if let Some(name) = must_refuse(&set, self.on_load_error) {
+            return Err(ScriptError::new(
+                Some(name.clone()),
+                ScriptErrorKind::NotLoaded,
+            ));
+        }
         self.engine.run_login(set, input).await
     }
 

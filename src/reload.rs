@@ -3,7 +3,8 @@
 //! notify's debouncer calls back on its own thread once a path has been quiet for the debounce
 //! time; the callback only `try_send`s into a bounded(1) channel, which coalesces bursts. The
 //! reload task then rebuilds the whole set with [`load_scripts`] (a broken file keeps its last
-//! good version), publishes it with one `send_replace` when anything changed, and asks the engine
+//! good version; one that never loaded is named in the set, and the pipeline decides what that
+//! does to logins), publishes it with one `send_replace` when anything changed, and asks the engine
 //! to warm the new set off the login path. SIGHUP forces a rescan. A folder that does not exist yet
 //! is watched through its parent and picked up when it appears.
 
@@ -328,7 +329,7 @@ async fn rescan(
                 version: previous.version,
                 rules: previous.rules.clone(),
                 actions: previous.actions.clone(),
-                errors: next.errors,
+                ..next
             };
             scripts.send_replace(Arc::new(same));
         }

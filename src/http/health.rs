@@ -3,6 +3,10 @@
 //! the script worker threads abandoned by the watchdog with their ages), which tests and operators
 //! poll after a reload.
 //!
+//! While any script file has a load error (even one whose last good version still serves), the
+//! answer is 503 with `"status": "degraded"`, for everyone, so that an orchestrator notices; only
+//! a trusted caller learns which files and why.
+//!
 //! Who is trusted: with `health_token` configured, a caller presenting it as a Bearer token (and
 //! nobody else, not even loopback: a local reverse proxy would make every caller loopback);
 //! without it, callers on the loopback interface only.
@@ -23,10 +27,16 @@ pub fn handle(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> Resp {
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
+    let set = state.pipeline.current();
+    let (code, status) = if set.errors.is_empty() {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "degraded")
+    };
     if !trusted(state.config.health_token.as_deref(), bearer, peer) {
-        return json(StatusCode::OK, &json!({"status": "ok"}));
+        return json(code, &json!({"status": status}));
     }
-    json(StatusCode::OK, &detail(state))
+    json(code, &detail(state, &set, status))
 }
 
 /// Whether the caller may see the detail (see the module docs).
@@ -38,8 +48,7 @@ fn trusted(configured: Option<&str>, presented: Option<&str>, peer: IpAddr) -> b
     }
 }
 
-fn detail(state: &AppState) -> Value {
-    let set = state.pipeline.current();
+fn detail(state: &AppState, set: &crate::script::ScriptSet, status: &str) -> Value {
     let script = |s: &crate::script::Script| {
         json!({
             "name": &*s.name,
@@ -65,13 +74,14 @@ fn detail(state: &AppState) -> Value {
         .map(|age| u64::try_from(age.as_millis()).unwrap_or(u64::MAX))
         .collect();
     json!({
-        "status": "ok",
+        "status": status,
         "version": env!("CARGO_PKG_VERSION"),
         "token_requests_in_flight": in_flight,
         "scripts": {
             "version": set.version,
             "loaded": set.rules.iter().chain(&set.actions).map(|s| script(s)).collect::<Vec<_>>(),
             "errors": errors,
+            "not_loaded": set.not_loaded.iter().map(|n| &**n).collect::<Vec<&str>>(),
             "abandoned_workers": {"count": abandoned.len(), "ages_ms": abandoned},
         },
     })

@@ -3,7 +3,9 @@
 //! throw-away sandbox and builds an immutable [`ScriptSet`]. It never runs a login.
 //!
 //! A file that fails keeps its last good version (same path) from the previous set, and its error
-//! is reported in [`ScriptSet::errors`]: a typo during a hot reload never takes a script away.
+//! is reported in [`ScriptSet::errors`]: a typo during a hot reload never takes a script away. A
+//! file that fails with no last good version is also named in [`ScriptSet::not_loaded`], so that
+//! the pipeline can refuse logins rather than run them without it (`[scripts] on_load_error`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -97,6 +99,10 @@ pub struct ScriptSet {
     pub actions: Vec<Arc<Script>>,
     /// Files that failed this time (their last good version, if any, is still in the lists).
     pub errors: Vec<LoadError>,
+    /// The names of the enabled scripts that failed with no last good version in this set (a new
+    /// file that never loaded, any failure at start-up, an Action past [`MAX_ACTIONS`]): logins
+    /// would run without them.
+    pub not_loaded: Vec<Arc<str>>,
 }
 
 impl ScriptSet {
@@ -125,11 +131,24 @@ pub fn load_scripts(
     previous: Option<&ScriptSet>,
     version: u64,
 ) -> ScriptSet {
-    let mut errors = Vec::new();
-    let rules = load_kind(ScriptKind::Rule, rules_dir, previous, &mut errors);
-    let mut actions = load_kind(ScriptKind::Action, actions_dir, previous, &mut errors);
+    let (mut errors, mut not_loaded) = (Vec::new(), Vec::new());
+    let rules = load_kind(
+        ScriptKind::Rule,
+        rules_dir,
+        previous,
+        &mut errors,
+        &mut not_loaded,
+    );
+    let mut actions = load_kind(
+        ScriptKind::Action,
+        actions_dir,
+        previous,
+        &mut errors,
+        &mut not_loaded,
+    );
     if actions.len() > MAX_ACTIONS {
         for extra in actions.drain(MAX_ACTIONS..) {
+            not_loaded.push(extra.name.clone());
             errors.push(LoadError {
                 path: extra.path.clone(),
                 line: None,
@@ -145,6 +164,7 @@ pub fn load_scripts(
         rules,
         actions,
         errors,
+        not_loaded,
     }
 }
 
@@ -153,6 +173,7 @@ fn load_kind(
     dir: &Path,
     previous: Option<&ScriptSet>,
     errors: &mut Vec<LoadError>,
+    not_loaded: &mut Vec<Arc<str>>,
 ) -> Vec<Arc<Script>> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new(); // a missing folder is an empty list
@@ -169,6 +190,9 @@ fn load_kind(
             Ok(None) => {}
             Err(err) => {
                 let last_good = previous.and_then(|p| p.all().find(|s| s.path == path).cloned());
+                if last_good.is_none() {
+                    not_loaded.push(script_name(&path));
+                }
                 errors.push(err);
                 out.extend(last_good);
             }
@@ -221,15 +245,27 @@ fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> 
         ));
     }
     let source = String::from_utf8(source).map_err(|_| error_at(path, "script is not UTF-8"))?;
-    let name: Arc<str> = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into())
-        .unwrap_or_else(|| "script".into());
+    let name = script_name(path);
     let bytecode: Arc<[u8]> = compile(kind, &name, &source)
         .map_err(|e| with_path(e, path))?
         .into();
     let post_login = sandbox::check_shape(kind, &name, &bytecode).map_err(|e| match e {
-        SandboxError::Script(m) => error_at(path, m),
+        SandboxError::Script(m, stack) => {
+            // A throw at the script's own top level has a frame in it; the shape check's
+            // refusals come from the engine's shim and have none.
+            let at = stack.as_deref().and_then(|s| frame_in(s, &name));
+            LoadError {
+                line: at.map(|(l, _)| l),
+                column: at.map(|(l, c)| {
+                    if l == 1 {
+                        c.saturating_sub(wrap(kind, "").1 as u32)
+                    } else {
+                        c
+                    }
+                }),
+                ..error_at(path, m)
+            }
+        }
         other => error_at(path, other.to_string()),
     })?;
     Ok(Some(Script {
@@ -241,6 +277,27 @@ fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> 
         order: sidecar.order,
         post_login,
     }))
+}
+
+/// The line and column of the first frame of `stack` in the module `name`
+/// (`    at <anonymous> (07-throws:1:24)` or `    at 07-throws:2:5`).
+fn frame_in(stack: &str, name: &str) -> Option<(u32, u32)> {
+    stack.lines().find_map(|l| {
+        let place = l.trim().trim_end_matches(')');
+        let place = place.rsplit_once('(').map_or(place, |(_, p)| p);
+        let place = place.rsplit_once(' ').map_or(place, |(_, p)| p);
+        let mut parts = place.rsplitn(3, ':');
+        let (col, line, file) = (parts.next()?, parts.next()?, parts.next()?);
+        (file == name).then_some(())?;
+        Some((line.parse().ok()?, col.parse().ok()?))
+    })
+}
+
+/// The file stem: `rules/10-add-roles.js` is `10-add-roles`.
+fn script_name(path: &Path) -> Arc<str> {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into())
+        .unwrap_or_else(|| "script".into())
 }
 
 fn with_path(mut e: LoadError, path: &Path) -> LoadError {
@@ -434,9 +491,11 @@ mod tests {
         );
         assert_eq!(second.actions.len(), 1, "last good version kept");
         assert!(Arc::ptr_eq(&first.actions[0], &second.actions[0]));
-        // Without a previous version, the broken file is simply absent.
+        assert!(second.not_loaded.is_empty(), "{:?}", second.not_loaded);
+        // Without a previous version, the broken file is absent, and named as never loaded.
         let third = load_scripts(&a, &dir.path().join("rules"), None, 3);
         assert!(third.actions.is_empty());
+        assert_eq!(third.not_loaded, [Arc::<str>::from("x")]);
     }
 
     #[test]
@@ -470,6 +529,13 @@ mod tests {
         assert_eq!(names(&set.rules), ["named"]);
         let msgs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), 4, "{msgs:?}");
+        let mut never: Vec<&str> = set.not_loaded.iter().map(|n| &**n).collect();
+        never.sort_unstable();
+        assert_eq!(
+            never,
+            ["none", "notfn", "throws", "two"],
+            "a top-level throw too"
+        );
         assert!(
             msgs.iter()
                 .any(|m| m.contains("none.js") && m.contains("must export onExecutePostLogin"))
@@ -478,6 +544,21 @@ mod tests {
             msgs.iter()
                 .any(|m| m.contains("throws.js") && m.contains("top level"))
         );
+        // A top-level throw reports where it is in the file; the shim's refusals do not.
+        let at = |file: &str| {
+            let e = set.errors.iter().find(|e| e.path.ends_with(file)).unwrap();
+            (e.line, e.column)
+        };
+        assert_eq!(at("throws.js"), (Some(1), Some(11)), "{msgs:?}"); // `Error(`
+        assert_eq!(at("none.js"), (None, None), "{msgs:?}");
+        write(&a, "throws.js", "const x = 1;\n  JSON.parse('{');\n");
+        let again = load_scripts(&a, &r, None, 2);
+        let e = again
+            .errors
+            .iter()
+            .find(|e| e.path.ends_with("throws.js"))
+            .unwrap();
+        assert_eq!(e.line, Some(2), "{e}");
         assert!(
             msgs.iter()
                 .any(|m| m.contains("two.js") && m.contains("3 parameters"))
@@ -541,6 +622,7 @@ mod tests {
         let set = load_scripts(&a, &dir.path().join("rules"), None, 1);
         assert_eq!(set.actions.len(), MAX_ACTIONS);
         assert_eq!(set.errors.len(), 2, "{:?}", set.errors);
+        assert_eq!(set.not_loaded.len(), 2, "{:?}", set.not_loaded);
         assert!(set.errors.iter().any(|e| e.message.contains("limit is")));
         assert!(
             set.errors

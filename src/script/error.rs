@@ -29,6 +29,9 @@ pub enum ScriptErrorKind {
     /// Refused before any script ran: too many worker threads are wedged in built-ins that ignore
     /// the time limit (`max_abandoned_workers`). Retry after this many seconds.
     Overloaded { retry_after_s: u32 },
+    /// Refused before any script ran: this enabled script failed to load and has no last good
+    /// version, and `[scripts] on_load_error = "refuse"` (a login must not run without it).
+    NotLoaded,
     /// Anything else inside the engine; the text is for the log, never the wire.
     Engine(String),
 }
@@ -67,6 +70,7 @@ impl ScriptError {
             ScriptErrorKind::Engine(_) => {
                 format!("{who} failed inside the script engine (engine failure).")
             }
+            ScriptErrorKind::NotLoaded => format!("{who} failed to load (load error)."),
             ScriptErrorKind::Overloaded { .. } => {
                 "The login scripts are overloaded: script workers are stuck; retry later.".into()
             }
@@ -92,6 +96,11 @@ mod tests {
         );
         assert!(!e.public_description().contains("secret"));
         assert!(e.to_string().contains("engine failure"));
+        let e = ScriptError::new(Some("10-deny".into()), ScriptErrorKind::NotLoaded);
+        assert_eq!(
+            e.public_description(),
+            "Script '10-deny' failed to load (load error)."
+        );
         for kind in [
             ScriptErrorKind::OutOfMemory,
             ScriptErrorKind::NeverSettled,

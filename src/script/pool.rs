@@ -849,7 +849,7 @@ fn to_script_error(f: Failure) -> ScriptError {
         SandboxError::Pending(ScriptKind::Rule) => ScriptErrorKind::NeverCalledBack,
         SandboxError::Pending(ScriptKind::Action) => ScriptErrorKind::NeverSettled,
         SandboxError::HostPanicked => ScriptErrorKind::WorkerCrashed,
-        SandboxError::Script(m) => {
+        SandboxError::Script(m, _) => {
             tracing::warn!(target: "script", script = ?f.script, "script failed to initialise: {m}");
             ScriptErrorKind::Engine(m)
         }

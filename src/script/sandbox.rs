@@ -120,8 +120,9 @@ pub(crate) enum SandboxError {
     OutOfMemory,
     /// The login's promise is pending and no job is left that could settle it.
     Pending(ScriptKind),
-    /// A script threw while initialising (module top level or shape check).
-    Script(String),
+    /// A script threw while initialising (module top level or shape check): the message, and the
+    /// stack when there is one (the catalog takes the script's own line and column from it).
+    Script(String, Option<String>),
     /// The Host panicked inside a host function.
     HostPanicked,
     Engine(String),
@@ -133,7 +134,7 @@ impl std::fmt::Display for SandboxError {
             SandboxError::Timeout => f.write_str("interrupted: time limit reached"),
             SandboxError::OutOfMemory => f.write_str("out of memory"),
             SandboxError::Pending(_) => f.write_str("never settled"),
-            SandboxError::Script(m) | SandboxError::Engine(m) => f.write_str(m),
+            SandboxError::Script(m, _) | SandboxError::Engine(m) => f.write_str(m),
             SandboxError::HostPanicked => f.write_str("the host panicked"),
         }
     }
@@ -510,7 +511,7 @@ fn classify(
             } else if d.message.contains("out of memory") || d.is_null {
                 SandboxError::OutOfMemory
             } else {
-                SandboxError::Script(d.message)
+                SandboxError::Script(d.message, d.stack)
             }
         }
         _ if deadline.expired() => SandboxError::Timeout,

@@ -7,6 +7,7 @@ mod boundary;
 mod claims;
 mod cli;
 mod cli_flags;
+mod fail_closed;
 mod hostile;
 mod keys;
 mod overload;

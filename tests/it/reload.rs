@@ -93,7 +93,8 @@ async fn add_change_break_fix_rename_and_delete_an_action_and_a_rule() {
         s.remove_script(&format!("{dir}/02-b.js")).await;
         assert!(s.claims().await.get(claim).is_none(), "deleted");
     }
-    // A new file that never compiled is simply not loaded.
+    // A new file that never compiled is not loaded, and logins fail closed until it is fixed or
+    // removed (issue 9; `on_load_error = "skip"` is tests/it/fail_closed.rs).
     write_atomically(
         &s.dir.path().join("actions/05-new.js"),
         "this is not javascript (",
@@ -104,6 +105,12 @@ async fn add_change_break_fix_rename_and_delete_an_action_and_a_rule() {
         })
         .await;
     assert!(loaded(&h).is_empty(), "{h}");
+    assert_eq!(s.login(&[("audience", API)]).await.0, 500);
+    std::fs::remove_file(s.dir.path().join("actions/05-new.js")).unwrap();
+    s.wait_health("the new file's error to go", |h| {
+        h["scripts"]["errors"].as_array().unwrap().is_empty()
+    })
+    .await;
     assert_eq!(s.login(&[("audience", API)]).await.0, 200);
     s.stop().await;
 }
