@@ -42,6 +42,7 @@ pub async fn issue(
     let account = count_login(state, req, &found, user).await?;
     let audience = audience(state, &found);
     let (outcome, scopes) = run_scripts(state, req, &found, &account, &audience).await?;
+    let account = primary_user(state, &outcome, account).await?;
     sign_tokens(state, &found, &account, &outcome, scopes, &audience).await
 }
 
@@ -309,6 +310,38 @@ async fn run_scripts(
     Ok((outcome, scopes))
 }
 
+/// `api.authentication.setPrimaryUser(id)` or a Rule's `context.primaryUser`: the tokens are issued
+/// for that user (`sub`, ID-token profile) when it exists and is not blocked; otherwise the login
+/// fails, as Auth0's does ("tokens will not be issued").
+async fn primary_user(
+    state: &AppState,
+    outcome: &Outcome,
+    account: Account,
+) -> Result<Account, OAuthError> {
+    let Some(id) = outcome.effects.primary_user.clone() else {
+        return Ok(account);
+    };
+    if id == account.user.user_id {
+        return Ok(account);
+    }
+    let lookup = id.clone();
+    let found = state
+        .store
+        .call(move |db| db.user_by_id(&lookup))
+        .await
+        .map_err(store_error)?;
+    match found {
+        Some(user) if !user.blocked => Ok(Account { user, ..account }),
+        _ => Err(OAuthError::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "The primary user {} does not exist.",
+                crate::oauth::clean(&id)
+            ),
+        )),
+    }
+}
+
 /// The API's identifier, or `<issuer>userinfo` without one.
 fn audience(state: &AppState, found: &Found) -> String {
     found.api.as_ref().map_or_else(
@@ -456,6 +489,9 @@ fn verdict(v: &Verdict) -> Result<(), OAuthError> {
             ErrorCode::InteractionRequired,
             reason,
         )),
+        Verdict::ValidationError { code, message } => {
+            Err(OAuthError::validation_error(code, message))
+        }
     }
 }
 
