@@ -53,11 +53,11 @@ async fn api_object_has_every_member_of_auth0s_documentation() {
         .iter()
         .map(|m| m.as_str().unwrap().to_owned())
         .collect();
-    let missing: Vec<String> = documented_api_members()
-        .into_iter()
-        .filter(|m| !found.contains(m))
-        .collect();
+    let documented = documented_api_members();
+    let missing: Vec<&String> = documented.iter().filter(|m| !found.contains(m)).collect();
     assert!(missing.is_empty(), "missing api members: {missing:?}");
+    let extra: Vec<&String> = found.iter().filter(|m| !documented.contains(m)).collect();
+    assert!(extra.is_empty(), "undocumented api members: {extra:?}");
     s.stop().await;
 }
 
@@ -354,5 +354,40 @@ async fn rules_management_api_accepts_a_callback() {
     );
     let u = s.db(|db| db.user_by_id(&s.seed.user_id)).unwrap();
     assert_eq!(u.user_metadata["theme"], "dark");
+    s.stop().await;
+}
+
+/// An Action that reports, against the documented list, the `event` members that are missing
+/// and the top-level names the page does not document.
+const WALK_EVENT: &str = r#"
+exports.onExecutePostLogin = async (event, api) => {
+  const doc = JSON.parse(event.request.body.doc);
+  const get = (path) => path.split('.').reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), event);
+  const missing = doc.required.filter((p) => get(p) === undefined);
+  for (const [section, members] of Object.entries(doc.required_when_present)) {
+    if (event[section] === undefined) continue;
+    for (const m of members) if (event[section][m] === undefined) missing.push(section + '.' + m);
+  }
+  const extra = Object.keys(event).filter((k) => doc.top_level.indexOf(k) < 0);
+  api.accessToken.setCustomClaim('https://t/event', { missing, extra });
+};
+"#;
+
+#[tokio::test]
+async fn event_object_has_every_required_member_of_auth0s_documentation() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/auth0-members/event.json"
+    );
+    let doc = std::fs::read_to_string(path).unwrap();
+    let s = TestServer::start_scripts(&[("actions/01-walk.js", WALK_EVENT)], |_| {}).await;
+    let (status, b) = s.login(&[("audience", API), ("doc", &doc)]).await;
+    assert_eq!(status, 200, "{b}");
+    let c = s.verify(b["access_token"].as_str().unwrap(), API).await;
+    assert_eq!(
+        c["https://t/event"],
+        json!({"missing": [], "extra": []}),
+        "event members against {path}"
+    );
     s.stop().await;
 }
