@@ -468,3 +468,36 @@ async fn rules_context_has_every_member_of_auth0s_documentation() {
     );
     s.stop().await;
 }
+
+/// A Rule that reports, against the documented list, the `user` members that are missing and the
+/// names the page does not document.
+const WALK_USER: &str = r#"
+function (user, context, callback) {
+  var doc = JSON.parse(context.request.body.doc);
+  var known = doc.members.concat(Object.keys(doc.also));
+  var missing = doc.members.filter(function (k) { return doc.conditional.indexOf(k) < 0 && !(k in user); });
+  doc.identities.forEach(function (k) { if (!(k in user.identities[0])) missing.push('identities[0].' + k); });
+  var extra = Object.keys(user).filter(function (k) { return known.indexOf(k) < 0; });
+  context.accessToken['https://t/user'] = { missing: missing, extra: extra };
+  callback(null, user, context);
+}
+"#;
+
+#[tokio::test]
+async fn rules_user_has_every_member_of_auth0s_documentation() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/auth0-members/user.json"
+    );
+    let doc = std::fs::read_to_string(path).unwrap();
+    let s = TestServer::start_scripts(&[("rules/01-walk.js", WALK_USER)], |_| {}).await;
+    let (status, b) = s.login(&[("audience", API), ("doc", &doc)]).await;
+    assert_eq!(status, 200, "{b}");
+    let c = s.verify(b["access_token"].as_str().unwrap(), API).await;
+    assert_eq!(
+        c["https://t/user"],
+        json!({"missing": [], "extra": []}),
+        "user members against {path}"
+    );
+    s.stop().await;
+}
