@@ -85,6 +85,9 @@ pub struct OAuthError {
     pub basic_challenge: bool,
     /// `Retry-After` in seconds (RFC 9110 §10.2.3), for a 503 that will pass.
     pub retry_after: Option<u32>,
+    /// The `error` a script chose with `api.validation.error(code, message)`, sent instead of
+    /// `code` (which still decides the status).
+    pub script_code: Option<String>,
     pub source: Option<Source>,
 }
 
@@ -104,6 +107,7 @@ impl OAuthError {
             status: None,
             basic_challenge: false,
             retry_after: None,
+            script_code: None,
             source: None,
         }
     }
@@ -148,6 +152,21 @@ impl OAuthError {
         Self::new(code, clean(reason))
     }
 
+    /// `api.validation.error(code, message)`: 403 with the script's own error code and message,
+    /// both cleaned; a code that cleans to nothing stays `access_denied`.
+    pub fn validation_error(code: &str, message: &str) -> Self {
+        let code = clean(code).trim().chars().take(64).collect::<String>();
+        Self {
+            script_code: (!code.is_empty()).then_some(code),
+            ..Self::script_denied(ErrorCode::AccessDenied, message)
+        }
+    }
+
+    /// The `error` string on the wire.
+    pub fn error(&self) -> &str {
+        self.script_code.as_deref().unwrap_or(self.code.as_str())
+    }
+
     /// `413` with `invalid_request` saying the limit.
     pub fn body_too_large(limit: usize) -> Self {
         Self {
@@ -182,7 +201,7 @@ impl OAuthError {
 
     /// The JSON body, RFC 6749 §5.2.
     pub fn body(&self) -> serde_json::Value {
-        let mut body = serde_json::json!({ "error": self.code.as_str() });
+        let mut body = serde_json::json!({ "error": self.error() });
         if let Some(d) = &self.description {
             // RFC 6749 §5.2 limits the characters; script names and texts may hold any.
             body["error_description"] = clean(d).into();
@@ -193,7 +212,7 @@ impl OAuthError {
 
 impl fmt::Display for OAuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code)?;
+        write!(f, "{}", self.error())?;
         if let Some(d) = &self.description {
             write!(f, ": {d}")?;
         }
@@ -358,6 +377,22 @@ mod tests {
                 .unwrap_or_default()
                 .to_owned(),
         )
+    }
+
+    #[test]
+    fn validation_error_sends_the_scripts_code_and_message() {
+        let r = |s: u16, e: &str, d: &str| (s, e.to_owned(), d.to_owned());
+        assert_eq!(
+            row(OAuthError::validation_error(
+                "invalid_profile",
+                "Say \"hi\""
+            )),
+            r(403, "invalid_profile", "Say 'hi'")
+        );
+        assert_eq!(
+            row(OAuthError::validation_error(" ", "m")),
+            r(403, "access_denied", "m")
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub async fn issue(
     let user = check_password(state, req, &found).await?;
     let account = count_login(state, req, &found, user).await?;
     let audience = audience(state, &found);
-    let (outcome, scopes) = run_scripts(state, req, &found, &account, &audience).await?;
+    let (outcome, account, scopes) = run_scripts(state, req, &found, account, &audience).await?;
     sign_tokens(state, &found, &account, &outcome, scopes, &audience).await
 }
 
@@ -269,19 +269,19 @@ async fn count_login(
 }
 
 /// Runs the Rules and Actions, persists their metadata changes (also on a deny), answers their
-/// verdict, and returns the outcome with the scopes granted after their edits (refusing a list
-/// no token of `max_token_bytes` could hold).
+/// verdict, switches to the primary user a script named, and returns the outcome and the account
+/// the tokens are for, with the scopes granted after the scripts' edits (refusing a list no token
+/// of `max_token_bytes` could hold).
 async fn run_scripts(
     state: &AppState,
     req: &TokenRequest,
     found: &Found,
-    account: &Account,
+    account: Account,
     audience: &str,
-) -> Result<(Outcome, Granted), OAuthError> {
+) -> Result<(Outcome, Account, Granted), OAuthError> {
     let requested = scope::requested(req.get("scope"));
     let api = found.api.as_ref();
     let scope_given = req.get("scope").is_some();
-    let granted = scope::granted(&requested, scope_given, api, account.permissions.as_deref());
     let body: Map<String, Value> = req
         .redacted_params()
         .map(|(k, v)| (k.to_owned(), Value::from(v)))
@@ -293,7 +293,7 @@ async fn run_scripts(
         meta: &req.meta,
         body,
         protocol: "oauth2-password",
-        requested_scopes: requested,
+        requested_scopes: requested.clone(),
         audience: audience.to_owned(),
         roles: account.roles.clone(),
         organization: found.org.as_ref(),
@@ -303,10 +303,63 @@ async fn run_scripts(
     let outcome = state.pipeline.run(input).await.map_err(script_error)?;
     persist_metadata(state, &account.user.user_id, &outcome).await?;
     verdict(&outcome.verdict)?;
+    let account = primary_user(state, found, &outcome, account).await?;
+    let granted = scope::granted(&requested, scope_given, api, account.permissions.as_deref());
     let max = state.config.max_token_bytes;
     let scopes = scope::apply(granted, &outcome.effects.scope_edits, max)
         .map_err(|script| size::too_large("access token", max, script, max + 1))?;
-    Ok((outcome, scopes))
+    Ok((outcome, account, scopes))
+}
+
+/// `api.authentication.setPrimaryUser(id)` or a Rule's `context.primaryUser`: the tokens are issued
+/// for that user (`sub`, ID-token profile, its own RBAC permissions) when it exists and is not
+/// blocked; otherwise the login fails, as Auth0's does ("tokens will not be issued").
+async fn primary_user(
+    state: &AppState,
+    found: &Found,
+    outcome: &Outcome,
+    account: Account,
+) -> Result<Account, OAuthError> {
+    let Some(id) = outcome.effects.primary_user.clone() else {
+        return Ok(account);
+    };
+    if id == account.user.user_id {
+        return Ok(account);
+    }
+    let lookup = id.clone();
+    let api_id = found
+        .api
+        .as_ref()
+        .filter(|a| a.rbac_enabled)
+        .map(|a| a.id.clone());
+    let primary = state
+        .store
+        .call(move |db| {
+            let Some(user) = db.user_by_id(&lookup)? else {
+                return Ok(None);
+            };
+            let perms = api_id
+                .map(|a| db.user_permissions(&user.user_id, &a))
+                .transpose()?;
+            let roles = db.user_roles(&user.user_id)?;
+            Ok(Some((user, roles, perms)))
+        })
+        .await
+        .map_err(store_error)?;
+    match primary {
+        Some((user, roles, permissions)) if !user.blocked => Ok(Account {
+            user,
+            roles,
+            permissions,
+        }),
+        _ => Err(OAuthError::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "The primary user {} does not exist.",
+                crate::oauth::clean(&id)
+            ),
+        )),
+    }
 }
 
 /// The API's identifier, or `<issuer>userinfo` without one.
@@ -456,6 +509,9 @@ fn verdict(v: &Verdict) -> Result<(), OAuthError> {
             ErrorCode::InteractionRequired,
             reason,
         )),
+        Verdict::ValidationError { code, message } => {
+            Err(OAuthError::validation_error(code, message))
+        }
     }
 }
 

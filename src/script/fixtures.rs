@@ -26,6 +26,7 @@ fn wire(result: &Result<Outcome, ScriptError>) -> (u16, &'static str, String) {
                 "Multifactor authentication required".into(),
             ),
             Verdict::InteractionRequired(m) => (400, "interaction_required", m.clone()),
+            Verdict::ValidationError { message, .. } => (403, "validation_error", message.clone()),
         },
         Err(e) if matches!(e.kind, ScriptErrorKind::Overloaded { .. }) => {
             (503, "temporarily_unavailable", e.public_description())

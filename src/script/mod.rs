@@ -133,6 +133,8 @@ pub enum Verdict {
     /// `api.redirect.sendUserTo(..)` or a Rule's `context.redirect`, impossible on a token
     /// endpoint: 400 `interaction_required` with this text.
     InteractionRequired(String),
+    /// `api.validation.error(code, message)`: refused with the script's own error code and message.
+    ValidationError { code: String, message: String },
 }
 
 /// A custom claim a script set, with the script's name for the log line when policy drops it.
@@ -167,6 +169,9 @@ pub struct Effects {
     pub app_metadata: Map<String, Value>,
     /// Pending `api.user.setUserMetadata` changes, as above.
     pub user_metadata: Map<String, Value>,
+    /// `api.authentication.setPrimaryUser(id)` or a Rule's `context.primaryUser` naming another
+    /// user: the token's `sub` becomes that user if it exists (the grant looks it up).
+    pub primary_user: Option<String>,
 }
 
 /// Which metadata object a write targets.

@@ -353,6 +353,7 @@ struct Raw {
     scopes: Vec<Value>,
     app: Map<String, Value>,
     user: Map<String, Value>,
+    primary: Option<String>,
     stack: String,
     oom: i64,
     #[serde(rename = "nullThrow")]
@@ -396,6 +397,10 @@ pub(crate) fn parse_outcome(
         Some("unauth") => Verdict::Unauthorized(text_at(1).unwrap_or_default()),
         Some("mfa") => Verdict::MfaRequired,
         Some("redirect") => Verdict::InteractionRequired(text_at(1).unwrap_or_default()),
+        Some("validation") => Verdict::ValidationError {
+            code: text_at(1).unwrap_or_default(),
+            message: text_at(2).unwrap_or_default(),
+        },
         other => return Err(engine(format!("bad verdict {other:?}"))),
     };
     if !raw.stack.is_empty() {
@@ -442,6 +447,7 @@ pub(crate) fn parse_outcome(
             scope_edits,
             app_metadata: raw.app,
             user_metadata: raw.user,
+            primary_user: raw.primary,
         },
     })
 }

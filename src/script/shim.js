@@ -153,20 +153,37 @@ export default function install(host, cfgJson) {
   const ruleGlobal = {};
   const configuration = deepFreeze(cfg.configuration);
   const badKey = (k) => k.indexOf('.') >= 0 || k.indexOf('$') >= 0;
-  function patchUser(kind, id, obj) {
-    return new P((resolve, reject) => {
+  // Metadata a Rule persisted for the user logging in, merged into the Actions' `event.user`
+  // (`{uid, app, user}` for the running login; reset by `run`).
+  let persisted = null;
+  function mergeInto(target, patch) {
+    for (const k of keys(patch)) { if (patch[k] === null) delete target[k]; else target[k] = patch[k]; }
+  }
+  // node-auth0's `users.updateAppMetadata(params, metadata, cb?)`: a Promise, or the callback
+  // `cb(err)` when one is given (then it returns undefined, as node-auth0 v2 does).
+  function patchUser(kind, id, obj, cb) {
+    const p = new P((resolve, reject) => {
       if (typeof id !== 'string') throw new TE('auth0.users: the user id must be a string');
       if (obj === null || typeof obj !== 'object' || isArray(obj)) throw new TE('auth0.users: the metadata must be an object');
       for (const k of keys(obj)) if (badKey(k)) throw new Err('Fields with "." or "$" are not allowed: ' + k);
-      const failure = host.patch(kind, id, jstringify(obj));
-      if (failure !== undefined && failure !== null) reject(new Err(failure)); else resolve();
+      const text = jstringify(obj);
+      const failure = host.patch(kind, id, text);
+      if (failure !== undefined && failure !== null) { reject(new Err(failure)); return; }
+      if (persisted !== null && id === persisted.uid) {
+        const patch = jparse(text), into = kind === 0 ? persisted.app : persisted.user;
+        for (const k of keys(patch)) into[k] = patch[k]; // a null is kept: it deletes in event.user
+      }
+      resolve();
     });
+    if (typeof cb !== 'function') return p;
+    p.then(() => cb(null), (e) => cb(e));
+    return undefined;
   }
   const auth0 = freeze({
     domain: cfg.domain,
     users: freeze({
-      updateAppMetadata: (id, obj) => patchUser(0, id, obj),
-      updateUserMetadata: (id, obj) => patchUser(1, id, obj),
+      updateAppMetadata: (id, obj, cb) => patchUser(0, id, obj, cb),
+      updateUserMetadata: (id, obj, cb) => patchUser(1, id, obj, cb),
     }),
   });
   freeze(UnauthorizedError);
@@ -303,6 +320,8 @@ export default function install(host, cfgJson) {
     const input = jparse(rulesJson);
     let user = input.user;
     let context = input.context;
+    const uid = user.user_id;
+    persisted.uid = uid;
     context.sessionID = undefined;
     let prevA = O.create(null), prevI = O.create(null);
     const attrA = O.create(null), attrI = O.create(null);
@@ -335,6 +354,10 @@ export default function install(host, cfgJson) {
       if (isArray(sc) && sc.every((x) => typeof x === 'string')) out.scopes.push(['replace', sc, scopeBy]);
       else host.log(3, 'context.accessToken.scope ignored: it must be an array of strings');
     }
+    // Account linking: a Rule that points `context.primaryUser` at another user makes the token's
+    // `sub` that user (the grant checks that the user exists).
+    const pu = context.primaryUser;
+    if (typeof pu === 'string' && pu !== '' && pu !== uid) out.primary = pu;
     if (context.redirect) out.redirect = 'A Rule set context.redirect, but the token endpoint cannot redirect the user';
     if (context.multifactor) out.mfa = true;
     return true;
@@ -343,6 +366,15 @@ export default function install(host, cfgJson) {
   // ---- Actions -------------------------------------------------------------------------------------------------
   const needString = (what, v) => { if (typeof v !== 'string') throw new TE(what + ' must be a string'); };
   const MFA = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
+  // Auth0 Actions limit: metadata changes persisted per login, per object (spec S3).
+  const MAX_METADATA = 32 * 1024;
+  // The 25 `api.samlResponse` setters of Auth0's post-login API object page.
+  const SAML_SETTERS = ['setAttribute', 'setAudience', 'setRecipient', 'setCreateUpnClaim',
+    'setPassthroughClaimsWithNoMapping', 'setMapUnknownClaimsAsIs', 'setMapIdentities', 'setSignatureAlgorithm',
+    'setDigestAlgorithm', 'setDestination', 'setLifetimeInSeconds', 'setSignResponse', 'setNameIdentifierFormat',
+    'setNameIdentifierProbes', 'setAuthnContextClassRef', 'setSigningCert', 'setIncludeAttributeNameFormat',
+    'setTypedAttributes', 'setEncryptionCert', 'setEncryptionPublicKey', 'setCert', 'setKey', 'setRelayState',
+    'setIssuer', 'setEncryptionAlgorithm'];
   function cacheResult(json) { return jparse(json); }
   // The running Action's state: {i, out, meta, evMeta, deny}. Each Action's `api` is built and
   // frozen once per context; its methods act on `L` only while that Action runs (a call from
@@ -363,14 +395,28 @@ export default function install(host, cfgJson) {
       const s = claimJson(v, k);
       if (s !== undefined) l.out[list].push([i, k, s]);
     });
-    const metadata = (target) => chain((l, k, v) => {
+    // `undefined` changes nothing (it never deletes a stored key); `null` deletes the key.
+    const metadata = (target, what) => chain((l, k, v) => {
       needString('metadata key', k);
       if (badKey(k)) throw new TE('metadata keys must not contain "." or "$": ' + k);
       if (typeof v === 'function' || typeof v === 'symbol') throw new TE('metadata values must be JSON');
-      l.out[target][k] = v === undefined ? null : jparse(jstringify(v));
+      if (v === undefined) return;
+      const pending = l.out[target];
+      const had = hasOwn(pending, k), before = pending[k];
+      pending[k] = jparse(jstringify(v));
+      if (jstringify(pending).length > MAX_METADATA) {
+        if (had) pending[k] = before; else delete pending[k];
+        throw new RE(what + ' changes in one login are limited to ' + MAX_METADATA / 1024 + ' KB (Auth0 Actions limit): ' + k);
+      }
+    });
+    // Auth0: the login cannot continue without a browser (an MFA challenge or enrollment): the
+    // answer is `mfa_required` once this Action finishes; no later Action runs.
+    const challenge = chain((l) => { l.stop = ['mfa']; });
+    const later = (what) => freeze(function () {
+      return P.reject(new Err(what + ' is not available in claimsmith: read event.authorization.roles'));
     });
     let access, accessToken, idToken, user, cache, transaction, multifactor, redirect, rules,
-      samlResponse, session, prompt, authentication;
+      samlResponse, session, prompt, authentication, refreshToken, validation, groups, roles;
     const api = freeze({
       get access() {
         return access || (access = freeze({ deny: chain((l, reason) => { needString('deny reason', reason); if (l.deny === null) l.deny = reason; }) }));
@@ -384,7 +430,7 @@ export default function install(host, cfgJson) {
       },
       get idToken() { return idToken || (idToken = freeze({ setCustomClaim: claim('id') })); },
       get user() {
-        return user || (user = freeze({ setAppMetadata: metadata('app'), setUserMetadata: metadata('user') }));
+        return user || (user = freeze({ setAppMetadata: metadata('app', 'app_metadata'), setUserMetadata: metadata('user', 'user_metadata') }));
       },
       get cache() { return cache || (cache = makeCache(i)); },
       get transaction() { return transaction || (transaction = makeTransaction(chain)); },
@@ -412,22 +458,70 @@ export default function install(host, cfgJson) {
         return rules || (rules = freeze({ wasExecuted: freeze((name) => { needString('rule name', name); return state(i).out.ran.indexOf(name) >= 0; }) }));
       },
       get samlResponse() {
-        return samlResponse || (samlResponse = freeze({
-          setAttribute: noop(), setAudience: noop(), setIssuer: noop(), setRecipient: noop(), setDestination: noop(),
-          setLifetimeInSeconds: noop(), setNameIdentifierFormat: noop(), setSignResponse: noop(), setRelayState: noop(),
-        }));
+        if (samlResponse) return samlResponse;
+        const o = {};
+        for (const k of SAML_SETTERS) o[k] = noop();
+        return (samlResponse = freeze(o));
       },
       get session() {
         return session || (session = freeze({
-          setMetadata: noop(), deleteMetadata: noop(), evictMetadata: noop(), revoke: noop(),
+          // Auth0: revoking the session denies the login; no later Action runs.
+          revoke: chain((l, reason) => { needString('revoke reason', reason); if (l.deny === null) l.deny = reason; }),
+          setMetadata: noop(), deleteMetadata: noop(), evictMetadata: noop(),
           setExpiresAt: noop(), setIdleExpiresAt: noop(), setCookieMode: noop(),
         }));
       },
-      get prompt() { return prompt || (prompt = freeze({ render: noop() })); },
+      get prompt() {
+        return prompt || (prompt = freeze({
+          render: chain((l, id) => {
+            needString('prompt id', id);
+            l.out.redirect = 'An Action called api.prompt.render, but the token endpoint cannot show a form';
+          }),
+        }));
+      },
       get authentication() {
         return authentication || (authentication = freeze({
-          challengeWith: noop(), challengeWithAny: noop(), enrollWith: noop(), enrollWithAny: noop(),
-          setPrimaryUser: noop(), recordMethod: noop(),
+          challengeWith: challenge, challengeWithAny: challenge, enrollWith: challenge, enrollWithAny: challenge,
+          setPrimaryUser: chain((l, id) => {
+            needString('primary user id', id);
+            if (id.length === 0 || id.length > 128) throw new RE('the primary user id must be 1 to 128 characters');
+            if (l.out.primary !== null && l.out.primary !== id) throw new Err('api.authentication.setPrimaryUser may be called once per login');
+            l.out.primary = id;
+          }),
+          recordMethod: noop(),
+        }));
+      },
+      get refreshToken() {
+        // Refresh tokens are not issued yet: nothing to revoke or change.
+        return refreshToken || (refreshToken = freeze({
+          revoke: noop(), setExpiresAt: noop(), setIdleExpiresAt: noop(),
+          setMetadata: noop(), deleteMetadata: noop(), evictMetadata: noop(),
+        }));
+      },
+      get validation() {
+        return validation || (validation = freeze({
+          error: chain((l, code, message) => {
+            needString('validation error code', code);
+            needString('validation error message', message);
+            if (l.stop === null) l.stop = ['validation', code, message];
+          }),
+        }));
+      },
+      get groups() {
+        // claimsmith has no user groups: the user belongs to none.
+        return groups || (groups = freeze({
+          getUserGroups: freeze(() => P.resolve({ groups: [] })),
+          hasGroupMembership: freeze((g) => {
+            if (!isArray(g)) throw new TE('groups must be an array of strings');
+            return P.resolve({ isMember: false, groups: [] });
+          }),
+        }));
+      },
+      get roles() {
+        return roles || (roles = freeze({
+          getUserEffectiveRoles: later('api.roles.getUserEffectiveRoles'),
+          getUserEffectiveRolesByIds: later('api.roles.getUserEffectiveRolesByIds'),
+          getUserEffectiveRolesByNames: later('api.roles.getUserEffectiveRolesByNames'),
         }));
       },
     });
@@ -527,9 +621,10 @@ export default function install(host, cfgJson) {
         }
         defineProperty(event, k, descriptor(k));
       }
+      json.user = userWithMetadata(json.user, out);
       PARTS.set(event, { json, evMeta });
       own(event, 'session', undefined);
-      const l = { i, out, meta, evMeta, deny: null };
+      const l = { i, out, meta, evMeta, deny: null, stop: null };
       L = l;
       try {
         await s.value.exports.onExecutePostLogin(event, s.api);
@@ -540,11 +635,27 @@ export default function install(host, cfgJson) {
         L = null;
       }
       if (l.deny !== null) { out.v = ['deny', l.deny]; return; }
+      if (l.stop !== null) { out.v = l.stop; return; }
     }
+  }
+  // `event.user` as the next Action sees it: what a Rule persisted, then the pending
+  // `api.user.set*Metadata` changes of earlier Actions (Auth0 hands them on; revised Decision).
+  function userWithMetadata(text, out) {
+    const pa = persisted.app, pu = persisted.user;
+    if (!keys(pa).length && !keys(pu).length && !keys(out.app).length && !keys(out.user).length) return text;
+    const u = jparse(text);
+    if (u === null || typeof u !== 'object') return text;
+    for (const [k, a, b] of [['app_metadata', pa, out.app], ['user_metadata', pu, out.user]]) {
+      const m = u[k] !== null && typeof u[k] === 'object' ? u[k] : (u[k] = {});
+      mergeInto(m, a);
+      mergeInto(m, b);
+    }
+    return jstringify(u);
   }
 
   async function run(eventParts, rulesJson) {
-    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, ran: [], stack: '', oom: -1, nullThrow: false };
+    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, primary: null, ran: [], stack: '', oom: -1, nullThrow: false };
+    persisted = { uid: null, app: {}, user: {} };
     let go = true;
     if (rulesJson) go = await runRules(out, rulesJson);
     if (go) await runActions(out, eventParts);

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // Tests state their expectations with unwrap.
 
+mod api_members;
 mod boundary;
 mod claims;
 mod cli;

@@ -282,8 +282,8 @@ async fn metadata_changes_persist_once_also_when_denied_and_show_in_the_next_log
     let c = s.claims().await;
     assert_eq!(c["https://t/visits"], 1);
     assert_eq!(
-        c["https://t/seen"], 0,
-        "pending changes are not visible to later Actions"
+        c["https://t/seen"], 1,
+        "pending changes are visible to later Actions (revised Decision)"
     );
     expect_error(&s, 403, "access_denied", "second visit").await;
     let u = s.db(|db| db.user_by_id(&s.seed.user_id)).unwrap();
