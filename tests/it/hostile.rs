@@ -291,13 +291,27 @@ async fn probe(s: &TestServer) -> Result<Map<String, Value>, String> {
         .collect())
 }
 
-/// What the probe must see after `logins` logins of the case, the last answering `last_status`.
-fn probe_leaks(
-    report: &Map<String, Value>,
-    mode: Mode,
-    logins: u64,
-    last_status: u64,
-) -> Vec<String> {
+/// Whether a login answered so that warm mode discards its context (README Isolation: after a
+/// timeout, out-of-memory or engine error, and when work was left pending).
+fn discards_context(want: &Map<String, Value>) -> bool {
+    let d = want
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    [
+        "(timeout).",
+        "(out of memory).",
+        "(never settled).",
+        "(never called back).",
+        "(engine failure).",
+    ]
+    .iter()
+    .any(|end| d.ends_with(end))
+}
+
+/// What the probe must see: built-ins as they were, and in warm mode a run counter of
+/// `kept + 1`, `kept` being the case's logins that ran in the context the probe reads.
+fn probe_leaks(report: &Map<String, Value>, mode: Mode, kept: u64) -> Vec<String> {
     let mut bad = Vec::new();
     for k in ["proto", "json", "map", "iter"] {
         if report.get(k) != Some(&json!(1)) {
@@ -314,13 +328,11 @@ fn probe_leaks(
                 bad.push(format!("probe: state survived a strict login: {report:?}"));
             }
         }
-        // The context the case ran in is kept (the probe reads it) unless the last login ended
-        // in a failure that discards it (timeout, out of memory, pending work: README Isolation).
+        // The probe reads the context the case's logins ran in (same worker, same set).
         Mode::Warm => {
-            let kept = runs == logins + 1;
-            if !(kept || (last_status >= 500 && runs == 1)) {
+            if runs != kept + 1 {
                 bad.push(format!(
-                    "probe: warm context not kept across {logins} logins (runs={runs}): {report:?}"
+                    "probe: warm context not the one of the case's last {kept} logins (runs={runs}): {report:?}"
                 ));
             }
         }
@@ -377,16 +389,21 @@ async fn run_case(case: &Path, mode: Mode, unhardened: bool) -> Vec<String> {
         None => {}
     }
     let logins = expect["repeat"].as_u64().unwrap_or(1);
-    let mut last_status = 0;
+    // Logins that ran in the context the probe will read (warm).
+    let mut kept = 0;
     for i in 0..logins {
         let want = nth_expect(&expect, mode, i as usize);
-        last_status = want["status"].as_u64().unwrap_or(0);
+        match want["status"].as_u64() {
+            Some(503) => {} // refused: ran nothing
+            _ if discards_context(&want) => kept = 0,
+            _ => kept += 1,
+        }
         let mut failed = Vec::new();
         check_login(&s, &want, &mut failed).await;
         bad.extend(failed.into_iter().map(|f| format!("login {}: {f}", i + 1)));
     }
     match probe(&s).await {
-        Ok(report) => bad.extend(probe_leaks(&report, mode, logins, last_status)),
+        Ok(report) => bad.extend(probe_leaks(&report, mode, kept)),
         Err(e) => bad.push(format!("probe: {e}")),
     }
     s.stop().await;
@@ -452,7 +469,8 @@ async fn leak_probe_sees_poisoned_built_ins_when_warm_hardening_is_off() {
 }
 
 /// The probe's verdicts can fail: a report of a kept context fails strict, a report of a new
-/// context after a login that answered 200 fails warm, and a poisoned built-in fails both.
+/// context after a login that kept it fails warm (and a kept one after a login that discarded it),
+/// and a poisoned built-in fails both.
 #[test]
 fn probe_verdicts_fail_on_leaks() {
     let report = |runs: u64, map: u64| {
@@ -461,13 +479,19 @@ fn probe_verdicts_fail_on_leaks() {
             .unwrap()
             .clone()
     };
-    assert!(probe_leaks(&report(1, 1), Mode::Strict, 2, 200).is_empty());
-    assert!(probe_leaks(&report(3, 1), Mode::Warm, 2, 200).is_empty());
-    assert!(probe_leaks(&report(1, 1), Mode::Warm, 1, 500).is_empty());
-    assert!(!probe_leaks(&report(3, 1), Mode::Strict, 2, 200).is_empty());
-    assert!(!probe_leaks(&report(1, 1), Mode::Warm, 2, 200).is_empty());
-    assert!(!probe_leaks(&report(3, 0), Mode::Warm, 2, 200).is_empty());
-    assert!(!probe_leaks(&report(1, 0), Mode::Strict, 1, 200).is_empty());
+    assert!(probe_leaks(&report(1, 1), Mode::Strict, 2).is_empty());
+    assert!(probe_leaks(&report(3, 1), Mode::Warm, 2).is_empty());
+    assert!(probe_leaks(&report(1, 1), Mode::Warm, 0).is_empty());
+    assert!(!probe_leaks(&report(3, 1), Mode::Strict, 2).is_empty());
+    assert!(!probe_leaks(&report(1, 1), Mode::Warm, 2).is_empty());
+    assert!(!probe_leaks(&report(3, 1), Mode::Warm, 0).is_empty());
+    assert!(!probe_leaks(&report(3, 0), Mode::Warm, 2).is_empty());
+    assert!(!probe_leaks(&report(1, 0), Mode::Strict, 1).is_empty());
+    let timeout = json!({"description": "Script 's' exceeded the time limit (timeout)."});
+    assert!(discards_context(timeout.as_object().unwrap()));
+    assert!(!discards_context(
+        json!({"description": "timeout"}).as_object().unwrap()
+    ));
 }
 
 #[test]
