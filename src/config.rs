@@ -151,6 +151,10 @@ pub struct ScriptsConfig {
     pub secrets: Map<String, Value>,
     /// Per-Action secrets, merged over the shared ones.
     pub action_secrets: HashMap<String, Map<String, Value>>,
+    /// Test-only (`EngineConfig::unhardened_for_test`): always `false` from a file or the
+    /// environment; tests set it to show that a leak probe fails without hardening.
+    #[doc(hidden)]
+    pub unhardened_for_test: bool,
 }
 
 /// The checked configuration.
@@ -375,6 +379,7 @@ impl Config {
                 configuration: s.configuration,
                 secrets: s.secrets,
                 action_secrets: s.action_secrets,
+                unhardened_for_test: false,
             },
         })
     }

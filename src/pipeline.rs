@@ -86,6 +86,7 @@ impl Pipeline {
                 shared_secrets: s.secrets.clone(),
                 action_secrets: s.action_secrets.clone(),
                 domain: domain_of(&config.issuer),
+                unhardened_for_test: s.unhardened_for_test,
             },
             Arc::new(StoreHost { store, clock }),
         )?;

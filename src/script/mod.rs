@@ -17,8 +17,6 @@ mod bindings;
 mod cache;
 mod catalog;
 mod error;
-#[cfg(test)]
-mod fixtures;
 mod pool;
 mod sandbox;
 mod shape;

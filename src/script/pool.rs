@@ -64,6 +64,11 @@ pub struct EngineConfig {
     pub action_secrets: HashMap<String, Map<String, Value>>,
     /// `auth0.domain`.
     pub domain: String,
+    /// Test-only: warm contexts skip `harden()`, so built-ins stay writable. It exists for the
+    /// hostile suite's positive control (a leak probe must fail without hardening); off by
+    /// default, and no configuration file or environment variable reaches it.
+    #[doc(hidden)]
+    pub unhardened_for_test: bool,
 }
 
 impl Default for EngineConfig {
@@ -81,6 +86,7 @@ impl Default for EngineConfig {
             shared_secrets: Map::new(),
             action_secrets: HashMap::new(),
             domain: "localhost".into(),
+            unhardened_for_test: false,
         }
     }
 }
@@ -381,7 +387,7 @@ impl ScriptEngine {
             env: Env {
                 host,
                 cache: Arc::new(Cache::default()),
-                shim_config_warm: config.shim_config(true),
+                shim_config_warm: config.shim_config(!config.unhardened_for_test),
                 shim_config_strict: config.shim_config(false),
                 memory_limit: config.memory_limit_bytes,
                 stack_size: config.stack_size_bytes,

@@ -245,14 +245,80 @@ async fn exact_global_names_for_actions_and_rules_in_both_modes() {
             ])
         );
     }
-    // Absent on purpose: no compiler, no I/O, no timers, no high-resolution clock.
+    // Absent on purpose: no compiler, no I/O, no timers, no high-resolution clock, no host
+    // object of Node, quickjs-libc (`std`, `os`, `print`, `scriptArgs`...) or a browser. Each is
+    // looked up as a bare identifier (so a binding leaked by the shim's own scope would show) and
+    // on `globalThis`'s prototype chain (`in`), from an Action and a Rule, in both modes.
+    let probe = HOST_NAMES
+        .iter()
+        .map(|n| format!("[typeof {n}, '{n}' in globalThis]"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let a = act(&format!("api.accessToken.setCustomClaim('t', [{probe}]);"));
+    let r = rule(&format!(
+        "context.idToken.t = [{probe}]; callback(null, user, context);"
+    ));
+    let set = set_of(&[("r", &r)], &[("a", &a)]);
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set, iso).await.unwrap();
+        for got in [claim(&o, "t").unwrap(), id_claim(&o, "t").unwrap()] {
+            for (name, v) in HOST_NAMES.iter().zip(got.as_array().unwrap()) {
+                assert_eq!(
+                    v,
+                    &json!(["undefined", false]),
+                    "{iso:?}: {name} is reachable"
+                );
+            }
+        }
+    }
+    // Positive control: the same probe does see a binding that exists only in a script's lexical
+    // scope (an Action's `exports`), and a global (`require`).
     let o = action(&act(
-        "api.accessToken.setCustomClaim('t', ['eval','Function(\"return 1\")','Proxy','WeakRef','FinalizationRegistry','SharedArrayBuffer','Atomics','performance','process','fetch','setTimeout','setInterval','Buffer','import(\"x\")'].map((x) => { try { const f = Reflect.get(globalThis, x); return typeof f; } catch (e) { return e.name; } }));",
+        "api.accessToken.setCustomClaim('t', [[typeof exports, 'exports' in globalThis], [typeof require, 'require' in globalThis]]);",
     ))
     .await
     .unwrap();
-    assert_eq!(claim(&o, "t").unwrap(), json!(vec!["undefined"; 14]));
+    assert_eq!(
+        claim(&o, "t").unwrap(),
+        json!([["object", false], ["function", true]])
+    );
 }
+
+/// Host globals a leaky sandbox would expose (Node, quickjs-libc, browsers, engine extras).
+const HOST_NAMES: &[&str] = &[
+    "eval",
+    "Proxy",
+    "WeakRef",
+    "FinalizationRegistry",
+    "SharedArrayBuffer",
+    "ArrayBuffer",
+    "Uint8Array",
+    "DataView",
+    "Atomics",
+    "WebAssembly",
+    "performance",
+    "process",
+    "fetch",
+    "XMLHttpRequest",
+    "setTimeout",
+    "setInterval",
+    "setImmediate",
+    "clearTimeout",
+    "Buffer",
+    "__dirname",
+    "__filename",
+    "std",
+    "os",
+    "print",
+    "scriptArgs",
+    "gc",
+    "bjson",
+    "navigator",
+    "window",
+    "self",
+    "Deno",
+    "Bun",
+];
 
 #[tokio::test]
 async fn no_compiler_is_reachable_from_any_function() {
@@ -282,11 +348,11 @@ async fn no_compiler_is_reachable_from_any_function() {
         if k == "importExpr" {
             assert_eq!(v, "promise", "import() returns a promise that rejects");
         } else {
+            // README "Globals": the compiler is absent, and reaching for it throws `TypeError`.
             assert!(
-                v.contains("not supported") || v.contains("Error"),
+                v.starts_with("TypeError: ") && v.contains("not supported"),
                 "{k}: {v}"
             );
-            assert_ne!(v, "ran", "{k}");
         }
     }
     let r = action(&act("await import('fs');")).await;
@@ -990,8 +1056,10 @@ fn one_worker(isolation: Isolation, host: Arc<TestHost>) -> ScriptEngine {
     ScriptEngine::start(config, host).unwrap()
 }
 
-/// A login that must succeed on an engine after something hostile happened on it.
-async fn healthy(engine: &ScriptEngine) {
+/// A login that must succeed on an engine after something hostile happened on it. It runs a set of
+/// its own, hence a new context: it shows the engine still serves, not that nothing leaked (that
+/// is `second_look` below and the hostile suite's probe in `tests/it/hostile.rs`).
+async fn still_serves(engine: &ScriptEngine) {
     let a = act(
         "if (Object.prototype.polluted !== undefined || [1].map((x) => x + 1)[0] !== 2 || JSON.stringify({a: 1}) !== '{\"a\":1}' \
              || typeof globalThis.leak !== 'undefined') throw new Error('state leaked'); \
@@ -1023,14 +1091,14 @@ async fn timeouts_are_reported_by_kind_and_script_then_the_engine_recovers() {
             (ScriptErrorKind::Timeout, Some("slow".into())),
             "{body}"
         );
-        healthy(&engine).await;
+        still_serves(&engine).await;
     }
     let set = set_of(&[("r", &rule("while (true) {}"))], &[]);
     assert_eq!(
         error_kind(engine.run_login(set, input()).await).0,
         ScriptErrorKind::Timeout
     );
-    healthy(&engine).await;
+    still_serves(&engine).await;
 }
 
 #[tokio::test]
@@ -1052,7 +1120,7 @@ async fn floating_work_is_cut_off_at_the_end_of_the_login() {
         .await
         .unwrap();
     assert_eq!(claim(&o, "done"), Some(json!(1)));
-    healthy(&engine).await;
+    still_serves(&engine).await;
 }
 
 #[tokio::test]
@@ -1077,7 +1145,7 @@ async fn out_of_memory_discards_the_runtime() {
         Err(e) => assert_eq!(e.kind, ScriptErrorKind::OutOfMemory),
         Ok(o) => assert_eq!(o.verdict, Verdict::Deny("null".into())),
     }
-    healthy(&engine).await;
+    still_serves(&engine).await;
     let bombs = [
         "globalThis.leak = []; for (;;) globalThis.leak.push(new Array(1 << 16).fill(1));",
         "const keep = globalThis.keep = []; for (;;) keep.push('x'.repeat(1 << 16) + keep.length);",
@@ -1092,7 +1160,7 @@ async fn out_of_memory_discards_the_runtime() {
             (ScriptErrorKind::OutOfMemory, Some("bomb".into())),
             "{body}"
         );
-        healthy(&engine).await;
+        still_serves(&engine).await;
     }
     // A runaway promise chain ends at whichever limit it reaches first, and QuickJS reports an
     // out-of-memory inside the job machinery imprecisely: dropped silently (never settled) or as
@@ -1114,7 +1182,7 @@ async fn out_of_memory_discards_the_runtime() {
         ),
         Ok(o) => assert_eq!(o.verdict, Verdict::Deny("null".into())),
     }
-    healthy(&engine).await;
+    still_serves(&engine).await;
 }
 
 #[tokio::test]
@@ -1132,16 +1200,23 @@ async fn deep_recursion_is_a_catchable_range_error() {
 #[tokio::test]
 async fn a_wedged_worker_is_replaced_and_the_login_answers_timeout() {
     // `join` never polls the interrupt handler (RUNTIME-NOTES §1.2): only the watchdog answers.
-    let engine = one_worker(Isolation::Warm, Arc::default());
-    // 3e7 elements take ~0.5 s even in release, well past the 300 ms test deadline, and burn less
-    // CPU in debug builds than the fixture's 1e8 (the abandoned thread runs to the end).
-    let set = set_of(&[], &[("wedge", &act("new Array(3e7).join('');"))]);
+    // The wedge is sized against the deadline, not against this machine: 2^27 holes cost at least
+    // ~5 ns each on any CPU (a property miss through two prototypes), 0.6 s or more, against a
+    // 50 ms deadline; here they take 1-3 s, and the abandoned thread then ends.
+    let config = EngineConfig {
+        workers: 1,
+        login_timeout: std::time::Duration::from_millis(50),
+        ..EngineConfig::for_test()
+    };
+    let engine = ScriptEngine::start(config, Arc::new(TestHost::default())).unwrap();
+    let set = set_of(&[], &[("wedge", super::tests_wedge::WEDGE)]);
     let r = engine.run_login(set, input()).await;
     assert_eq!(
         error_kind(r),
         (ScriptErrorKind::Timeout, Some("wedge".into()))
     );
-    healthy(&engine).await; // served by the replacement thread
+    assert_eq!(engine.abandoned_workers().len(), 1, "the worker was wedged");
+    still_serves(&engine).await; // served by the replacement thread
     engine.shutdown(); // and shutting down does not wait for the wedged one
 }
 
@@ -1168,7 +1243,7 @@ async fn a_panicking_host_is_worker_crashed_and_never_resurfaces() {
         (ScriptErrorKind::WorkerCrashed, Some("r".into()))
     );
     for _ in 0..3 {
-        healthy(&engine).await;
+        still_serves(&engine).await;
         let a = act("try { null.x; } catch (e) {} throw new Error('plain');");
         assert_eq!(
             deny_text(&engine.run_login(set_of(&[], &[("a", &a)]), input()).await),
@@ -1180,7 +1255,7 @@ async fn a_panicking_host_is_worker_crashed_and_never_resurfaces() {
 #[tokio::test]
 async fn shutdown_refuses_new_logins_without_hanging() {
     let engine = engine_with(Isolation::Warm);
-    healthy(&engine).await;
+    still_serves(&engine).await;
     engine.shutdown();
     let r = engine
         .run_login(set_of(&[], &[("a", &act(""))]), input())
@@ -1282,21 +1357,69 @@ async fn warm_built_ins_are_frozen_and_poisoning_does_not_reach_the_next_login()
             assert_eq!(v, "TypeError", "{k}");
         }
     }
-    healthy(&engine).await;
+}
+
+/// An Action that reports, at each login, its module-scope run counter and what an earlier login
+/// left behind, followed (same set, so the same context when warm) by one that poisons built-ins
+/// and stashes a global. The report comes first, so it sees only what earlier logins did.
+const LOOK_THEN_POISON: [(&str, &str); 2] = [
+    (
+        "b-poison",
+        "exports.onExecutePostLogin = async () => { \
+           try { Array.prototype.map = () => 'poisoned'; } catch (e) {} \
+           try { Object.prototype.polluted = 1; } catch (e) {} \
+           try { JSON.stringify = () => 'poisoned'; } catch (e) {} \
+           globalThis.stash = (globalThis.stash || 0) + 1; };",
+    ),
+    (
+        "a-look",
+        "let runs = 0; exports.onExecutePostLogin = async (event, api) => { runs++; \
+           api.accessToken.setCustomClaim('seen', [runs, globalThis.stash, \
+             Array.prototype.map === MAP, ({}).polluted === undefined, JSON.stringify === STRINGIFY]); }; \
+         const MAP = Array.prototype.map, STRINGIFY = JSON.stringify;",
+    ),
+];
+
+/// Two logins of [`LOOK_THEN_POISON`] on one worker; the second login's report.
+async fn second_look(isolation: Isolation, unhardened: bool) -> Value {
+    let config = EngineConfig {
+        workers: 1,
+        isolation,
+        unhardened_for_test: unhardened,
+        ..EngineConfig::for_test()
+    };
+    let engine = ScriptEngine::start(config, Arc::new(TestHost::default())).unwrap();
+    let set = set_of(&[], &LOOK_THEN_POISON);
+    engine.run_login(set.clone(), input()).await.unwrap();
+    let o = engine.run_login(set, input()).await.unwrap();
+    claim(&o, "seen").unwrap()
 }
 
 #[tokio::test]
-async fn strict_mode_poisoning_dies_with_its_login() {
-    let engine = one_worker(Isolation::Strict, Arc::default());
-    let a = act(
-        "Array.prototype.map = () => 'poisoned'; Object.prototype.polluted = 1; globalThis.leak = 1;",
+async fn warm_keeps_module_scope_and_globals_but_no_poisoned_built_in() {
+    // runs 2 and stash 1: the second login ran in the same context as the first.
+    assert_eq!(
+        second_look(Isolation::Warm, false).await,
+        json!([2, 1, true, true, true])
     );
-    let o = engine
-        .run_login(set_of(&[], &[("poison", &a)]), input())
-        .await
-        .unwrap();
-    assert_eq!(o.verdict, Verdict::Allow);
-    healthy(&engine).await;
+}
+
+#[tokio::test]
+async fn strict_keeps_nothing_between_logins_of_the_same_set() {
+    assert_eq!(
+        second_look(Isolation::Strict, false).await,
+        json!([1, null, true, true, true])
+    );
+}
+
+/// Positive control of the two tests above: without `harden()`, the same warm run sees the first
+/// login's poison, so those assertions do detect a leak.
+#[tokio::test]
+async fn warm_without_hardening_leaks_poison_to_the_next_login() {
+    assert_eq!(
+        second_look(Isolation::Warm, true).await,
+        json!([2, 1, false, false, false])
+    );
 }
 
 #[tokio::test]

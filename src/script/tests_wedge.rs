@@ -11,7 +11,8 @@ use super::*;
 
 /// `join` over holes never polls the interrupt handler (RUNTIME-NOTES §1.2). 2^27 elements take
 /// 1-3 s: long past the 300 ms test deadline, yet the thread ends within the test.
-const WEDGE: &str = "exports.onExecutePostLogin = async () => { new Array(2 ** 27).join(''); };";
+pub(super) const WEDGE: &str =
+    "exports.onExecutePostLogin = async () => { new Array(2 ** 27).join(''); };";
 
 #[tokio::test]
 async fn past_the_cap_logins_are_refused_until_the_abandoned_thread_ends() {
