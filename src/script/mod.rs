@@ -68,6 +68,8 @@ pub struct LoginInput {
     pub tenant: String,
     /// Milliseconds since the epoch at the start of the login (`authentication.methods[].timestamp`).
     pub now_ms: i64,
+    /// A new random id for every login: `event.transaction.id` and the Rules' `context.sessionID`.
+    pub transaction_id: String,
 }
 
 /// `event.client` / `context.clientID` etc.

@@ -83,6 +83,7 @@ struct EventRequest<'a> {
 
 #[derive(Serialize)]
 struct Transaction<'a> {
+    id: &'a str,
     protocol: &'a str,
     requested_scopes: &'a [String],
     metadata: Empty,
@@ -173,6 +174,7 @@ pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
             geoip: Empty,
         },
         transaction: Transaction {
+            id: &input.transaction_id,
             protocol: &input.protocol,
             requested_scopes: &input.requested_scopes,
             metadata: Empty,
@@ -265,6 +267,8 @@ struct Context<'a> {
     organization: Option<RuleOrganization<'a>>,
     authentication: Methods<i64>,
     primary_user: &'a Value,
+    #[serde(rename = "sessionID")]
+    session_id: &'a str,
     saml_configuration: Empty,
     jwt_configuration: Empty,
 }
@@ -338,6 +342,7 @@ pub(crate) fn rules_json(input: &LoginInput) -> String {
         }),
         authentication: Methods { methods },
         primary_user: input.user.get("user_id").unwrap_or(&Value::Null),
+        session_id: &input.transaction_id,
         saml_configuration: Empty,
         jwt_configuration: Empty,
     };

@@ -322,7 +322,6 @@ export default function install(host, cfgJson) {
     let context = input.context;
     const uid = user.user_id;
     persisted.uid = uid;
-    context.sessionID = undefined;
     let prevA = O.create(null), prevI = O.create(null);
     const attrA = O.create(null), attrI = O.create(null);
     let scopeWas = 'undefined', scopeBy = -1; // the last Rule that changed context.accessToken.scope

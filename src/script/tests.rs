@@ -72,6 +72,7 @@ pub(super) fn input() -> LoginInput {
         logins_count: 3,
         tenant: "acme".into(),
         now_ms: 1_434_454_643_024,
+        transaction_id: "tx_1".into(),
     }
 }
 
@@ -332,6 +333,7 @@ async fn event_has_auth0_shapes() {
     assert_eq!(e["request"]["geoip"], json!({}));
     assert_eq!(e["request"]["body"], json!({"grant_type": "password"}));
     let t = &e["transaction"];
+    assert_eq!(t["id"], "tx_1");
     assert_eq!(t["protocol"], "oauth2-password");
     assert_eq!(t["requested_scopes"], json!(["openid", "profile"]));
     assert_eq!(t["metadata"], json!({}));
@@ -775,7 +777,7 @@ async fn rules_see_auth0_user_and_context() {
         "stats": {"loginsCount": 3}, "sso": {"with_auth0": false, "with_dbconn": false, "current_clients": []},
         "accessToken": {}, "authorization": {"roles": ["admin"]},
         "authentication": {"methods": [{"name": "pwd", "timestamp": 1_434_454_643_024_i64}]},
-        "primaryUser": "auth0|1", "samlConfiguration": {}, "jwtConfiguration": {},
+        "primaryUser": "auth0|1", "sessionID": "tx_1", "samlConfiguration": {}, "jwtConfiguration": {},
     });
     for (k, v) in expect.as_object().unwrap() {
         assert_eq!(&c[k], v, "context.{k}");
