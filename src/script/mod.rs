@@ -95,7 +95,10 @@ pub struct ConnectionInfo {
 pub struct RequestInfo {
     pub ip: String,
     pub hostname: String,
+    /// Absent from `event.request` (not `null`) when the client sent no header.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     pub method: String,
     pub query: Map<String, Value>,

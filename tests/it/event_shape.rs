@@ -56,6 +56,71 @@ async fn request_hostname_has_no_port() {
     s.stop().await;
 }
 
+/// Paths under `event.<section>` whose value is `null` (Auth0 omits what it does not know).
+const NULLS: &str = r#"(() => {
+    const found = [];
+    const walk = (o, p) => {
+      for (const k of Object.keys(o)) {
+        if (o[k] === null) found.push(p + k);
+        else if (typeof o[k] === 'object') walk(o[k], p + k + '.');
+      }
+    };
+    for (const k of Object.keys(event)) if (event[k] !== null && typeof event[k] === 'object') walk(event[k], k + '.'); else if (event[k] === null) found.push(k);
+    return {
+      nulls: found,
+      user_agent: 'user_agent' in event.request,
+      language: 'language' in event.request,
+      given_name: 'given_name' in event.user,
+      phone_number: 'phone_number' in event.user,
+      last_password_reset: 'last_password_reset' in event.user,
+      name: 'name' in event.user,
+      ip: 'ip' in event.request,
+    };
+  })()"#;
+
+#[tokio::test]
+async fn optional_event_fields_are_absent_not_null() {
+    let a = action(NULLS);
+    let (s, v) = shape_of(&[("actions/01-n.js", &a)]).await;
+    assert_eq!(
+        v,
+        json!({
+            "nulls": [],
+            "user_agent": false,
+            "language": false,
+            "given_name": false,
+            "phone_number": false,
+            "last_password_reset": false,
+            // Positive controls: stored / always-known fields are seen by the same probe.
+            "name": true,
+            "ip": true,
+        })
+    );
+    s.stop().await;
+    // Positive control: a client that sends the headers gets the fields.
+    let s = TestServer::start_scripts(&[("actions/01-n.js", &a)], |_| {}).await;
+    let r = reqwest::Client::new()
+        .post(s.url("/oauth/token"))
+        .header("user-agent", "probe/1")
+        .header("accept-language", "nl-NL")
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", s.seed.client_id.as_str()),
+            ("client_secret", s.seed.client_secret.as_str()),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+            ("audience", API),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    let c = s.verify(body["access_token"].as_str().unwrap(), API).await;
+    assert_eq!(c[CLAIM]["user_agent"], json!(true));
+    assert_eq!(c[CLAIM]["language"], json!(true));
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn rules_session_id_is_a_string_new_for_every_login() {
     let r = rule("context.sessionID");
