@@ -622,7 +622,6 @@ export default function install(host, cfgJson) {
       }
       json.user = userWithMetadata(json.user, out);
       PARTS.set(event, { json, evMeta });
-      own(event, 'session', undefined);
       const l = { i, out, meta, evMeta, deny: null, stop: null };
       L = l;
       try {

@@ -122,6 +122,30 @@ async fn optional_event_fields_are_absent_not_null() {
 }
 
 #[tokio::test]
+async fn risk_assessment_is_absent() {
+    let a = action(
+        "{ risk: 'riskAssessment' in event.authentication, methods: 'methods' in event.authentication }",
+    );
+    let (s, v) = shape_of(&[("actions/01-r.js", &a)]).await;
+    assert_eq!(v, json!({"risk": false, "methods": true}));
+    s.stop().await;
+    let r = rule("{ risk: 'riskAssessment' in context, stats: 'stats' in context }");
+    let (s, v) = shape_of(&[("rules/01-r.js", &r)]).await;
+    assert_eq!(v, json!({"risk": false, "stats": true}));
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn session_is_absent_on_a_password_grant() {
+    let a = action(
+        "{ session: 'session' in event, listed: Object.keys(event).includes('session'), stats: 'stats' in event }",
+    );
+    let (s, v) = shape_of(&[("actions/01-s.js", &a)]).await;
+    assert_eq!(v, json!({"session": false, "listed": false, "stats": true}));
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn rules_session_id_is_a_string_new_for_every_login() {
     let r = rule("context.sessionID");
     let s = TestServer::start_scripts(&[("rules/01-sid.js", &r)], |_| {}).await;
