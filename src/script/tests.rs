@@ -767,6 +767,7 @@ async fn rules_see_auth0_user_and_context() {
         .unwrap();
     let u = id_claim(&o, "user").unwrap();
     assert_eq!(u["app_metadata"], json!({"plan": "pro"}));
+    assert_eq!(u["plan"], "pro", "app_metadata is merged into the root");
     assert_eq!(u["user_metadata"], json!({"lang": "en"}));
     let c = id_claim(&o, "context").unwrap();
     let expect = json!({

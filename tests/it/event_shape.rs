@@ -146,6 +146,30 @@ async fn session_is_absent_on_a_password_grant() {
 }
 
 #[tokio::test]
+async fn rules_user_has_app_metadata_merged_into_its_root() {
+    // The seed user's app_metadata is {"role": "admin", "organisation_id": "org_42"}.
+    let r = rule(
+        "{ role: user.role, org: user.organisation_id, app: user.app_metadata, id: user.user_id === context.primaryUser }",
+    );
+    let (s, v) = shape_of(&[("rules/01-u.js", &r)]).await;
+    assert_eq!(
+        v,
+        json!({
+            "role": "admin",
+            "org": "org_42",
+            "app": {"role": "admin", "organisation_id": "org_42"},
+            "id": true,
+        })
+    );
+    // Positive control: the Actions' event.user is not merged.
+    s.stop().await;
+    let a = action("{ role: 'role' in event.user }");
+    let (s, v) = shape_of(&[("actions/01-u.js", &a)]).await;
+    assert_eq!(v, json!({"role": false}));
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn rules_session_id_is_a_string_new_for_every_login() {
     let r = rule("context.sessionID");
     let s = TestServer::start_scripts(&[("rules/01-sid.js", &r)], |_| {}).await;
