@@ -358,7 +358,9 @@ export default function install(host, cfgJson) {
     const pu = context.primaryUser;
     if (typeof pu === 'string' && pu !== '' && pu !== uid) out.primary = pu;
     if (context.redirect) out.redirect = 'A Rule set context.redirect, but the token endpoint cannot redirect the user';
-    if (context.multifactor) out.mfa = true;
+    // As `api.multifactor.enable('none')`: provider `none` asks for no MFA.
+    const mf = context.multifactor;
+    if (mf && !(typeof mf === 'object' && mf.provider === 'none')) out.mfa = true;
     return true;
   }
 

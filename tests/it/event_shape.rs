@@ -170,6 +170,48 @@ async fn rules_user_has_app_metadata_merged_into_its_root() {
 }
 
 #[tokio::test]
+async fn rules_connection_options_is_an_object() {
+    // The store keeps no connection options (schema.sql `connections` has no such column): `{}`.
+    let r = rule(
+        "{ type: typeof context.connectionOptions, keys: Object.keys(context.connectionOptions), strategy: context.connectionStrategy }",
+    );
+    let (s, v) = shape_of(&[("rules/01-c.js", &r)]).await;
+    assert_eq!(
+        v,
+        json!({"type": "object", "keys": [], "strategy": "auth0"})
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn rules_multifactor_is_absent_and_provider_none_asks_for_nothing() {
+    let r = rule("{ mf: 'multifactor' in context, redirect: 'redirect' in context }");
+    let (s, v) = shape_of(&[("rules/01-m.js", &r)]).await;
+    assert_eq!(v, json!({"mf": false, "redirect": false}));
+    s.stop().await;
+    let set = |p: &str| {
+        format!(
+            "function (user, context, callback) {{ context.multifactor = {{ provider: '{p}', allowRememberBrowser: false }}; callback(null, user, context); }}"
+        )
+    };
+    let none = set("none");
+    let s = TestServer::start_scripts(&[("rules/01-m.js", &none)], |_| {}).await;
+    let (status, b) = s.login(&[("audience", API)]).await;
+    assert_eq!(status, 200, "provider none: {b}");
+    s.stop().await;
+    // Positive control: another provider still asks for MFA.
+    let any = set("any");
+    let s = TestServer::start_scripts(&[("rules/01-m.js", &any)], |_| {}).await;
+    let (status, b) = s.login(&[("audience", API)]).await;
+    assert_eq!(
+        (status, b["error"].as_str()),
+        (403, Some("mfa_required")),
+        "{b}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn rules_session_id_is_a_string_new_for_every_login() {
     let r = rule("context.sessionID");
     let s = TestServer::start_scripts(&[("rules/01-sid.js", &r)], |_| {}).await;
