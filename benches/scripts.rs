@@ -84,6 +84,7 @@ fn input() -> LoginInput {
         logins_count: 42,
         tenant: "acme".into(),
         now_ms: 1_764_000_000_000,
+        transaction_id: "tx_1".into(),
     }
 }
 

@@ -277,5 +277,6 @@ pub fn login_input(f: LoginFacts<'_>) -> LoginInput {
         logins_count: f.user.logins_count,
         tenant: f.tenant.into(),
         now_ms: f.now_ms,
+        transaction_id: crate::credentials::random_id::<16>(),
     }
 }

@@ -112,9 +112,11 @@ fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, O
     };
     let meta = RequestMeta {
         ip: peer.ip().to_string(),
-        hostname: header("host")
-            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-            .unwrap_or_default(),
+        hostname: without_port(
+            &header("host")
+                .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+                .unwrap_or_default(),
+        ),
         user_agent: header("user-agent"),
         language: header("accept-language"),
         method: parts.method.to_string(),
@@ -125,6 +127,19 @@ fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, O
             .unwrap_or_default(),
     };
     TokenRequest::new(params, basic_credentials(parts)?, meta)
+}
+
+/// The host of a `Host` header without its port (`event.request.hostname` is a hostname, as
+/// a URL's `hostname`): `a.example:8443` → `a.example`, `[::1]:80` → `[::1]`.
+fn without_port(host: &str) -> String {
+    let host = host.trim();
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |i| &host[..=i]).to_owned();
+    }
+    match host.split_once(':') {
+        Some((h, port)) if !port.contains(':') => h.to_owned(),
+        _ => host.to_owned(),
+    }
 }
 
 /// A JSON object of parameters: strings as they are, numbers and booleans as text, an array of
@@ -220,4 +235,21 @@ fn basic_credentials(parts: &Parts) -> Result<Option<(String, String)>, OAuthErr
             .unwrap_or_default()
     };
     Ok(Some((unescape(id), unescape(secret))))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hostname_without_port() {
+        for (host, want) in [
+            ("127.0.0.1:8080", "127.0.0.1"),
+            ("auth.example.com", "auth.example.com"),
+            ("auth.example.com:443", "auth.example.com"),
+            ("[::1]:3000", "[::1]"),
+            ("[::1]", "[::1]"),
+            ("", ""),
+        ] {
+            assert_eq!(super::without_port(host), want, "{host}");
+        }
+    }
 }

@@ -66,6 +66,8 @@ pub struct LoginInput {
     pub tenant: String,
     /// Milliseconds since the epoch at the start of the login (`authentication.methods[].timestamp`).
     pub now_ms: i64,
+    /// A new random id for every login: `event.transaction.id` and the Rules' `context.sessionID`.
+    pub transaction_id: String,
 }
 
 /// `event.client` / `context.clientID` etc.
@@ -91,7 +93,10 @@ pub struct ConnectionInfo {
 pub struct RequestInfo {
     pub ip: String,
     pub hostname: String,
+    /// Absent from `event.request` (not `null`) when the client sent no header.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     pub method: String,
     pub query: Map<String, Value>,

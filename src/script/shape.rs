@@ -36,7 +36,7 @@ const NONE: &[String] = &[];
 /// The stored user with some keys replaced or removed, serialised without cloning it.
 struct UserView<'a> {
     base: Option<&'a Map<String, Value>>,
-    set: Vec<(&'static str, &'a Value)>,
+    set: Vec<(&'a str, &'a Value)>,
     drop: &'static [&'static str],
 }
 
@@ -83,6 +83,7 @@ struct EventRequest<'a> {
 
 #[derive(Serialize)]
 struct Transaction<'a> {
+    id: &'a str,
     protocol: &'a str,
     requested_scopes: &'a [String],
     metadata: Empty,
@@ -173,6 +174,7 @@ pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
             geoip: Empty,
         },
         transaction: Transaction {
+            id: &input.transaction_id,
             protocol: &input.protocol,
             requested_scopes: &input.requested_scopes,
             metadata: Empty,
@@ -265,6 +267,8 @@ struct Context<'a> {
     organization: Option<RuleOrganization<'a>>,
     authentication: Methods<i64>,
     primary_user: &'a Value,
+    #[serde(rename = "sessionID")]
+    session_id: &'a str,
     saml_configuration: Empty,
     jwt_configuration: Empty,
 }
@@ -286,10 +290,19 @@ pub(crate) fn rules_json(input: &LoginInput) -> String {
         ),
         ("identities", typed(base, "identities", true, &empty_arr)),
     ];
-    // Auth0 Rules: app_metadata is undefined until something is stored in it.
-    match base.and_then(|u| u.get("app_metadata")) {
-        Some(v @ Value::Object(m)) if !m.is_empty() => set.push(("app_metadata", v)),
-        _ => {}
+    // Auth0's "User Object in Rules" page: app_metadata is undefined until something is stored
+    // in it, and its properties are merged into the root of the user object (overwriting root
+    // properties of the same name). The keys the engine itself relies on are not overwritten.
+    if let Some(app @ Value::Object(m)) = base.and_then(|u| u.get("app_metadata"))
+        && !m.is_empty()
+    {
+        const KEEP: [&str; 4] = ["user_id", "app_metadata", "user_metadata", "identities"];
+        for (k, v) in m {
+            if !KEEP.contains(&k.as_str()) {
+                set.push((k.as_str(), v));
+            }
+        }
+        set.push(("app_metadata", app));
     }
     let user = UserView {
         base,
@@ -338,6 +351,7 @@ pub(crate) fn rules_json(input: &LoginInput) -> String {
         }),
         authentication: Methods { methods },
         primary_user: input.user.get("user_id").unwrap_or(&Value::Null),
+        session_id: &input.transaction_id,
         saml_configuration: Empty,
         jwt_configuration: Empty,
     };

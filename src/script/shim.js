@@ -322,7 +322,6 @@ export default function install(host, cfgJson) {
     let context = input.context;
     const uid = user.user_id;
     persisted.uid = uid;
-    context.sessionID = undefined;
     let prevA = O.create(null), prevI = O.create(null);
     const attrA = O.create(null), attrI = O.create(null);
     let scopeWas = 'undefined', scopeBy = -1; // the last Rule that changed context.accessToken.scope
@@ -359,7 +358,9 @@ export default function install(host, cfgJson) {
     const pu = context.primaryUser;
     if (typeof pu === 'string' && pu !== '' && pu !== uid) out.primary = pu;
     if (context.redirect) out.redirect = 'A Rule set context.redirect, but the token endpoint cannot redirect the user';
-    if (context.multifactor) out.mfa = true;
+    // As `api.multifactor.enable('none')`: provider `none` asks for no MFA.
+    const mf = context.multifactor;
+    if (mf && !(typeof mf === 'object' && mf.provider === 'none')) out.mfa = true;
     return true;
   }
 
@@ -623,7 +624,6 @@ export default function install(host, cfgJson) {
       }
       json.user = userWithMetadata(json.user, out);
       PARTS.set(event, { json, evMeta });
-      own(event, 'session', undefined);
       const l = { i, out, meta, evMeta, deny: null, stop: null };
       L = l;
       try {

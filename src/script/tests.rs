@@ -72,6 +72,7 @@ pub(super) fn input() -> LoginInput {
         logins_count: 3,
         tenant: "acme".into(),
         now_ms: 1_434_454_643_024,
+        transaction_id: "tx_1".into(),
     }
 }
 
@@ -378,7 +379,8 @@ async fn event_has_auth0_shapes() {
     .await
     .unwrap();
     let e = claim(&o, "e").unwrap();
-    assert_eq!(claim(&o, "has").unwrap(), json!([true, true, false]));
+    // No session on a password grant: `event.session` is absent, not present-and-undefined.
+    assert_eq!(claim(&o, "has").unwrap(), json!([false, true, false]));
     assert_eq!(e["user"]["app_metadata"], json!({"plan": "pro"}));
     assert_eq!(e["user"]["user_metadata"], json!({"lang": "en"}));
     assert_eq!(e["user"]["identities"][0]["provider"], "auth0");
@@ -398,6 +400,7 @@ async fn event_has_auth0_shapes() {
     assert_eq!(e["request"]["geoip"], json!({}));
     assert_eq!(e["request"]["body"], json!({"grant_type": "password"}));
     let t = &e["transaction"];
+    assert_eq!(t["id"], "tx_1");
     assert_eq!(t["protocol"], "oauth2-password");
     assert_eq!(t["requested_scopes"], json!(["openid", "profile"]));
     assert_eq!(t["metadata"], json!({}));
@@ -830,6 +833,7 @@ async fn rules_see_auth0_user_and_context() {
         .unwrap();
     let u = id_claim(&o, "user").unwrap();
     assert_eq!(u["app_metadata"], json!({"plan": "pro"}));
+    assert_eq!(u["plan"], "pro", "app_metadata is merged into the root");
     assert_eq!(u["user_metadata"], json!({"lang": "en"}));
     let c = id_claim(&o, "context").unwrap();
     let expect = json!({
@@ -841,7 +845,7 @@ async fn rules_see_auth0_user_and_context() {
         "stats": {"loginsCount": 3}, "sso": {"with_auth0": false, "with_dbconn": false, "current_clients": []},
         "accessToken": {}, "authorization": {"roles": ["admin"]},
         "authentication": {"methods": [{"name": "pwd", "timestamp": 1_434_454_643_024_i64}]},
-        "primaryUser": "auth0|1", "samlConfiguration": {}, "jwtConfiguration": {},
+        "primaryUser": "auth0|1", "sessionID": "tx_1", "samlConfiguration": {}, "jwtConfiguration": {},
     });
     for (k, v) in expect.as_object().unwrap() {
         assert_eq!(&c[k], v, "context.{k}");

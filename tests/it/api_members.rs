@@ -474,7 +474,8 @@ async fn rules_context_has_every_member_of_auth0s_documentation() {
 const WALK_USER: &str = r#"
 function (user, context, callback) {
   var doc = JSON.parse(context.request.body.doc);
-  var known = doc.members.concat(Object.keys(doc.also));
+  // The page: "properties within app_metadata are merged into the user object".
+  var known = doc.members.concat(Object.keys(doc.also), Object.keys(user.app_metadata || {}));
   var missing = doc.members.filter(function (k) { return doc.conditional.indexOf(k) < 0 && !(k in user); });
   doc.identities.forEach(function (k) { if (!(k in user.identities[0])) missing.push('identities[0].' + k); });
   var extra = Object.keys(user).filter(function (k) { return known.indexOf(k) < 0; });
