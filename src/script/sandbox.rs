@@ -647,9 +647,9 @@ mod tests {
             }
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        // 30 bytes a line, cap 64: two lines, then one notice, per login.
+        // 31 bytes a line, cap 64: two lines, then one notice, per login.
         assert_eq!(
-            text.matches("line0 {\"n\":0} xxxxxxxxxxxxxx").count(),
+            text.matches("line0 { n: 0 } xxxxxxxxxxxxxx").count(),
             2,
             "{text}"
         );
@@ -783,6 +783,10 @@ mod timing {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "tests_console.rs"]
+mod tests_console;
 
 #[cfg(test)]
 fn tests_env() -> Env {
