@@ -48,6 +48,7 @@ fn run_all(actions: &[(&str, &str)], cap: usize, logins: usize) -> Vec<(String, 
     let lines = Lines::default();
     let subscriber = Registry::default().with(lines.clone());
     let scripts: Vec<_> = actions.iter().map(|(n, b)| action(n, b)).collect();
+    let _one = super::scoped_subscriber();
     tracing::subscriber::with_default(subscriber, || {
         tracing::callsite::rebuild_interest_cache();
         let mut env = super::tests_env();
