@@ -160,13 +160,19 @@ export default function install(host, cfgJson) {
       seen: [], circ: new Map(), ind: 0, cur: 0 };
     return fmt(v, 0, ctx);
   }
+  function isProto(p, o) {
+    if (p === null || (typeof p !== 'object' && typeof p !== 'function')) return false;
+    for (let q = getPrototypeOf(o); q !== null; q = getPrototypeOf(q)) if (q === p) return true;
+    return false;
+  }
   function ctorName(o) {
     let p = o;
     while (p !== null) {
       const d = getOwnPropertyDescriptor(p, 'constructor');
       if (d !== undefined) {
         const c = 'value' in d ? d.value : (d.get ? d.get.call(p) : undefined);
-        if (typeof c === 'function' && typeof c.name === 'string' && c.name !== '') return c.name;
+        // As Node: only a constructor `o` is an instance of (not a prototype's own `constructor`).
+        if (typeof c === 'function' && typeof c.name === 'string' && c.name !== '' && isProto(c.prototype, o)) return c.name;
       }
       p = getPrototypeOf(p);
     }

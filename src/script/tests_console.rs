@@ -351,3 +351,17 @@ fn console_members_are_frozen_and_formatting_errors_do_not_escape() {
         ]
     );
 }
+
+#[test]
+fn the_event_shows_its_lazy_sections_and_percent_o_shows_hidden_keys() {
+    assert_eq!(
+        texts(
+            "console.log(event);
+             console.log('%o', function f() {});"
+        ),
+        [
+            "{ transaction: { metadata: {} }, session: undefined }",
+            "<ref *1> [Function: f] {\n  [length]: 0,\n  [name]: 'f',\n  [prototype]: { [constructor]: [Circular *1] }\n}",
+        ]
+    );
+}
