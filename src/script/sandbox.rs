@@ -635,6 +635,7 @@ mod tests {
         let script = action(
             "exports.onExecutePostLogin = async (e, api) => { for (let i = 0; i < 5; i++) console.warn('line' + i, {n: i}, 'x'.repeat(14)); };",
         );
+        let _one = super::scoped_subscriber();
         tracing::subscriber::with_default(subscriber, || {
             // Another test thread may have cached "no interest" for a callsite meanwhile.
             tracing::callsite::rebuild_interest_cache();
@@ -647,9 +648,9 @@ mod tests {
             }
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        // 30 bytes a line, cap 64: two lines, then one notice, per login.
+        // 31 bytes a line, cap 64: two lines, then one notice, per login.
         assert_eq!(
-            text.matches("line0 {\"n\":0} xxxxxxxxxxxxxx").count(),
+            text.matches("line0 { n: 0 } xxxxxxxxxxxxxx").count(),
             2,
             "{text}"
         );
@@ -782,6 +783,23 @@ mod timing {
             t.elapsed().as_secs_f64() * 1e6 / 200.0
         );
     }
+}
+
+#[cfg(test)]
+#[path = "tests_console.rs"]
+mod tests_console;
+
+/// Tests that install a scoped tracing subscriber hold this lock (one at a time). It also keeps a
+/// second dispatcher registered for good: with a single live dispatcher, tracing-core computes a
+/// callsite's interest from the *registering thread's* default, so a callsite first hit by
+/// another test's thread (no subscriber) was cached as "never" and the scoped test lost lines.
+#[cfg(test)]
+fn scoped_subscriber() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: Mutex<()> = Mutex::new(());
+    static KEEP: OnceLock<tracing::Dispatch> = OnceLock::new();
+    KEEP.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+    ONE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

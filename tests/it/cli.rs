@@ -372,3 +372,73 @@ async fn serve_demo_prints_a_curl_command_that_returns_a_token() {
     let signature = access_token.rsplit('.').next().unwrap();
     assert!(!log.contains(signature));
 }
+
+/// A served login's `console` output reaches the server log (stderr), formatted like Node's
+/// `util.format`/`util.inspect`, tagged with the script's name.
+#[tokio::test]
+async fn served_console_output_is_node_formatted_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    // An existing actions/ folder is kept as is by --demo (the sample Rule is still written).
+    std::fs::create_dir(dir.path().join("actions")).unwrap();
+    std::fs::write(
+        dir.path().join("actions/talk.js"),
+        "exports.onExecutePostLogin = async (event, api) => {
+           console.log('%s has %d roles', 'demo', 2, { a: 1, b: 'x' }, [1, 2, 3]);
+           console.count('logins');
+           console.warn(new Error('boom'));
+         };",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("CLAIMSMITH_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let read = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("curl "))
+    });
+    let Ok(line) = tokio::time::timeout(GUARD, read).await else {
+        let _ = child.kill();
+        panic!("serve --demo printed no curl line within {GUARD:?}");
+    };
+    let line = line.unwrap().expect("a curl line");
+    let url = line.split_whitespace().nth(2).unwrap().to_owned();
+    let body = line.rsplit_once(" -d '").unwrap().1.trim_end_matches('\'');
+    let body: Value = serde_json::from_str(body).unwrap();
+    let r = reqwest::Client::new()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200, "{}", r.text().await.unwrap_or_default());
+    let raw = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    // Without the colour escapes (ESC [ ... m).
+    let mut log = String::new();
+    let mut it = raw.chars();
+    while let Some(c) = it.next() {
+        if c == '\u{1b}' {
+            it.by_ref().find(|&c| c == 'm');
+        } else {
+            log.push(c);
+        }
+    }
+    for want in [
+        "demo has 2 roles { a: 1, b: 'x' } [ 1, 2, 3 ]",
+        "logins: 1",
+        "Error: boom\n    at ",
+        "script=talk",
+    ] {
+        assert!(log.contains(want), "{want:?} not in the log: {log}");
+    }
+}
