@@ -360,7 +360,7 @@ fn the_event_shows_its_lazy_sections_and_percent_o_shows_hidden_keys() {
              console.log('%o', function f() {});"
         ),
         [
-            "{ transaction: { metadata: {} }, session: undefined }",
+            "{ transaction: { metadata: {} } }",
             "<ref *1> [Function: f] {\n  [length]: 0,\n  [name]: 'f',\n  [prototype]: { [constructor]: [Circular *1] }\n}",
         ]
     );
