@@ -38,6 +38,36 @@ fn cli(dir: &Path, args: &[&str]) -> Value {
         .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {stderr}"))
 }
 
+/// Starts `serve --demo` in `dir` with `CLAIMSMITH_LOG=level` and stderr in `dir/stderr.log`;
+/// returns the child and the printed curl command's URL and JSON body (killed and failing the test
+/// if no curl line comes within [`GUARD`]).
+async fn demo(dir: &Path, level: &str) -> (std::process::Child, String, Value) {
+    let mut child = Command::new(BIN)
+        .current_dir(dir)
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("CLAIMSMITH_LOG", level)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let read = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("curl "))
+    });
+    let Ok(line) = tokio::time::timeout(GUARD, read).await else {
+        let _ = child.kill();
+        panic!("serve --demo printed no curl line within {GUARD:?}");
+    };
+    let line = line.unwrap().expect("a curl line");
+    // curl -s <url> -H 'content-type: application/json' -d '<json>'
+    let url = line.split_whitespace().nth(2).unwrap().to_owned();
+    let body = line.rsplit_once(" -d '").unwrap().1.trim_end_matches('\'');
+    (child, url, serde_json::from_str(body).unwrap())
+}
+
 #[tokio::test]
 async fn cli_commands_set_up_a_working_login() {
     let dir = tempfile::tempdir().unwrap();
@@ -261,30 +291,7 @@ fn serve_refuses_a_public_address_without_tls() {
 #[tokio::test]
 async fn serve_demo_prints_a_curl_command_that_returns_a_token() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-        .env("CLAIMSMITH_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let read = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find(|l| l.starts_with("curl "))
-    });
-    let Ok(line) = tokio::time::timeout(GUARD, read).await else {
-        let _ = child.kill();
-        panic!("serve --demo printed no curl line within {GUARD:?}");
-    };
-    let line = line.unwrap().expect("a curl line");
-    // curl -s <url> -H 'content-type: application/json' -d '<json>'
-    let url = line.split_whitespace().nth(2).unwrap().to_owned();
-    let body = line.rsplit_once(" -d '").unwrap().1.trim_end_matches('\'');
-    let body: Value = serde_json::from_str(body).unwrap();
+    let (mut child, url, body) = demo(dir.path(), "debug").await;
     let http = reqwest::Client::new();
     let r = http.post(&url).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -389,29 +396,7 @@ async fn served_console_output_is_node_formatted_in_the_log() {
          };",
     )
     .unwrap();
-    let mut child = Command::new(BIN)
-        .current_dir(dir.path())
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-        .env("CLAIMSMITH_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let read = tokio::task::spawn_blocking(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find(|l| l.starts_with("curl "))
-    });
-    let Ok(line) = tokio::time::timeout(GUARD, read).await else {
-        let _ = child.kill();
-        panic!("serve --demo printed no curl line within {GUARD:?}");
-    };
-    let line = line.unwrap().expect("a curl line");
-    let url = line.split_whitespace().nth(2).unwrap().to_owned();
-    let body = line.rsplit_once(" -d '").unwrap().1.trim_end_matches('\'');
-    let body: Value = serde_json::from_str(body).unwrap();
+    let (mut child, url, body) = demo(dir.path(), "info").await;
     let r = reqwest::Client::new()
         .post(&url)
         .json(&body)
