@@ -16,6 +16,7 @@ use rquickjs::module::WriteOptions;
 use rquickjs::{Context, Module, Runtime};
 use serde::Deserialize;
 
+use super::bytecode;
 use super::sandbox::{self, SandboxError};
 
 /// Largest script source accepted (Auth0: 100 kB per Action / for all enabled Rules).
@@ -311,22 +312,23 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-const RULE_HEAD: &str =
-    "export default function (configuration, global, auth0, UnauthorizedError) { return (";
-const ACTION_HEAD: &str = "export default function (require) { const module = { exports: {} }; (function (exports, module) {";
+const RULE_HEAD: &str = "(function (configuration, global, auth0, UnauthorizedError) { return (";
+const ACTION_HEAD: &str = "(function (require) { const module = { exports: {} }; (function (exports, module, __filename, __dirname) {";
 
-/// Wraps a script so it compiles as an ES module whose default export initialises it. The
-/// source starts on line 1 of the module, so reported lines match the file.
+/// Wraps a script so it compiles as global code whose completion value is a function that
+/// initialises it: sloppy mode unless the script says `'use strict'`, as Auth0 runs Rules
+/// (through `Function`) and Actions (as CommonJS). The source starts on line 1, so reported lines
+/// match the file.
 pub(crate) fn wrap(kind: ScriptKind, source: &str) -> (String, usize) {
     match kind {
         ScriptKind::Rule => {
             // A rule file is a function expression; Auth0 tolerates a trailing `;`.
             let body = source.trim_end().trim_end_matches(';');
-            (format!("{RULE_HEAD}{body}\n); }}\n"), RULE_HEAD.len())
+            (format!("{RULE_HEAD}{body}\n); }})\n"), RULE_HEAD.len())
         }
         ScriptKind::Action => (
             format!(
-                "{ACTION_HEAD}{source}\n}}).call(module.exports, module.exports, module); return module; }}\n"
+                "{ACTION_HEAD}{source}\n}}).call(module.exports, module.exports, module); return module; }})\n"
             ),
             ACTION_HEAD.len(),
         ),
@@ -337,7 +339,7 @@ pub(crate) fn wrap(kind: ScriptKind, source: &str) -> (String, usize) {
 pub(crate) fn compile(kind: ScriptKind, name: &str, source: &str) -> Result<Vec<u8>, LoadError> {
     let (wrapped, head) = wrap(kind, source);
     // Errors (with their line and column) come from the real text; the check runs only after.
-    let bytecode = compile_module(name, &wrapped, head, false)?;
+    let bytecode = compile_global(name, &wrapped, head)?;
     check_stays_inside(kind, name, source)?;
     Ok(bytecode)
 }
@@ -361,7 +363,7 @@ fn check_stays_inside(kind: ScriptKind, name: &str, source: &str) -> Result<(), 
     // Where the innermost wrapper scope opens (after its `{`) and closes (at its `}`): the
     // wrapper's own tail is the last occurrence of its text, whatever the source contains.
     let (open, tail, brace) = match kind {
-        ScriptKind::Rule => (RULE_HEAD.len() - "return (".len(), "\n); }\n", 4),
+        ScriptKind::Rule => (RULE_HEAD.len() - "return (".len(), "\n); })\n", 4),
         ScriptKind::Action => (ACTION_HEAD.len(), "\n}).call(", 1),
     };
     let Some(close) = wrapped.rfind(tail).map(|i| i + brace) else {
@@ -375,7 +377,7 @@ fn check_stays_inside(kind: ScriptKind, name: &str, source: &str) -> Result<(), 
     );
     let nonce_line = wrapped[..close].matches('\n').count() + 2;
     let nonce_line = u32::try_from(nonce_line).unwrap_or(u32::MAX);
-    match compile_module(name, &check, 0, true) {
+    match compile_global(name, &check, 0) {
         // QuickJS also counts a lone `\r` (and U+2028/9) as a new line: never fewer lines.
         Err(e) if e.message == REDECLARED && e.line.is_some_and(|l| l >= nonce_line) => Ok(()),
         _ => Err(error_at(Path::new(name), ESCAPES_WRAPPER)),
@@ -385,13 +387,36 @@ fn check_stays_inside(kind: ScriptKind, name: &str, source: &str) -> Result<(), 
 /// quickjs-ng's parse error for a second `let` of one name in one scope (it does not name it).
 const REDECLARED: &str = "invalid redefinition of lexical identifier";
 
-/// `strip_debug` drops line tables (smaller, faster to load; used for the shim only, so user
-/// scripts keep their line numbers in stack traces).
+/// Compiles an ES module (the shim). `strip_debug` drops line tables (smaller, faster to load;
+/// used for the shim only, so user scripts keep their line numbers in stack traces).
 pub(crate) fn compile_module(
     name: &str,
     source: &str,
     head: usize,
     strip_debug: bool,
+) -> Result<Vec<u8>, LoadError> {
+    compile_in(name, head, |ctx| {
+        Module::declare(ctx.clone(), name, source)?.write(WriteOptions {
+            strip_source: true,
+            strip_debug,
+            ..WriteOptions::default()
+        })
+    })
+}
+
+/// Compiles a wrapped script as global (sloppy-mode) code; see [`bytecode`].
+pub(crate) fn compile_global(name: &str, source: &str, head: usize) -> Result<Vec<u8>, LoadError> {
+    compile_in(name, head, |ctx| {
+        bytecode::compile_script(ctx, name, source, false)
+    })
+}
+
+/// Runs `write` in a throw-away runtime that has the parser; a syntax error becomes a
+/// [`LoadError`] at its position (on line 1, the column counts from after the wrapper's `head`).
+fn compile_in(
+    name: &str,
+    head: usize,
+    write: impl FnOnce(&rquickjs::Ctx<'_>) -> rquickjs::Result<Vec<u8>>,
 ) -> Result<Vec<u8>, LoadError> {
     let fail = |m: String| error_at(Path::new(name), m);
     let rt = Runtime::new().map_err(|e| fail(e.to_string()))?;
@@ -399,32 +424,22 @@ pub(crate) fn compile_module(
     rt.set_max_stack_size(512 << 10);
     let ctx = Context::custom::<(intrinsic::Eval, intrinsic::RegExpCompiler)>(&rt)
         .map_err(|e| fail(e.to_string()))?;
-    ctx.with(|ctx| {
-        let declared = Module::declare(ctx.clone(), name, source);
-        let module = match declared {
-            Ok(m) => m,
-            Err(rquickjs::Error::Exception) => {
-                let e = sandbox::describe_exception(&ctx.catch());
-                let column = match (e.line, e.column) {
-                    (Some(1), Some(c)) => Some((c as usize).saturating_sub(head) as u32),
-                    (_, c) => c,
-                };
-                return Err(LoadError {
-                    path: PathBuf::from(name),
-                    line: e.line,
-                    column,
-                    message: e.message,
-                });
-            }
-            Err(other) => return Err(fail(other.to_string())),
-        };
-        module
-            .write(WriteOptions {
-                strip_source: true,
-                strip_debug,
-                ..WriteOptions::default()
+    ctx.with(|ctx| match write(&ctx) {
+        Ok(bytes) => Ok(bytes),
+        Err(rquickjs::Error::Exception) => {
+            let e = sandbox::describe_exception(&ctx.catch());
+            let column = match (e.line, e.column) {
+                (Some(1), Some(c)) => Some((c as usize).saturating_sub(head) as u32),
+                (_, c) => c,
+            };
+            Err(LoadError {
+                path: PathBuf::from(name),
+                line: e.line,
+                column,
+                message: e.message,
             })
-            .map_err(|e| fail(e.to_string()))
+        }
+        Err(other) => Err(fail(other.to_string())),
     })
 }
 
@@ -568,15 +583,15 @@ mod tests {
     #[test]
     fn a_source_that_closes_the_wrapper_early_is_refused() {
         let action = "exports.onExecutePostLogin = async () => {};\n\
-            }).call(module.exports, module.exports, module); return module; }\n\
-            export const leaked = 1;\n\
-            function again(require) { const module = { exports: {} }; (function (exports, module) {";
-        let rule = "function (user, context, callback) { callback(null, user, context); }); }\n\
-            export const leaked = 1;\nfunction again() { return (1";
+            }).call(module.exports, module.exports, module); return module; })\n\
+            globalThis.leaked = 1;\n\
+            (function again(require) { const module = { exports: {} }; (function (exports, module) {";
+        let rule = "function (user, context, callback) { callback(null, user, context); }); })\n\
+            globalThis.leaked = 1;\n(function again() { return (1";
         for (kind, src) in [(ScriptKind::Action, action), (ScriptKind::Rule, rule)] {
-            // The wrapped text is a valid module: only the check can tell.
+            // The wrapped text is valid code: only the check can tell.
             let (wrapped, head) = wrap(kind, src);
-            compile_module("x", &wrapped, head, false).unwrap();
+            compile_global("x", &wrapped, head).unwrap();
             let e = compile(kind, "x", src).unwrap_err();
             assert_eq!(e.message, ESCAPES_WRAPPER, "{kind:?}");
         }

@@ -14,6 +14,7 @@
 //! shapes [`LoginInput`] into `event`/`context` and parses the outcome; `cache.rs` is `api.cache`.
 
 mod bindings;
+mod bytecode;
 mod cache;
 mod catalog;
 mod error;

@@ -336,7 +336,7 @@ impl Sandbox {
             let add: Function = driver.get("add").map_err(fail)?;
             let mut flags = Vec::new();
             for script in scripts {
-                let init = load_module(&ctx, &script.bytecode).map_err(fail)?;
+                let init = super::bytecode::run_script(&ctx, &script.bytecode).map_err(fail)?;
                 let kind = match script.kind {
                     ScriptKind::Rule => 0,
                     ScriptKind::Action => 1,

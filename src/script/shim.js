@@ -551,7 +551,6 @@ export default function install(host, cfgJson) {
     }
   }
   defineProperty(UnauthorizedError.prototype, 'name', { value: 'UnauthorizedError', writable: true, configurable: true });
-  const ruleGlobal = {};
   const configuration = deepFreeze(cfg.configuration);
   const badKey = (k) => k.indexOf('.') >= 0 || k.indexOf('$') >= 0;
   // Metadata a Rule persisted for the user logging in, merged into the Actions' `event.user`
@@ -612,7 +611,8 @@ export default function install(host, cfgJson) {
   guardAccessor('stackTraceLimit', (v) => +v);
   guardAccessor('prepareStackTrace', (v) => (typeof v === 'function' ? v : undefined));
   // Defined before hardening, which then freezes the console's functions and their prototypes.
-  for (const [k, v] of [['console', console], ['require', require]]) {
+  // `global` is Node's name for the global object (Rules' `global` parameter is the same object).
+  for (const [k, v] of [['console', console], ['require', require], ['global', G]]) {
     defineProperty(G, k, { value: v, writable: false, enumerable: false, configurable: false });
   }
   if (cfg.harden) harden();
@@ -621,7 +621,7 @@ export default function install(host, cfgJson) {
   function add(kind, name, init) {
     enter(scripts.length);
     if (kind === 0) {
-      const fn = init(configuration, ruleGlobal, auth0, UnauthorizedError);
+      const fn = init(configuration, G, auth0, UnauthorizedError);
       if (typeof fn !== 'function') throw new TE('a Rule must be a function (user, context, callback)');
       if (fn.length !== 3) throw new TE('a Rule must take 3 parameters (user, context, callback), not ' + fn.length);
       scripts.push({ kind, name, value: fn, login: true });

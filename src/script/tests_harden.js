@@ -13,6 +13,7 @@
 // Claim `https://t/walk`: the findings and counts; `last` names the last call (`threw`/`stage`
 // if the walk itself failed). Knobs, from `event.secrets`: `cap` (most calls) and `only` (call
 // only functions whose path starts with this), for narrowing a finding down.
+'use strict'; // sloppy functions would expose their own arguments.callee to the walk
 exports.onExecutePostLogin = async (event, api) => {
   let stage = 'start';
   try { walk(api, (s) => { stage = s; }, event.secrets.cap, event.secrets.only); } catch (e) {

@@ -30,12 +30,15 @@ use crate::support::*;
 const PROBE: &str = r#"function claimsmithProbe(user, context, callback) {
   const helper = () => Object.getPrototypeOf([].values().map((x) => x));
   const wrap = () => Object.getPrototypeOf(Iterator.from({ next() { return { done: true }; } }));
+  // The stash lives on the global object (Rules' `global` is `globalThis`), not enumerable so
+  // that cases listing the globals' keys do not see it.
   const g = global;
-  g.claimsmithProbeRuns = (g.claimsmithProbeRuns || 0) + 1;
+  const hide = (k, v) => Object.defineProperty(g, k, { value: v, writable: true, configurable: true });
+  hide('claimsmithProbeRuns', (g.claimsmithProbeRuns || 0) + 1);
   // The first run in a context comes before any login's script body ran in it: the originals.
   // (Function.prototype.toString cannot tell: compiled scripts print as `[native code]` too.)
   if (g.claimsmithProbeRuns === 1) {
-    g.claimsmithOriginals = [JSON, JSON.stringify, Array.prototype.map, helper().next, wrap().next];
+    hide('claimsmithOriginals', [JSON, JSON.stringify, Array.prototype.map, helper().next, wrap().next]);
   }
   if (!(context.request && context.request.body && context.request.body.claimsmith_probe === '1')) {
     return callback(null, user, context);
@@ -48,7 +51,8 @@ const PROBE: &str = r#"function claimsmithProbe(user, context, callback) {
     json: bit(() => JSON === o[0] && JSON.stringify === o[1] && JSON.stringify({ a: 1 }) === '{"a":1}'),
     map: bit(() => Array.prototype.map === o[2] && [1, 2].map((x) => x * 2).join() === '2,4'),
     iter: bit(() => helper().next === o[3] && wrap().next === o[4]),
-    globals: Object.getOwnPropertyNames(globalThis).length,
+    // The probe's own stash lives on the global object (Rules' `global` is `globalThis`).
+    globals: Object.getOwnPropertyNames(globalThis).filter((k) => !k.startsWith('claimsmith')).length,
   };
   // Built with a plain loop: a poisoned `Array.prototype.map` must not break the report.
   let text = 'probe';
@@ -85,7 +89,7 @@ const OVERRIDE_KEYS: [&str; 7] = [
 
 /// Own global names of a fresh context (`Object.getOwnPropertyNames(globalThis)`): a strict
 /// probe must see exactly this many (nothing stashed by the case survives).
-const FRESH_GLOBALS: u64 = 48;
+const FRESH_GLOBALS: u64 = 49;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Mode {

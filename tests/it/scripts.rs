@@ -359,8 +359,10 @@ let n = 0;
 exports.onExecutePostLogin = async (event, api) => {
   n += 1;
   const leak = [].leak === undefined ? 'clean' : 'leaked';
-  let poisoned = 'no';
-  try { Array.prototype.leak = 1; } catch (e) { poisoned = 'refused'; }
+  // Sloppy code (an Action without 'use strict') gets no error from a frozen built-in: the write
+  // is simply ignored. Either way it must not take.
+  try { Array.prototype.leak = 1; } catch (e) { }
+  const poisoned = [].leak === 1 ? 'took' : 'refused';
   api.accessToken.setCustomClaim('https://t/n', n).accessToken.setCustomClaim('https://t/leak', leak)
      .accessToken.setCustomClaim('https://t/poison', poisoned);
 };
@@ -394,4 +396,58 @@ async fn strict_mode_starts_every_login_fresh() {
         assert_eq!(c["https://t/leak"], "clean");
     }
     s.stop().await;
+}
+
+/// Auth0 compiles Rules with `Function` and runs Actions as CommonJS: both are sloppy-mode code
+/// unless they say `'use strict'`, and `global` is the global object.
+const SLOPPY_RULE: &str = r#"function (user, context, callback) {
+  var mode = (function () { return this === undefined ? 'strict' : 'sloppy'; })();
+  for (i = 0; i < 3; i++) {}
+  var octal = 010;
+  with ({ w: 'with' }) { var viaWith = w; }
+  function dup(a, a) { return a; }
+  context.accessToken['https://t/sloppy'] =
+    [mode, i, octal, viaWith, dup(1, 2), global === globalThis, typeof globalThis.i];
+  callback(null, user, context);
+}"#;
+
+const COMMONJS_ACTION: &str = r#"const self = this;
+module.exports.onExecutePostLogin = async (event, api) => {
+  api.accessToken.setCustomClaim('https://t/cjs',
+    [self === module.exports, typeof __filename, global === globalThis, typeof exports]);
+};"#;
+
+const STRICT_ACTION: &str = r#"'use strict';
+exports.onExecutePostLogin = async (event, api) => {
+  let r;
+  try { undeclaredName = 1; r = 'assigned'; } catch (e) { r = e.name; }
+  api.accessToken.setCustomClaim('https://t/strict', r);
+};"#;
+
+#[tokio::test]
+async fn rules_and_actions_run_as_sloppy_code_unless_they_say_use_strict() {
+    for isolation in ["warm", "strict"] {
+        let s = TestServer::start_scripts(
+            &[
+                ("rules/01-sloppy.js", SLOPPY_RULE),
+                ("actions/01-cjs.js", COMMONJS_ACTION),
+                ("actions/02-strict.js", STRICT_ACTION),
+            ],
+            |c| c.scripts.isolation = isolation.into(),
+        )
+        .await;
+        let c = s.claims().await;
+        assert_eq!(
+            c["https://t/sloppy"],
+            json!(["sloppy", 3, 8, "with", 2, true, "number"]),
+            "{isolation}: implicit global, octal literal, with, duplicate parameters, this, global"
+        );
+        assert_eq!(
+            c["https://t/cjs"],
+            json!([true, "undefined", true, "object"]),
+            "{isolation}: CommonJS this, __filename, global, exports"
+        );
+        assert_eq!(c["https://t/strict"], "ReferenceError", "{isolation}");
+        s.stop().await;
+    }
 }
