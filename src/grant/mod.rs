@@ -1,6 +1,7 @@
 //! The grants of the token endpoint. [`issue`] reads `grant_type` and hands the request to the
 //! grant's own file, which alone decides which error a failed lookup becomes.
 
+mod attempts;
 mod client;
 mod password;
 mod scope;

@@ -6,14 +6,14 @@ use serde_json::{Map, Value};
 
 use super::scope::Granted;
 use super::size::{self, Measured};
-use super::{Grant, client, scope};
+use super::{Grant, attempts, client, scope};
 use crate::claims::Issue;
 use crate::credentials::needs_upgrade;
 use crate::oauth::{ErrorCode, OAuthError, TokenRequest, TokenResponse};
 use crate::pipeline::{LoginFacts, login_input};
 use crate::script::{Outcome, ScriptError, ScriptErrorKind, Verdict};
 use crate::state::AppState;
-use crate::store::{Api, Attempt, Client, ConnectionRow, Organization, StoreError, User};
+use crate::store::{Api, Client, ConnectionRow, Organization, StoreError, User};
 use crate::token::Alg;
 
 /// What one trip to the store finds for a login, with the checks before the password passed.
@@ -117,7 +117,7 @@ async fn check_password(
     req: &TokenRequest,
     found: &Found,
 ) -> Result<User, OAuthError> {
-    reserve_attempt(state, req, &found.connection.id).await?;
+    attempts::reserve(state, req, &found.connection.id).await?;
     let password = req.require("password")?.to_owned();
     let stored = found.user.as_ref().and_then(|u| u.password_hash.as_deref());
     let hash = stored.unwrap_or(&state.dummy_hash).to_owned();
@@ -125,7 +125,7 @@ async fn check_password(
         .hashes
         .verify(password, hash.clone())
         .await
-        .map_err(hashing_overloaded)?;
+        .map_err(attempts::hashing_overloaded)?;
     let user = match &found.user {
         Some(u) if verified.ok && stored.is_some() => u.clone(),
         _ => {
@@ -135,7 +135,7 @@ async fn check_password(
     };
     state.pace.after(&hash, verified.took);
     if state.config.rehash_passwords && needs_upgrade(&hash) {
-        upgrade_hash(state, req, &user, hash).await?;
+        attempts::upgrade_hash(state, req, &user, hash).await?;
     }
     if user.blocked {
         return Err(OAuthError::new(ErrorCode::Unauthorized, "user is blocked"));
@@ -144,80 +144,6 @@ async fn check_password(
         return Err(not_a_member());
     }
     Ok(user)
-}
-
-/// Reserves this password check with brute-force protection before it runs: a blocked name
-/// answers 429 before any hashing, whether or not the user exists.
-async fn reserve_attempt(
-    state: &AppState,
-    req: &TokenRequest,
-    connection_id: &str,
-) -> Result<(), OAuthError> {
-    let cfg = &state.config;
-    if cfg.brute_force_threshold == 0 {
-        return Ok(());
-    }
-    let now_ms = state.clock.now_ms();
-    let until = crate::clock::rfc3339(now_ms + cfg.brute_force_block.as_millis() as i64);
-    let (c, l, i, now, threshold) = (
-        connection_id.to_owned(),
-        req.require("username")?.to_owned(),
-        req.meta.ip.clone(),
-        crate::clock::rfc3339(now_ms),
-        cfg.brute_force_threshold,
-    );
-    let attempt = state
-        .store
-        .call(move |db| db.reserve_login_attempt(&c, &l, &i, &now, threshold, &until))
-        .await
-        .map_err(store_error)?;
-    match attempt {
-        Attempt::Allowed => Ok(()),
-        Attempt::Last => {
-            tracing::warn!(ip = %req.meta.ip, "login name blocked after repeated failures unless this attempt succeeds");
-            Ok(())
-        }
-        Attempt::Blocked => Err(OAuthError::new(
-            ErrorCode::TooManyAttempts,
-            crate::oauth::TOO_MANY_ATTEMPTS,
-        )),
-    }
-}
-
-/// Rehashes the password with the current scheme after a successful login with an older one
-/// (bcrypt from an Auth0 export, weaker argon2 parameters), so that pacing failures to the slowest
-/// scheme costs less as users come back.
-async fn upgrade_hash(
-    state: &AppState,
-    req: &TokenRequest,
-    user: &User,
-    old: String,
-) -> Result<(), OAuthError> {
-    let password = req.require("password")?.to_owned();
-    let Some(new) = state
-        .hashes
-        .hash(password)
-        .await
-        .map_err(hashing_overloaded)?
-    else {
-        return Ok(()); // hashing failed: keep the old hash, the login stands
-    };
-    let id = user.user_id.clone();
-    state
-        .store
-        .call(move |db| db.upgrade_password_hash(&id, &old, &new))
-        .await
-        .map_err(store_error)?;
-    tracing::info!(user_id = %user.user_id, "password hash upgraded to the current scheme");
-    Ok(())
-}
-
-fn hashing_overloaded(e: crate::credentials::Overloaded) -> OAuthError {
-    OAuthError::new(
-        ErrorCode::TemporarilyUnavailable,
-        "Too many logins at once; retry shortly.",
-    )
-    .with_source(e)
 }
 
 /// Checks organization membership, counts the login (before the scripts run, so the first
@@ -527,7 +453,7 @@ fn script_error(e: ScriptError) -> OAuthError {
     }
 }
 
-fn store_error(e: StoreError) -> OAuthError {
+pub(super) fn store_error(e: StoreError) -> OAuthError {
     match e {
         StoreError::Busy => OAuthError::new(
             ErrorCode::TemporarilyUnavailable,

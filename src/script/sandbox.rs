@@ -9,8 +9,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rquickjs::context::intrinsic;
@@ -21,6 +20,8 @@ use serde_json::{Map, Value as Json};
 use super::bindings;
 use super::cache::Cache;
 use super::catalog::{self, LoadError, Script, ScriptKind};
+pub(crate) use super::deadline::{Deadline, Progress};
+pub(crate) use super::exception::describe_exception;
 use super::{Host, MetadataKind};
 
 /// The intrinsics a script sees: the language core (from `Context::base`) plus these. No `Eval`
@@ -35,37 +36,6 @@ type SandboxIntrinsics = (
     intrinsic::Promise,
 );
 
-/// The wall-clock deadline of the login a worker is running; read by the interrupt handler.
-#[derive(Clone)]
-pub(crate) struct Deadline {
-    epoch: Instant,
-    at: Arc<AtomicU64>,
-}
-
-impl Deadline {
-    pub(crate) fn new() -> Self {
-        Deadline {
-            epoch: Instant::now(),
-            at: Arc::new(AtomicU64::new(0)),
-        }
-    }
-    pub(crate) fn arm_at(&self, at: Instant) {
-        let nanos = at.saturating_duration_since(self.epoch).as_nanos();
-        self.at.store(
-            u64::try_from(nanos).unwrap_or(u64::MAX).max(1),
-            Ordering::Relaxed,
-        );
-    }
-    pub(crate) fn disarm(&self) {
-        self.at.store(0, Ordering::Relaxed);
-    }
-    pub(crate) fn expired(&self) -> bool {
-        let at = self.at.load(Ordering::Relaxed);
-        let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        at != 0 && now >= at
-    }
-}
-
 /// What the engine shares with every sandbox it builds.
 pub(crate) struct Env {
     pub host: Arc<dyn Host>,
@@ -76,21 +46,6 @@ pub(crate) struct Env {
     pub memory_limit: usize,
     pub stack_size: usize,
     pub console_cap: usize,
-}
-
-/// Where the worker publishes the running script, so a login answered by the watchdog can name it.
-#[derive(Default)]
-pub(crate) struct Progress {
-    pub current: Mutex<Option<Arc<str>>>,
-}
-
-impl Progress {
-    pub(crate) fn current(&self) -> Option<Arc<str>> {
-        self.current
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
-    }
 }
 
 /// Per-login state the host functions (`bindings.rs`) write into.
@@ -145,59 +100,6 @@ impl std::fmt::Display for SandboxError {
 pub(crate) struct Failure {
     pub error: SandboxError,
     pub script: Option<Arc<str>>,
-}
-
-/// A thrown value, described for errors and logs.
-pub(crate) struct Described {
-    pub message: String,
-    pub stack: Option<String>,
-    pub line: Option<u32>,
-    pub column: Option<u32>,
-    pub is_null: bool,
-}
-
-pub(crate) fn describe_exception(v: &Value<'_>) -> Described {
-    let mut d = Described {
-        message: String::new(),
-        stack: None,
-        line: None,
-        column: None,
-        is_null: v.is_null() || v.is_undefined(),
-    };
-    if let Some(o) = v.as_object() {
-        let s = |k: &str| {
-            o.get::<_, Option<rquickjs::Coerced<String>>>(k)
-                .ok()
-                .flatten()
-                .map(|c| c.0)
-        };
-        let n = |k: &str| o.get::<_, Option<f64>>(k).ok().flatten().map(|x| x as u32);
-        d.message = s("message").unwrap_or_default();
-        d.stack = s("stack");
-        d.line = n("lineNumber");
-        d.column = n("columnNumber");
-        if d.line.is_none()
-            && let Some((l, c)) = d.stack.as_deref().and_then(first_position)
-        {
-            d.line = Some(l);
-            d.column = Some(c);
-        }
-    } else if let Some(s) = v.as_string() {
-        d.message = s.to_string().unwrap_or_default();
-    } else {
-        d.message = format!("{v:?}");
-    }
-    d
-}
-
-/// The first `:line:column` in a stack trace (`    at action:x:3:7`).
-fn first_position(stack: &str) -> Option<(u32, u32)> {
-    stack.lines().find_map(|l| {
-        let mut parts = l.trim_end_matches(')').rsplit(':');
-        let col = parts.next()?.parse().ok()?;
-        let line = parts.next()?.parse().ok()?;
-        Some((line, col))
-    })
 }
 
 /// The module resolver and loader of every sandbox runtime: both refuse. QuickJS looks a
@@ -562,6 +464,8 @@ pub(crate) fn check_shape(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::script::exception::first_position;
+    use std::sync::Mutex;
 
     fn env() -> Env {
         super::tests_env()
@@ -795,7 +699,7 @@ mod tests_console;
 /// another test's thread (no subscriber) was cached as "never" and the scoped test lost lines.
 #[cfg(test)]
 fn scoped_subscriber() -> std::sync::MutexGuard<'static, ()> {
-    static ONE: Mutex<()> = Mutex::new(());
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
     static KEEP: OnceLock<tracing::Dispatch> = OnceLock::new();
     KEEP.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
     ONE.lock()
