@@ -18,9 +18,11 @@ mod bytecode;
 mod cache;
 mod catalog;
 mod deadline;
+mod engine_config;
 mod error;
 mod exception;
 mod pool;
+mod queue;
 mod sandbox;
 mod shape;
 #[cfg(test)]
@@ -29,12 +31,14 @@ mod tests;
 mod tests_harden;
 #[cfg(test)]
 mod tests_wedge;
+mod worker;
 
 pub use catalog::{
     LoadError, MAX_ACTIONS, MAX_SCRIPT_BYTES, Script, ScriptKind, ScriptSet, load_scripts,
 };
+pub use engine_config::{EngineConfig, Isolation};
 pub use error::{ScriptError, ScriptErrorKind};
-pub use pool::{EngineConfig, Isolation, ScriptEngine};
+pub use pool::ScriptEngine;
 pub use shape::MAX_CLAIMS_BYTES;
 
 use std::sync::Arc;

@@ -9,320 +9,69 @@
 //! while `max_abandoned` of them still run, logins are refused at once (`Overloaded`) instead of
 //! starting more. A panic in a worker answers `WorkerCrashed` and the worker is replaced.
 
-use std::collections::{HashMap, VecDeque};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 use super::cache::Cache;
 use super::catalog::ScriptSet;
-use super::sandbox::{Deadline, Env, Failure, Progress, Sandbox, SandboxError};
-use super::{Host, LoginInput, Outcome, ScriptError, ScriptErrorKind, ScriptKind, shape};
+use super::engine_config::{EngineConfig, Isolation};
+use super::queue::Queue;
+use super::sandbox::{Env, Progress};
+use super::worker::Worker;
+use super::{Host, LoginInput, Outcome, ScriptError, ScriptErrorKind};
 
-/// How much state survives between logins.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Isolation {
-    /// Auth0's warm containers: one context per worker and script-set version; module scope and
-    /// Rules' `global` persist; built-ins are frozen. Recycled after `recycle_after_runs` logins
-    /// and after any timeout, out-of-memory or engine error.
-    #[default]
-    Warm,
-    /// A fresh runtime and context for every login: nothing survives.
-    Strict,
-}
-
-/// Engine settings; see `SCRIPT-CONTRACT.md` for what each means to a script author.
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// Worker threads (default: available cores).
-    pub workers: usize,
-    pub isolation: Isolation,
-    /// Wall clock for the whole login, all scripts together (default 5 s).
-    pub login_timeout: Duration,
-    /// Per runtime (default 32 MiB).
-    pub memory_limit_bytes: usize,
-    /// QuickJS stack limit (default 512 KiB); worker threads get a larger native stack.
-    pub stack_size_bytes: usize,
-    /// A warm context is rebuilt after this many logins (default 1000).
-    pub recycle_after_runs: u32,
-    /// `console.*` bytes logged per script per login (default 4096).
-    pub console_cap_bytes: usize,
-    /// Rules' `configuration` global.
-    pub configuration: Map<String, Value>,
-    /// Wedged worker threads still running after the watchdog gave up on them; at this many,
-    /// logins are refused with `Overloaded` (default 2, at least 1).
-    pub max_abandoned_workers: usize,
-    /// Every Action's `event.secrets`.
-    pub shared_secrets: Map<String, Value>,
-    /// Per Action (file stem), merged over `shared_secrets`.
-    pub action_secrets: HashMap<String, Map<String, Value>>,
-    /// `auth0.domain`.
-    pub domain: String,
-    /// Test-only: warm contexts skip `harden()`, so built-ins stay writable. It exists for the
-    /// hostile suite's positive control (a leak probe must fail without hardening); off by
-    /// default, and no configuration file or environment variable reaches it.
-    #[doc(hidden)]
-    pub unhardened_for_test: bool,
-}
-
-impl Default for EngineConfig {
-    fn default() -> Self {
-        EngineConfig {
-            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            isolation: Isolation::Warm,
-            login_timeout: Duration::from_secs(5),
-            memory_limit_bytes: 32 << 20,
-            stack_size_bytes: 512 << 10,
-            recycle_after_runs: 1000,
-            console_cap_bytes: 4096,
-            max_abandoned_workers: 2,
-            configuration: Map::new(),
-            shared_secrets: Map::new(),
-            action_secrets: HashMap::new(),
-            domain: "localhost".into(),
-            unhardened_for_test: false,
-        }
-    }
-}
-
-impl EngineConfig {
-    /// Small limits for tests: 2 workers, 300 ms per login, 8 MiB heap.
-    pub fn for_test() -> Self {
-        EngineConfig {
-            workers: 2,
-            login_timeout: Duration::from_millis(300),
-            memory_limit_bytes: 8 << 20,
-            recycle_after_runs: 50,
-            ..EngineConfig::default()
-        }
-    }
-
-    fn shim_config(&self, harden: bool) -> String {
-        let mut secrets = Map::new();
-        for (name, own) in &self.action_secrets {
-            let mut merged = self.shared_secrets.clone();
-            merged.extend(own.clone());
-            secrets.insert(name.clone(), Value::Object(merged));
-        }
-        // Actions without their own entry get the shared secrets.
-        secrets.insert(
-            "\u{0}shared".into(),
-            Value::Object(self.shared_secrets.clone()),
-        );
-        json!({"configuration": self.configuration, "secrets": secrets, "domain": self.domain, "harden": harden})
-            .to_string()
-    }
-}
-
-/// How long an idle worker polls the queue before it parks.
-const SPIN_BEFORE_PARK: Duration = Duration::from_micros(200);
-
-enum Msg {
+pub(super) enum Msg {
     Login(Box<LoginJob>),
     Prepare(Arc<ScriptSet>),
 }
 
-struct LoginJob {
-    set: Arc<ScriptSet>,
-    input: LoginInput,
-    deadline: Instant,
-    progress: Arc<Progress>,
-    worker: Arc<Mutex<Option<Arc<WorkerSlot>>>>,
-    reply: oneshot::Sender<Result<Outcome, ScriptError>>,
+pub(super) struct LoginJob {
+    pub(super) set: Arc<ScriptSet>,
+    pub(super) input: LoginInput,
+    pub(super) deadline: Instant,
+    pub(super) progress: Arc<Progress>,
+    pub(super) worker: Arc<Mutex<Option<Arc<WorkerSlot>>>>,
+    pub(super) reply: oneshot::Sender<Result<Outcome, ScriptError>>,
 }
 
-struct WorkerSlot {
-    id: usize,
-    retired: AtomicBool,
+pub(super) struct WorkerSlot {
+    pub(super) id: usize,
+    pub(super) retired: AtomicBool,
     /// Set (under `Shared::abandoned`'s lock) when the thread ends, so it is never counted after.
-    exited: AtomicBool,
+    pub(super) exited: AtomicBool,
 }
 
-/// A parked worker: its thread and whether a job was handed to it.
-struct Parker {
-    thread: std::thread::Thread,
-    woken: AtomicBool,
-}
-
-/// The jobs waiting for a worker, FIFO, and the idle workers, LIFO.
-///
-/// At low load the worker that just replied is the one polling the queue (its caches and
-/// sandbox are hot) while the others stay parked: a job wakes a parked worker only when more jobs
-/// wait than workers are awake to take them. Waking a parked thread costs tens of µs on a VM.
-struct Queue {
-    state: Mutex<QueueState>,
-    /// `state.jobs.len()`, read by polling workers without the lock.
-    queued: AtomicUsize,
-    closed: AtomicBool,
-    /// One permit per queued job: `run_login` waits for room (within its deadline).
-    room: Arc<Semaphore>,
-}
-
-struct QueueState {
-    jobs: VecDeque<(Msg, OwnedSemaphorePermit)>,
-    idle: Vec<Arc<Parker>>,
-    /// Workers polling for a job, or woken and about to.
-    awake: usize,
-}
-
-impl Queue {
-    fn new(capacity: usize) -> Self {
-        Queue {
-            state: Mutex::new(QueueState {
-                jobs: VecDeque::new(),
-                idle: Vec::new(),
-                awake: 0,
-            }),
-            queued: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
-            room: Arc::new(Semaphore::new(capacity)),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, QueueState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Queues a job; `Err` once the engine is stopping.
-    fn push(&self, msg: Msg, permit: OwnedSemaphorePermit) -> Result<(), Msg> {
-        let wake = {
-            let mut st = self.lock();
-            if self.closed.load(Ordering::Acquire) {
-                return Err(msg);
-            }
-            st.jobs.push_back((msg, permit));
-            self.queued.store(st.jobs.len(), Ordering::Release);
-            if st.jobs.len() > st.awake {
-                let p = st.idle.pop();
-                st.awake += usize::from(p.is_some());
-                p
-            } else {
-                None
-            }
-        };
-        if let Some(p) = wake {
-            p.woken.store(true, Ordering::Release);
-            p.thread.unpark();
-        }
-        Ok(())
-    }
-
-    fn take(&self, st: &mut QueueState) -> Option<Msg> {
-        let (msg, permit) = st.jobs.pop_front()?;
-        self.queued.store(st.jobs.len(), Ordering::Release);
-        drop(permit);
-        Some(msg)
-    }
-
-    /// The next job for a worker: polls for `SPIN_BEFORE_PARK`, then parks until a job is handed
-    /// over. `None` once the engine stopped and the queue is empty.
-    fn next(&self, me: &Arc<Parker>) -> Option<Msg> {
-        {
-            let mut st = self.lock();
-            if let Some(m) = self.take(&mut st) {
-                return Some(m);
-            }
-            if self.closed.load(Ordering::Acquire) {
-                return None;
-            }
-            st.awake += 1;
-        }
-        loop {
-            let until = Instant::now() + SPIN_BEFORE_PARK;
-            let mut polls = 0u32;
-            loop {
-                if self.queued.load(Ordering::Acquire) > 0 || self.closed.load(Ordering::Acquire) {
-                    let mut st = self.lock();
-                    if let Some(m) = self.take(&mut st) {
-                        st.awake -= 1;
-                        return Some(m);
-                    }
-                    if self.closed.load(Ordering::Acquire) {
-                        st.awake -= 1;
-                        return None;
-                    }
-                }
-                polls = polls.wrapping_add(1);
-                if polls.is_multiple_of(64) {
-                    if Instant::now() >= until {
-                        break;
-                    }
-                    // Let a thread waiting for this core (tokio, the replying task) run.
-                    std::thread::yield_now();
-                } else {
-                    std::hint::spin_loop();
-                }
-            }
-            {
-                let mut st = self.lock();
-                st.awake -= 1;
-                if let Some(m) = self.take(&mut st) {
-                    return Some(m);
-                }
-                if self.closed.load(Ordering::Acquire) {
-                    return None;
-                }
-                me.woken.store(false, Ordering::Relaxed);
-                st.idle.push(me.clone());
-            }
-            // Whoever pops us from `idle` counts us awake again before unparking us.
-            while !me.woken.load(Ordering::Acquire) {
-                std::thread::park();
-            }
-        }
-    }
-
-    /// Refuses new jobs and wakes every parked worker so it drains the queue and exits.
-    fn close(&self) {
-        self.room.close();
-        let parked = {
-            let mut st = self.lock();
-            self.closed.store(true, Ordering::Release);
-            let parked = std::mem::take(&mut st.idle);
-            st.awake += parked.len();
-            parked
-        };
-        for p in parked {
-            p.woken.store(true, Ordering::Release);
-            p.thread.unpark();
-        }
-    }
-}
-
-struct Shared {
-    queue: Queue,
-    env: Env,
-    isolation: Isolation,
-    recycle_after_runs: u32,
-    native_stack: usize,
-    stopping: AtomicBool,
-    next_id: AtomicUsize,
+pub(super) struct Shared {
+    pub(super) queue: Queue<Msg>,
+    pub(super) env: Env,
+    pub(super) isolation: Isolation,
+    pub(super) recycle_after_runs: u32,
+    pub(super) native_stack: usize,
+    pub(super) stopping: AtomicBool,
+    pub(super) next_id: AtomicUsize,
     /// Logins waiting for their reply, and workers running a job or building a sandbox: a task
     /// polls for its reply only while its login is the only work (see [`wait_reply`]).
-    in_flight: AtomicUsize,
-    busy: AtomicUsize,
+    pub(super) in_flight: AtomicUsize,
+    pub(super) busy: AtomicUsize,
     /// Abandoned worker threads still running: (worker id, when abandoned).
-    abandoned: Mutex<Vec<(usize, Instant)>>,
+    pub(super) abandoned: Mutex<Vec<(usize, Instant)>>,
     /// `abandoned.len()`, read by every login without the lock.
-    abandoned_count: AtomicUsize,
-    max_abandoned: usize,
+    pub(super) abandoned_count: AtomicUsize,
+    pub(super) max_abandoned: usize,
     /// Logins are being refused (logged once per episode).
-    refusing: AtomicBool,
+    pub(super) refusing: AtomicBool,
     /// `Retry-After` of a refusal: the login timeout, rounded up.
-    retry_after_s: u32,
+    pub(super) retry_after_s: u32,
 }
 
 /// Counts a login in flight for as long as it waits (also when its future is dropped).
-struct InFlight<'a>(&'a AtomicUsize);
+pub(super) struct InFlight<'a>(&'a AtomicUsize);
 
 impl<'a> InFlight<'a> {
-    fn enter(n: &'a AtomicUsize) -> Self {
+    pub(super) fn enter(n: &'a AtomicUsize) -> Self {
         n.fetch_add(1, Ordering::Relaxed);
         InFlight(n)
     }
@@ -552,7 +301,7 @@ impl Shared {
         spawned.is_ok()
     }
 
-    fn retire(self: &Arc<Self>, slot: &WorkerSlot) {
+    pub(super) fn retire(self: &Arc<Self>, slot: &WorkerSlot) {
         if !slot.retired.swap(true, Ordering::SeqCst) {
             Shared::spawn_worker(self);
         }
@@ -582,7 +331,7 @@ impl Shared {
     }
 
     /// Called by every worker thread as it ends.
-    fn exited(&self, slot: &WorkerSlot) {
+    pub(super) fn exited(&self, slot: &WorkerSlot) {
         let mut list = self.lock_abandoned();
         slot.exited.store(true, Ordering::SeqCst);
         let Some(i) = list.iter().position(|(id, _)| *id == slot.id) else {
@@ -599,7 +348,7 @@ impl Shared {
 
     /// Refuses a login while `max_abandoned` abandoned threads still run: starting it could wedge
     /// one more. Logs once each time the cap is reached.
-    fn admit(&self) -> Result<(), ScriptError> {
+    pub(super) fn admit(&self) -> Result<(), ScriptError> {
         if self.abandoned_count.load(Ordering::SeqCst) < self.max_abandoned {
             return Ok(());
         }
@@ -623,246 +372,4 @@ fn ages(list: &[(usize, Instant)]) -> Vec<Duration> {
 
 fn secs(ages: &[Duration]) -> Vec<u64> {
     ages.iter().map(Duration::as_secs).collect()
-}
-
-struct Worker {
-    shared: Arc<Shared>,
-    slot: Arc<WorkerSlot>,
-    parker: Arc<Parker>,
-    deadline: Deadline,
-    warm: Option<Sandbox>,
-    /// A sandbox used up by the last login (strict, or discarded): freeing a runtime takes tens
-    /// of µs, so it happens after the reply.
-    spent: Option<Sandbox>,
-}
-
-impl Worker {
-    fn new(shared: Arc<Shared>, slot: Arc<WorkerSlot>) -> Self {
-        Worker {
-            shared,
-            slot,
-            parker: Arc::new(Parker {
-                thread: std::thread::current(),
-                woken: AtomicBool::new(false),
-            }),
-            deadline: Deadline::new(),
-            warm: None,
-            spent: None,
-        }
-    }
-
-    fn run(mut self) {
-        let _exit = ExitGuard {
-            shared: self.shared.clone(),
-            slot: self.slot.clone(),
-        };
-        while !self.slot.retired.load(Ordering::SeqCst) {
-            let Some(msg) = self.shared.queue.next(&self.parker) else {
-                break;
-            };
-            let shared = self.shared.clone();
-            let mut busy = Some(InFlight::enter(&shared.busy));
-            match msg {
-                Msg::Prepare(set) => self.prepare(&set),
-                Msg::Login(job) => {
-                    let LoginJob {
-                        set,
-                        input,
-                        deadline,
-                        progress,
-                        worker,
-                        reply,
-                    } = *job;
-                    if reply.is_closed() {
-                        continue; // the caller already answered (timeout) or left
-                    }
-                    if self.shared.stopping.load(Ordering::SeqCst) {
-                        let stopped = ScriptErrorKind::Engine("engine stopped".into());
-                        let _ = reply.send(Err(ScriptError::new(None, stopped)));
-                        continue;
-                    }
-                    if Instant::now() >= deadline {
-                        // Queued past its deadline: answer now rather than at deadline + grace.
-                        let _ = reply.send(Err(ScriptError::new(None, ScriptErrorKind::Timeout)));
-                        continue;
-                    }
-                    // Queued before the cap was reached: refused like a new login.
-                    if let Err(e) = self.shared.admit() {
-                        let _ = reply.send(Err(e));
-                        continue;
-                    }
-                    *worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.slot.clone());
-                    let result = catch_unwind(AssertUnwindSafe(|| {
-                        self.login(&set, &input, deadline, progress.clone())
-                    }));
-                    worker.lock().unwrap_or_else(|p| p.into_inner()).take();
-                    match result {
-                        Ok(r) => {
-                            let _ = reply.send(r);
-                            // Nothing to free or build (a warm login): not busy any more, so the
-                            // next login's task may poll for its reply (see `wait_reply`).
-                            if self.spent.is_none()
-                                && self.warm.as_ref().is_some_and(|s| self.reusable(s, &set))
-                            {
-                                busy.take();
-                            }
-                            self.spent = None;
-                            self.refill(&set);
-                        }
-                        Err(_) => {
-                            tracing::error!(target: "script", "a script worker panicked; replacing it");
-                            let _ = reply.send(Err(ScriptError::new(
-                                progress.current(),
-                                ScriptErrorKind::WorkerCrashed,
-                            )));
-                            self.shared.retire(&self.slot);
-                        }
-                    }
-                }
-            }
-        }
-        // Sandboxes drop here, on their own thread, each Persistent before its runtime; before
-        // `_exit` tells the pool this thread (and its heap) is gone.
-        self.warm = None;
-        self.spent = None;
-    }
-
-    /// Warm: the context of this very set, until recycled. Strict: a fresh one built after the
-    /// previous reply, never used.
-    fn reusable(&self, s: &Sandbox, set: &ScriptSet) -> bool {
-        let fresh_enough = match self.shared.isolation {
-            Isolation::Warm => s.runs < self.shared.recycle_after_runs,
-            Isolation::Strict => s.runs == 0,
-        };
-        s.holds(set) && !s.dirty && fresh_enough
-    }
-
-    /// After a reply: make sure the next login of this set finds a usable sandbox (strict: a
-    /// fresh one; warm: one not due for recycling), building it now rather than on its path.
-    fn refill(&mut self, set: &Arc<ScriptSet>) {
-        let usable = self.warm.as_ref().is_some_and(|s| self.reusable(s, set));
-        if !usable {
-            self.warm = None;
-            self.prepare(set);
-        }
-    }
-
-    fn prepare(&mut self, set: &Arc<ScriptSet>) {
-        if self.warm.as_ref().is_some_and(|s| s.holds(set)) {
-            return;
-        }
-        self.deadline
-            .arm_at(Instant::now() + Duration::from_secs(1));
-        let harden = self.shared.isolation == Isolation::Warm;
-        let built = Sandbox::build(
-            &self.shared.env,
-            set.all(),
-            set.version,
-            harden,
-            &self.deadline,
-        );
-        self.deadline.disarm();
-        self.warm = built.ok().map(|(s, _)| s);
-    }
-
-    fn login(
-        &mut self,
-        set: &Arc<ScriptSet>,
-        input: &LoginInput,
-        deadline: Instant,
-        progress: Arc<Progress>,
-    ) -> Result<Outcome, ScriptError> {
-        self.deadline.arm_at(deadline);
-        let result = self.login_armed(set, input, progress);
-        self.deadline.disarm();
-        result
-    }
-
-    fn login_armed(
-        &mut self,
-        set: &Arc<ScriptSet>,
-        input: &LoginInput,
-        progress: Arc<Progress>,
-    ) -> Result<Outcome, ScriptError> {
-        let warm = self.shared.isolation == Isolation::Warm;
-        let reuse = self.warm.take().filter(|s| self.reusable(s, set));
-        let mut sandbox = match reuse {
-            Some(s) => s,
-            None => {
-                Sandbox::build(
-                    &self.shared.env,
-                    set.all(),
-                    set.version,
-                    warm,
-                    &self.deadline,
-                )
-                .map_err(to_script_error)?
-                .0
-            }
-        };
-        let event = if set.actions.iter().any(|a| a.post_login) {
-            shape::event_parts(input)
-        } else {
-            Vec::new()
-        };
-        let rules = (!set.rules.is_empty()).then(|| shape::rules_json(input));
-        let text = sandbox
-            .run_login(&event, rules.as_deref(), input.now_ms, progress)
-            .map_err(to_script_error)?;
-        let names = |i| sandbox.name(i);
-        let mut heap_full = || sandbox.heap_pressed();
-        let outcome = shape::parse_outcome(&text, &names, &mut heap_full);
-        let keep = warm && !sandbox.dirty && outcome.as_ref().is_ok_or_deny();
-        if keep {
-            self.warm = Some(sandbox);
-        } else {
-            self.spent = Some(sandbox); // freed after the reply is sent
-        }
-        outcome
-    }
-}
-
-/// Tells the pool a worker thread ended, however it ended (also on a panic that escaped).
-struct ExitGuard {
-    shared: Arc<Shared>,
-    slot: Arc<WorkerSlot>,
-}
-
-impl Drop for ExitGuard {
-    fn drop(&mut self) {
-        self.shared.exited(&self.slot);
-    }
-}
-
-trait OkOrDeny {
-    fn is_ok_or_deny(&self) -> bool;
-}
-
-impl OkOrDeny for Result<&Outcome, &ScriptError> {
-    /// Claims too large is the script's doing, not the context's: keep it warm.
-    fn is_ok_or_deny(&self) -> bool {
-        match self {
-            Ok(_) => true,
-            Err(e) => e.kind == ScriptErrorKind::ClaimsTooLarge,
-        }
-    }
-}
-
-fn to_script_error(f: Failure) -> ScriptError {
-    let kind = match f.error {
-        SandboxError::Timeout => ScriptErrorKind::Timeout,
-        SandboxError::OutOfMemory => ScriptErrorKind::OutOfMemory,
-        SandboxError::Pending(ScriptKind::Rule) => ScriptErrorKind::NeverCalledBack,
-        SandboxError::Pending(ScriptKind::Action) => ScriptErrorKind::NeverSettled,
-        SandboxError::HostPanicked => ScriptErrorKind::WorkerCrashed,
-        SandboxError::Script(m, _) => {
-            tracing::warn!(target: "script", script = ?f.script, "script failed to initialise: {m}");
-            ScriptErrorKind::Engine(m)
-        }
-        SandboxError::Engine(m) => {
-            tracing::error!(target: "script", script = ?f.script, "script engine error: {m}");
-            ScriptErrorKind::Engine(m)
-        }
-    };
-    ScriptError::new(f.script, kind)
 }
