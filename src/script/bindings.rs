@@ -1,5 +1,5 @@
 //! The JS-facing surface implemented in Rust: the raw host functions the shim (`shim.js`) keeps
-//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `patch`
+//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter` (runs `console.js` on first use), `patch`
 //! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
 //! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes
 //! back as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
@@ -74,6 +74,12 @@ pub(super) fn host_object<'js>(
         "cacheDelete",
         Function::new(ctx.clone(), move |key: String| {
             c.delete(&key, st.borrow().now_ms)
+        })?,
+    )?;
+    host.set(
+        "formatter",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
+            super::sandbox::console_factory(&ctx)
         })?,
     )?;
     Ok(host)

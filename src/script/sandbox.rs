@@ -149,6 +149,24 @@ fn shim_bytecode() -> Result<&'static [u8], SandboxError> {
     .map_err(|e| SandboxError::Engine(format!("shim failed to compile: {e}")))
 }
 
+static CONSOLE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+
+/// Runs `console.js` in `ctx` and returns its factory: the shim calls this (`host.formatter`) on
+/// a context's first console call, so logins that never log never read the formatter.
+pub(super) fn console_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+    let bytecode = CONSOLE.get_or_init(|| {
+        catalog::compile_library("claimsmith:console", include_str!("console.js"))
+            .map_err(|e: LoadError| e.to_string())
+    });
+    match bytecode {
+        Ok(bytes) => super::bytecode::run_script(ctx, bytes),
+        Err(e) => Err(rquickjs::Exception::throw_internal(
+            ctx,
+            &format!("console failed to compile: {e}"),
+        )),
+    }
+}
+
 /// Loads bytecode this process produced and returns the module's default export.
 #[allow(unsafe_code)]
 fn load_module<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Value<'js>> {

@@ -275,7 +275,10 @@ fn count_time_assert_group_dir_table_trace() {
         ["a", "G 1", "  b\n  c", "    d", "e"]
     );
     assert_eq!((text(17), text(18)), ("{ a: [Object] }", "'s'"));
-    assert_eq!(text(19), "[ { a: 1 } ]");
+    assert_eq!(
+        text(19),
+        "┌─────────┬───┐\n│ (index) │ a │\n├─────────┼───┤\n│ 0       │ 1 │\n└─────────┴───┘"
+    );
     assert!(
         text(20).starts_with("Trace: here 1\n    at "),
         "{}",
@@ -283,6 +286,29 @@ fn count_time_assert_group_dir_table_trace() {
     );
     assert_eq!(level(20), "TRACE");
     assert_eq!(all.len(), 21, "{all:?}");
+}
+
+/// `console.table` as Node 20 prints it (each expected text is Node 20's own output).
+#[test]
+fn table_renders_like_node() {
+    let t = texts(
+        "console.table([{a: 1, b: 'Y'}, {a: 'Z', b: 2}]); console.table({x: {a: 1}, y: 5});
+         console.table([[1, 2], [3, 4]], ['0']); console.table(new Map([['k', {v: 1}]]));
+         console.table(new Set(['a'])); console.table(5, 'ignored');
+         console.table([{a: {b: {c: 1}}, z: [1, 2, 3, 4, 5]}]);
+         try { console.table([1], 'a'); } catch (e) { console.log(e.name); }",
+    );
+    let expected = [
+        "┌─────────┬─────┬─────┐\n│ (index) │ a   │ b   │\n├─────────┼─────┼─────┤\n│ 0       │ 1   │ 'Y' │\n│ 1       │ 'Z' │ 2   │\n└─────────┴─────┴─────┘",
+        "┌─────────┬───┬────────┐\n│ (index) │ a │ Values │\n├─────────┼───┼────────┤\n│ x       │ 1 │        │\n│ y       │   │ 5      │\n└─────────┴───┴────────┘",
+        "┌─────────┬───┐\n│ (index) │ 0 │\n├─────────┼───┤\n│ 0       │ 1 │\n│ 1       │ 3 │\n└─────────┴───┘",
+        "┌───────────────────┬─────┬──────────┐\n│ (iteration index) │ Key │ Values   │\n├───────────────────┼─────┼──────────┤\n│ 0                 │ 'k' │ { v: 1 } │\n└───────────────────┴─────┴──────────┘",
+        "┌───────────────────┬────────┐\n│ (iteration index) │ Values │\n├───────────────────┼────────┤\n│ 0                 │ 'a'    │\n└───────────────────┴────────┘",
+        "5",
+        "┌─────────┬─────────────────┬───────────────────────────────┐\n│ (index) │ a               │ z                             │\n├─────────┼─────────────────┼───────────────────────────────┤\n│ 0       │ { b: [Object] } │ [ 1, 2, 3, ... 2 more items ] │\n└─────────┴─────────────────┴───────────────────────────────┘",
+        "TypeError",
+    ];
+    assert_eq!(t, expected);
 }
 
 /// `<prefix><digits>.<3 digits><suffix>`
