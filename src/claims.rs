@@ -227,33 +227,40 @@ fn is_auth0_namespace(key: &str) -> bool {
     })
 }
 
-/// Folds the custom claims into `claims` (last write wins), applying the policy.
+/// Folds the custom claims into `claims` (last write wins), applying the policy; more than
+/// [`MAX_CUSTOM_CLAIMS_BYTES`] of what remains (names + JSON values) fails, naming the script that
+/// wrote the biggest claim. This is the one place that limit is enforced.
 pub fn add_custom(
     claims: &mut Map<String, Value>,
     custom: &[Claim],
     scopes: &[&str],
     token: &'static str,
 ) -> Result<(), ClaimsTooLarge> {
-    let mut size = 0usize;
-    let mut last_script = "";
-    let mut written = Map::new();
+    let mut written: Map<String, Value> = Map::new();
+    let mut by: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     for c in custom {
         if let Some(reason) = refusal(&c.name, scopes) {
             tracing::warn!(script = %c.script, claim = %c.name, token, reason, "custom claim dropped");
             continue;
         }
-        last_script = &c.script;
+        by.insert(&c.name, &c.script);
         written.insert(c.name.clone(), c.value.clone());
     }
-    for (k, v) in written {
-        size += k.len() + serde_json::to_string(&v).map_or(0, |s| s.len());
-        if size > MAX_CUSTOM_CLAIMS_BYTES {
-            return Err(ClaimsTooLarge {
-                script: last_script.to_owned(),
-            });
+    let mut size = 0usize;
+    let mut biggest = (0usize, "");
+    for (k, v) in &written {
+        let one = k.len() + serde_json::to_string(v).map_or(0, |s| s.len());
+        size += one;
+        if one > biggest.0 {
+            biggest = (one, by.get(k.as_str()).copied().unwrap_or_default());
         }
-        claims.insert(k, v);
     }
+    if size > MAX_CUSTOM_CLAIMS_BYTES {
+        return Err(ClaimsTooLarge {
+            script: biggest.1.to_owned(),
+        });
+    }
+    claims.extend(written);
     Ok(())
 }
 
@@ -573,5 +580,33 @@ mod tests {
         let big = claim("big", json!("x".repeat(MAX_CUSTOM_CLAIMS_BYTES)));
         let err = issue(&[]).access_claims(&[big]).unwrap_err();
         assert_eq!(err.script, "01-test");
+    }
+
+    /// The limit counts what is written after the policy and folding, and blames the script of
+    /// the biggest claim, not the last one that wrote any.
+    #[test]
+    fn the_size_limit_folds_and_names_the_biggest_claims_script() {
+        let by = |script: &str, name: &str, value: Value| Claim {
+            script: Arc::from(script),
+            name: name.into(),
+            value,
+        };
+        let half = || json!("x".repeat(60 * 1024));
+        // The same name twice: folded to one 60 KB claim.
+        let twice = [by("a", "x", half()), by("b", "x", half())];
+        assert!(issue(&[]).access_claims(&twice).is_ok());
+        // A refused name does not count.
+        let refused = [by("a", "x", half()), by("b", "sub", half())];
+        assert!(issue(&[]).access_claims(&refused).is_ok());
+        let over = [
+            by("big", "y", json!("x".repeat(70 * 1024))),
+            by("mid", "z", half()),
+            by("last", "w", json!(1)),
+        ];
+        assert_eq!(issue(&[]).access_claims(&over).unwrap_err().script, "big");
+        // Each token is counted on its own.
+        let mut m = Map::new();
+        add_custom(&mut m, &[by("a", "y", half())], &[], "access_token").unwrap();
+        add_custom(&mut m, &[by("a", "z", half())], &[], "id_token").unwrap();
     }
 }

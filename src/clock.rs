@@ -80,4 +80,10 @@ mod tests {
         c.advance(1000);
         assert_eq!(c.now_secs(), 1_700_000_001);
     }
+
+    #[test]
+    fn iso_timestamps() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_434_454_643_024), "2015-06-16T11:37:23.024Z");
+    }
 }

@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+use super::ScriptKind;
+use super::sandbox::{Failure, SandboxError};
+
 /// A failure of the script engine during one login, with the script that was running, if known.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}", self.public_description())]
@@ -22,8 +25,6 @@ pub enum ScriptErrorKind {
     NeverSettled,
     /// A Rule never called its callback (and nothing left could call it).
     NeverCalledBack,
-    /// More than 100 KB of custom claims in one token.
-    ClaimsTooLarge,
     /// A worker panicked (or the Host panicked inside a script call); the worker was replaced.
     WorkerCrashed,
     /// Refused before any script ran: too many worker threads are wedged in built-ins that ignore
@@ -59,11 +60,6 @@ impl ScriptError {
             ScriptErrorKind::NeverCalledBack => {
                 format!("{who} never called its callback (never called back).")
             }
-            ScriptErrorKind::ClaimsTooLarge => {
-                format!(
-                    "{who} set more than 100 KB of custom claims for one token (claims too large)."
-                )
-            }
             ScriptErrorKind::WorkerCrashed => {
                 format!("{who} failed: the script worker crashed (engine failure).")
             }
@@ -75,6 +71,29 @@ impl ScriptError {
                 "The login scripts are overloaded: script workers are stuck; retry later.".into()
             }
         }
+    }
+}
+
+/// A sandbox failure as the engine reports it; engine and initialisation messages go to the log
+/// here, never to the wire.
+impl From<Failure> for ScriptError {
+    fn from(f: Failure) -> Self {
+        let kind = match f.error {
+            SandboxError::Timeout => ScriptErrorKind::Timeout,
+            SandboxError::OutOfMemory => ScriptErrorKind::OutOfMemory,
+            SandboxError::Pending(ScriptKind::Rule) => ScriptErrorKind::NeverCalledBack,
+            SandboxError::Pending(ScriptKind::Action) => ScriptErrorKind::NeverSettled,
+            SandboxError::HostPanicked => ScriptErrorKind::WorkerCrashed,
+            SandboxError::Script(m, _) => {
+                tracing::warn!(target: "script", script = ?f.script, "script failed to initialise: {m}");
+                ScriptErrorKind::Engine(m)
+            }
+            SandboxError::Engine(m) => {
+                tracing::error!(target: "script", script = ?f.script, "script engine error: {m}");
+                ScriptErrorKind::Engine(m)
+            }
+        };
+        ScriptError::new(f.script, kind)
     }
 }
 
@@ -105,7 +124,6 @@ mod tests {
             ScriptErrorKind::OutOfMemory,
             ScriptErrorKind::NeverSettled,
             ScriptErrorKind::NeverCalledBack,
-            ScriptErrorKind::ClaimsTooLarge,
             ScriptErrorKind::WorkerCrashed,
         ] {
             let text = ScriptError::new(Some("s".into()), kind).public_description();

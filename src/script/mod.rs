@@ -39,7 +39,6 @@ pub use catalog::{
 pub use engine_config::{EngineConfig, Isolation};
 pub use error::{ScriptError, ScriptErrorKind};
 pub use pool::ScriptEngine;
-pub use shape::MAX_CLAIMS_BYTES;
 
 use std::sync::Arc;
 

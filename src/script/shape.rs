@@ -3,7 +3,6 @@
 //! [`Outcome`]. No rquickjs here; the JS side of the contract is `shim.js`. The contract as a
 //! script author reads it is `SCRIPT-CONTRACT.md`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::ser::SerializeMap;
@@ -14,9 +13,6 @@ use super::{
     Claim, ClientInfo, ConnectionInfo, Effects, LoginInput, OrganizationInfo, Outcome, RequestInfo,
     ScopeEdit, ScriptError, ScriptErrorKind, Verdict,
 };
-
-/// Custom claims of one token above this many bytes (names + JSON values) fail the login.
-pub const MAX_CLAIMS_BYTES: usize = 100 * 1024;
 
 fn is_password(input: &LoginInput) -> bool {
     input.protocol == "oauth2-password"
@@ -433,7 +429,6 @@ pub(crate) fn parse_outcome(
                 value,
             });
         }
-        check_size(&out)?;
         Ok(out)
     };
     let mut scope_edits = Vec::new();
@@ -464,63 +459,4 @@ pub(crate) fn parse_outcome(
             primary_user: raw.primary,
         },
     })
-}
-
-/// Folds the claims of one token (last write wins) and fails when they exceed [`MAX_CLAIMS_BYTES`],
-/// naming the script of the largest claim.
-fn check_size(claims: &[Claim]) -> Result<(), ScriptError> {
-    let mut folded: HashMap<&str, (usize, &Arc<str>)> = HashMap::new();
-    for c in claims {
-        let size = c.name.len() + c.value.to_string().len();
-        folded.insert(&c.name, (size, &c.script));
-    }
-    let total: usize = folded.values().map(|(s, _)| s).sum();
-    if total <= MAX_CLAIMS_BYTES {
-        return Ok(());
-    }
-    let biggest = folded
-        .values()
-        .max_by_key(|(s, _)| *s)
-        .map(|(_, n)| (*n).clone());
-    Err(ScriptError {
-        script: biggest,
-        kind: ScriptErrorKind::ClaimsTooLarge,
-    })
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn iso_timestamps() {
-        assert_eq!(crate::clock::rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(
-            crate::clock::rfc3339(1_434_454_643_024),
-            "2015-06-16T11:37:23.024Z"
-        );
-    }
-
-    #[test]
-    fn claims_size_limit_names_the_biggest_script() {
-        let c = |s: &str, n: &str, v: Value| Claim {
-            script: s.into(),
-            name: n.into(),
-            value: v,
-        };
-        let big = json!("x".repeat(60 * 1024));
-        assert!(
-            check_size(&[c("a", "x", big.clone()), c("b", "x", big.clone())]).is_ok(),
-            "folded"
-        );
-        let e = check_size(&[
-            c("a", "x", json!(1)),
-            c("b", "y", big.clone()),
-            c("c", "z", big),
-        ])
-        .unwrap_err();
-        assert_eq!(e.kind, ScriptErrorKind::ClaimsTooLarge);
-        assert!(matches!(e.script.as_deref(), Some("b" | "c")));
-    }
 }
