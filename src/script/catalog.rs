@@ -414,7 +414,9 @@ pub(crate) fn compile_global(name: &str, source: &str, head: usize) -> Result<Ve
 /// Compiles one of claimsmith's own lazily run libraries (global code whose value is a factory),
 /// without debug information: its positions mean nothing to a script author.
 pub(crate) fn compile_library(name: &str, source: &str) -> Result<Vec<u8>, LoadError> {
-    compile_in(name, 0, |ctx| bytecode::compile_script(ctx, name, source, true))
+    compile_in(name, 0, |ctx| {
+        bytecode::compile_script(ctx, name, source, true)
+    })
 }
 
 /// Runs `write` in a throw-away runtime that has the parser; a syntax error becomes a

@@ -19,10 +19,12 @@ use serde_json::{Map, Value as Json};
 
 use super::bindings;
 use super::cache::Cache;
-use super::catalog::{self, LoadError, Script, ScriptKind};
+use super::catalog::{self, LoadError, Script, ScriptKind, ScriptSet};
 pub(crate) use super::deadline::{Deadline, Progress};
+use super::engine_config::Isolation;
 pub(crate) use super::exception::describe_exception;
 use super::{Host, MetadataKind};
+use super::{Outcome, ScriptError, shape};
 
 /// The intrinsics a script sees: the language core (from `Context::base`) plus these. No `Eval`
 /// (so no `eval`, no `Function` constructor), no Proxy, WeakRef, FinalizationRegistry,
@@ -285,8 +287,38 @@ impl Sandbox {
         ))
     }
 
-    /// Runs one login and returns the driver's JSON outcome.
+    /// Runs one login: the driver's outcome, parsed and checked (Rust never trusts its shape). A
+    /// failure, or an outcome that does not parse, leaves the sandbox [`dirty`](Self::dirty).
     pub(crate) fn run_login(
+        &mut self,
+        event_parts: &[String],
+        rules_json: Option<&str>,
+        now_ms: i64,
+        progress: Arc<Progress>,
+    ) -> Result<Outcome, ScriptError> {
+        let text = self.drive(event_parts, rules_json, now_ms, progress)?;
+        let outcome = shape::parse_outcome(&text, &|i| self.name(i), &mut || self.heap_pressed());
+        self.dirty |= outcome.is_err();
+        outcome
+    }
+
+    /// The one reuse decision. Warm: a sandbox of this very set, until it is due for recycling or
+    /// dirty. Strict: a fresh one, never used before.
+    pub(crate) fn reusable(
+        &self,
+        set: &ScriptSet,
+        isolation: Isolation,
+        recycle_after: u32,
+    ) -> bool {
+        let fresh_enough = match isolation {
+            Isolation::Warm => self.runs < recycle_after,
+            Isolation::Strict => self.runs == 0,
+        };
+        self.holds(set) && !self.dirty && fresh_enough
+    }
+
+    /// Runs the driver and returns its JSON outcome.
+    fn drive(
         &mut self,
         event_parts: &[String],
         rules_json: Option<&str>,
@@ -384,7 +416,7 @@ impl Sandbox {
     }
 
     /// Whether this sandbox was built from exactly this set.
-    pub(crate) fn holds(&self, set: &super::ScriptSet) -> bool {
+    pub(crate) fn holds(&self, set: &ScriptSet) -> bool {
         self.version == set.version
             && self.scripts.len() == set.rules.len() + set.actions.len()
             && self
@@ -512,8 +544,8 @@ mod tests {
                 Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
             assert_eq!(flags, [true]);
             if run {
-                let text = sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
-                assert!(text.contains("\"allow\""), "{text}");
+                let outcome = sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
+                assert_eq!(outcome.verdict, crate::script::Verdict::Allow);
             }
             drop(sb);
             deadline.disarm();
@@ -528,7 +560,7 @@ mod tests {
             .run_login(&parts(), None, 0, Arc::default())
             .err()
             .unwrap();
-        assert_eq!(err.error, SandboxError::Timeout);
+        assert_eq!(err.kind, crate::script::ScriptErrorKind::Timeout);
         assert!(sb.dirty);
         drop(sb);
     }
@@ -823,11 +855,9 @@ mod profile {
         for _ in 0..n {
             let parts = crate::script::shape::event_parts(&input);
             let rj = crate::script::shape::rules_json(&input);
-            let text = sb
+            let o = sb
                 .run_login(&parts, Some(&rj), input.now_ms, Arc::default())
                 .unwrap();
-            let names = |i| sb.name(i);
-            let o = crate::script::shape::parse_outcome(&text, &names, &mut || false).unwrap();
             assert!(matches!(
                 o.verdict,
                 crate::script::Verdict::Allow | crate::script::Verdict::Deny(_)
@@ -856,11 +886,9 @@ mod profile {
             let t1 = Instant::now();
             let parts = crate::script::shape::event_parts(&input);
             let rj = crate::script::shape::rules_json(&input);
-            let text = sb
+            let o = sb
                 .run_login(&parts, Some(&rj), input.now_ms, Arc::default())
                 .unwrap();
-            let names = |i| sb.name(i);
-            let o = crate::script::shape::parse_outcome(&text, &names, &mut || false).unwrap();
             assert_eq!(o.verdict, crate::script::Verdict::Allow);
             let t2 = Instant::now();
             drop(sb);

@@ -10,18 +10,17 @@ use super::catalog::ScriptSet;
 use super::engine_config::Isolation;
 use super::pool::{InFlight, LoginJob, Msg, Shared, WorkerSlot};
 use super::queue::Parker;
-use super::sandbox::{Deadline, Failure, Progress, Sandbox, SandboxError};
-use super::{LoginInput, Outcome, ScriptError, ScriptErrorKind, ScriptKind, shape};
+use super::sandbox::{Deadline, Progress, Sandbox};
+use super::{LoginInput, Outcome, ScriptError, ScriptErrorKind, shape};
 
 pub(super) struct Worker {
     shared: Arc<Shared>,
     slot: Arc<WorkerSlot>,
     parker: Arc<Parker>,
     deadline: Deadline,
-    warm: Option<Sandbox>,
-    /// A sandbox used up by the last login (strict, or discarded): freeing a runtime takes tens
-    /// of µs, so it happens after the reply.
-    spent: Option<Sandbox>,
+    /// The sandbox of the last login or the next. One that may not be reused (strict, dirty,
+    /// due for recycling) is freed and replaced after the reply: both take tens of µs.
+    sandbox: Option<Sandbox>,
 }
 
 impl Worker {
@@ -34,8 +33,7 @@ impl Worker {
                 woken: AtomicBool::new(false),
             }),
             deadline: Deadline::new(),
-            warm: None,
-            spent: None,
+            sandbox: None,
         }
     }
 
@@ -89,12 +87,13 @@ impl Worker {
                             let _ = reply.send(r);
                             // Nothing to free or build (a warm login): not busy any more, so the
                             // next login's task may poll for its reply (see `wait_reply`).
-                            if self.spent.is_none()
-                                && self.warm.as_ref().is_some_and(|s| self.reusable(s, &set))
+                            if self
+                                .sandbox
+                                .as_ref()
+                                .is_some_and(|s| self.reusable(s, &set))
                             {
                                 busy.take();
                             }
-                            self.spent = None;
                             self.refill(&set);
                         }
                         Err(_) => {
@@ -111,32 +110,25 @@ impl Worker {
         }
         // Sandboxes drop here, on their own thread, each Persistent before its runtime; before
         // `_exit` tells the pool this thread (and its heap) is gone.
-        self.warm = None;
-        self.spent = None;
+        self.sandbox = None;
     }
 
-    /// Warm: the context of this very set, until recycled. Strict: a fresh one built after the
-    /// previous reply, never used.
     fn reusable(&self, s: &Sandbox, set: &ScriptSet) -> bool {
-        let fresh_enough = match self.shared.isolation {
-            Isolation::Warm => s.runs < self.shared.recycle_after_runs,
-            Isolation::Strict => s.runs == 0,
-        };
-        s.holds(set) && !s.dirty && fresh_enough
+        s.reusable(set, self.shared.isolation, self.shared.recycle_after_runs)
     }
 
     /// After a reply: make sure the next login of this set finds a usable sandbox (strict: a
     /// fresh one; warm: one not due for recycling), building it now rather than on its path.
     fn refill(&mut self, set: &Arc<ScriptSet>) {
-        let usable = self.warm.as_ref().is_some_and(|s| self.reusable(s, set));
+        let usable = self.sandbox.as_ref().is_some_and(|s| self.reusable(s, set));
         if !usable {
-            self.warm = None;
+            self.sandbox = None;
             self.prepare(set);
         }
     }
 
     fn prepare(&mut self, set: &Arc<ScriptSet>) {
-        if self.warm.as_ref().is_some_and(|s| s.holds(set)) {
+        if self.sandbox.as_ref().is_some_and(|s| self.reusable(s, set)) {
             return;
         }
         self.deadline
@@ -150,7 +142,7 @@ impl Worker {
             &self.deadline,
         );
         self.deadline.disarm();
-        self.warm = built.ok().map(|(s, _)| s);
+        self.sandbox = built.ok().map(|(s, _)| s);
     }
 
     fn login(
@@ -173,7 +165,7 @@ impl Worker {
         progress: Arc<Progress>,
     ) -> Result<Outcome, ScriptError> {
         let warm = self.shared.isolation == Isolation::Warm;
-        let reuse = self.warm.take().filter(|s| self.reusable(s, set));
+        let reuse = self.sandbox.take().filter(|s| self.reusable(s, set));
         let mut sandbox = match reuse {
             Some(s) => s,
             None => {
@@ -183,8 +175,7 @@ impl Worker {
                     set.version,
                     warm,
                     &self.deadline,
-                )
-                .map_err(to_script_error)?
+                )?
                 .0
             }
         };
@@ -194,18 +185,8 @@ impl Worker {
             Vec::new()
         };
         let rules = (!set.rules.is_empty()).then(|| shape::rules_json(input));
-        let text = sandbox
-            .run_login(&event, rules.as_deref(), input.now_ms, progress)
-            .map_err(to_script_error)?;
-        let names = |i| sandbox.name(i);
-        let mut heap_full = || sandbox.heap_pressed();
-        let outcome = shape::parse_outcome(&text, &names, &mut heap_full);
-        let keep = warm && !sandbox.dirty && outcome.as_ref().is_ok_or_deny();
-        if keep {
-            self.warm = Some(sandbox);
-        } else {
-            self.spent = Some(sandbox); // freed after the reply is sent
-        }
+        let outcome = sandbox.run_login(&event, rules.as_deref(), input.now_ms, progress);
+        self.sandbox = Some(sandbox); // reused, or freed after the reply (`refill`)
         outcome
     }
 }
@@ -220,37 +201,4 @@ impl Drop for ExitGuard {
     fn drop(&mut self) {
         self.shared.exited(&self.slot);
     }
-}
-
-trait OkOrDeny {
-    fn is_ok_or_deny(&self) -> bool;
-}
-
-impl OkOrDeny for Result<&Outcome, &ScriptError> {
-    /// Claims too large is the script's doing, not the context's: keep it warm.
-    fn is_ok_or_deny(&self) -> bool {
-        match self {
-            Ok(_) => true,
-            Err(e) => e.kind == ScriptErrorKind::ClaimsTooLarge,
-        }
-    }
-}
-
-fn to_script_error(f: Failure) -> ScriptError {
-    let kind = match f.error {
-        SandboxError::Timeout => ScriptErrorKind::Timeout,
-        SandboxError::OutOfMemory => ScriptErrorKind::OutOfMemory,
-        SandboxError::Pending(ScriptKind::Rule) => ScriptErrorKind::NeverCalledBack,
-        SandboxError::Pending(ScriptKind::Action) => ScriptErrorKind::NeverSettled,
-        SandboxError::HostPanicked => ScriptErrorKind::WorkerCrashed,
-        SandboxError::Script(m, _) => {
-            tracing::warn!(target: "script", script = ?f.script, "script failed to initialise: {m}");
-            ScriptErrorKind::Engine(m)
-        }
-        SandboxError::Engine(m) => {
-            tracing::error!(target: "script", script = ?f.script, "script engine error: {m}");
-            ScriptErrorKind::Engine(m)
-        }
-    };
-    ScriptError::new(f.script, kind)
 }
