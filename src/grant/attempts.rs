@@ -2,7 +2,7 @@
 //! upkeep after it succeeds (an old hash replaced by one of the current scheme).
 
 use super::password::store_error;
-use crate::oauth::{ErrorCode, OAuthError, TokenRequest};
+use crate::oauth::{OAuthError, TokenRequest};
 use crate::state::AppState;
 use crate::store::{Attempt, User};
 
@@ -37,10 +37,7 @@ pub(super) async fn reserve(
             tracing::warn!(ip = %req.meta.ip, "login name blocked after repeated failures unless this attempt succeeds");
             Ok(())
         }
-        Attempt::Blocked => Err(OAuthError::new(
-            ErrorCode::TooManyAttempts,
-            crate::oauth::TOO_MANY_ATTEMPTS,
-        )),
+        Attempt::Blocked => Err(OAuthError::too_many_attempts()),
     }
 }
 
@@ -58,7 +55,7 @@ pub(super) async fn upgrade_hash(
         .hashes
         .hash(password)
         .await
-        .map_err(hashing_overloaded)?
+        .map_err(OAuthError::hashing_overloaded)?
     else {
         return Ok(()); // hashing failed: keep the old hash, the login stands
     };
@@ -70,12 +67,4 @@ pub(super) async fn upgrade_hash(
         .map_err(store_error)?;
     tracing::info!(user_id = %user.user_id, "password hash upgraded to the current scheme");
     Ok(())
-}
-
-pub(super) fn hashing_overloaded(e: crate::credentials::Overloaded) -> OAuthError {
-    OAuthError::new(
-        ErrorCode::TemporarilyUnavailable,
-        "Too many logins at once; retry shortly.",
-    )
-    .with_source(e)
 }

@@ -6,6 +6,7 @@ mod client;
 mod password;
 mod scope;
 mod size;
+mod verdict;
 
 use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
 use crate::state::AppState;

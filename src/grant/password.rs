@@ -6,12 +6,12 @@ use serde_json::{Map, Value};
 
 use super::scope::Granted;
 use super::size::{self, Measured};
-use super::{Grant, attempts, client, scope};
+use super::{Grant, attempts, client, scope, verdict};
 use crate::claims::Issue;
 use crate::credentials::needs_upgrade;
-use crate::oauth::{ErrorCode, OAuthError, TokenRequest, TokenResponse};
+use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
 use crate::pipeline::{LoginFacts, login_input};
-use crate::script::{Outcome, ScriptError, ScriptErrorKind, Verdict};
+use crate::script::Outcome;
 use crate::state::AppState;
 use crate::store::{Api, Client, ConnectionRow, Organization, StoreError, User};
 use crate::token::Alg;
@@ -87,16 +87,12 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
         return Err(OAuthError::grant_not_allowed(grant.as_str()));
     }
     if let (Some(aud), None) = (&audience, &api) {
-        let text = format!("Service not enabled within domain: {aud}");
-        return Err(OAuthError::new(ErrorCode::AccessDenied, text));
+        return Err(OAuthError::service_not_enabled(aud));
     }
     let Some(connection) = connection else {
         return Err(match realm {
-            Some(r) => OAuthError::invalid_request(format!("Unknown realm {r}.")),
-            None => OAuthError::server_error(
-                "Authorization server not configured with default connection.",
-                None,
-            ),
+            Some(r) => OAuthError::unknown_realm(&r),
+            None => OAuthError::no_default_connection(),
         });
     };
     Ok(Found {
@@ -125,7 +121,7 @@ async fn check_password(
         .hashes
         .verify(password, hash.clone())
         .await
-        .map_err(attempts::hashing_overloaded)?;
+        .map_err(OAuthError::hashing_overloaded)?;
     let user = match &found.user {
         Some(u) if verified.ok && stored.is_some() => u.clone(),
         _ => {
@@ -138,10 +134,10 @@ async fn check_password(
         attempts::upgrade_hash(state, req, &user, hash).await?;
     }
     if user.blocked {
-        return Err(OAuthError::new(ErrorCode::Unauthorized, "user is blocked"));
+        return Err(OAuthError::user_blocked());
     }
     if req.get("organization").is_some() && found.org.is_none() {
-        return Err(not_a_member());
+        return Err(OAuthError::not_a_member());
     }
     Ok(user)
 }
@@ -182,7 +178,7 @@ async fn count_login(
         .await
         .map_err(store_error)?;
     let Some((logins_count, roles, permissions)) = counted else {
-        return Err(not_a_member());
+        return Err(OAuthError::not_a_member());
     };
     Ok(Account {
         user: User {
@@ -226,9 +222,12 @@ async fn run_scripts(
         tenant: &state.config.tenant,
         now_ms: state.clock.now_ms(),
     });
-    let outcome = state.pipeline.run(input).await.map_err(script_error)?;
-    persist_metadata(state, &account.user.user_id, &outcome).await?;
-    verdict(&outcome.verdict)?;
+    let run = state.pipeline.run(input).await;
+    if let Ok(outcome) = &run {
+        // Also on a deny, before it is answered (as Auth0 does).
+        persist_metadata(state, &account.user.user_id, outcome).await?;
+    }
+    let outcome = verdict::decide(run)?;
     let account = primary_user(state, found, &outcome, account).await?;
     let granted = scope::granted(&requested, scope_given, api, account.permissions.as_deref());
     let max = state.config.max_token_bytes;
@@ -278,13 +277,7 @@ async fn primary_user(
             roles,
             permissions,
         }),
-        _ => Err(OAuthError::new(
-            ErrorCode::AccessDenied,
-            format!(
-                "The primary user {} does not exist.",
-                crate::oauth::clean(&id)
-            ),
-        )),
+        _ => Err(OAuthError::no_primary_user(&id)),
     }
 }
 
@@ -323,13 +316,7 @@ async fn sign_tokens(
             .filter(|a| a.permissions_in_token)
             .and(account.permissions.as_deref()),
     };
-    let too_large = |e: crate::claims::ClaimsTooLarge| {
-        let text = format!(
-            "Script '{}' set more than 100 KB of custom claims for one token (claims too large).",
-            e.script
-        );
-        OAuthError::server_error(text, None)
-    };
+    let too_large = |e: crate::claims::ClaimsTooLarge| OAuthError::claims_too_large(&e.script);
     let access = issue
         .access_claims(&outcome.effects.access_claims)
         .map_err(too_large)?;
@@ -384,13 +371,6 @@ async fn sign_tokens(
     })
 }
 
-fn not_a_member() -> OAuthError {
-    OAuthError::new(
-        ErrorCode::AccessDenied,
-        "User is not a member of the organization.",
-    )
-}
-
 /// Pending `api.user.set*Metadata` changes are written once, in one transaction, after the last
 /// script, also when the login is denied (as Auth0 does).
 async fn persist_metadata(
@@ -419,47 +399,10 @@ async fn persist_metadata(
     Ok(())
 }
 
-/// The scripts' verdict as the Decisions table answers it.
-fn verdict(v: &Verdict) -> Result<(), OAuthError> {
-    match v {
-        Verdict::Allow => Ok(()),
-        Verdict::Deny(reason) => Err(OAuthError::script_denied(ErrorCode::AccessDenied, reason)),
-        Verdict::Unauthorized(reason) => {
-            Err(OAuthError::script_denied(ErrorCode::Unauthorized, reason))
-        }
-        Verdict::MfaRequired => Err(OAuthError::new(
-            ErrorCode::MfaRequired,
-            "Multifactor authentication required",
-        )),
-        Verdict::InteractionRequired(reason) => Err(OAuthError::script_denied(
-            ErrorCode::InteractionRequired,
-            reason,
-        )),
-        Verdict::ValidationError { code, message } => {
-            Err(OAuthError::validation_error(code, message))
-        }
-    }
-}
-
-/// A script failure is a 500, except the engine refusing logins while wedged threads run: 503.
-fn script_error(e: ScriptError) -> OAuthError {
-    match e.kind {
-        ScriptErrorKind::Overloaded { retry_after_s } => OAuthError {
-            retry_after: Some(retry_after_s),
-            ..OAuthError::new(ErrorCode::TemporarilyUnavailable, e.public_description())
-                .with_source(e)
-        },
-        _ => OAuthError::server_error(e.public_description(), Some(Box::new(e))),
-    }
-}
-
+/// A SQL failure is internal; a database busy past its timeout will pass (503).
 pub(super) fn store_error(e: StoreError) -> OAuthError {
     match e {
-        StoreError::Busy => OAuthError::new(
-            ErrorCode::TemporarilyUnavailable,
-            "The database is busy; retry shortly.",
-        )
-        .with_source(e),
+        StoreError::Busy => OAuthError::store_busy(e),
         e => OAuthError::internal(e),
     }
 }
