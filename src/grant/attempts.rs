@@ -2,7 +2,8 @@
 //! upkeep after it succeeds (an old hash replaced by one of the current scheme).
 
 use super::password::store_error;
-use crate::oauth::{OAuthError, TokenRequest};
+use super::request::PasswordRequest;
+use crate::oauth::OAuthError;
 use crate::state::AppState;
 use crate::store::{Attempt, User};
 
@@ -10,7 +11,7 @@ use crate::store::{Attempt, User};
 /// answers 429 before any hashing, whether or not the user exists.
 pub(super) async fn reserve(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     connection_id: &str,
 ) -> Result<(), OAuthError> {
     let cfg = &state.config;
@@ -21,7 +22,7 @@ pub(super) async fn reserve(
     let until = crate::clock::rfc3339(now_ms + cfg.brute_force_block.as_millis() as i64);
     let (c, l, i, now, threshold) = (
         connection_id.to_owned(),
-        req.require("username")?.to_owned(),
+        req.username.to_owned(),
         req.meta.ip.clone(),
         crate::clock::rfc3339(now_ms),
         cfg.brute_force_threshold,
@@ -46,11 +47,11 @@ pub(super) async fn reserve(
 /// scheme costs less as users come back.
 pub(super) async fn upgrade_hash(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     user: &User,
     old: String,
 ) -> Result<(), OAuthError> {
-    let password = req.require("password")?.to_owned();
+    let password = req.password.to_owned();
     let Some(new) = state
         .hashes
         .hash(password)

@@ -4,6 +4,7 @@
 mod attempts;
 mod client;
 mod password;
+mod request;
 mod scope;
 mod size;
 mod verdict;

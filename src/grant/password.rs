@@ -2,8 +2,7 @@
 //! the connection, the API and the user, verify the password off the async workers, count the
 //! login, run the scripts, persist their metadata changes, and sign the tokens.
 
-use serde_json::{Map, Value};
-
+use super::request::PasswordRequest;
 use super::scope::Granted;
 use super::size::{self, Measured};
 use super::{Grant, attempts, client, scope, verdict};
@@ -37,32 +36,31 @@ pub async fn issue(
     req: &TokenRequest,
     grant: Grant,
 ) -> Result<TokenResponse, OAuthError> {
-    let found = find(state, req, grant).await?;
-    let user = check_password(state, req, &found).await?;
-    let account = count_login(state, req, &found, user).await?;
-    let audience = audience(state, &found);
-    let (outcome, account, scopes) = run_scripts(state, req, &found, account, &audience).await?;
-    sign_tokens(state, &found, &account, &outcome, scopes, &audience).await
+    let req = PasswordRequest::read(req, grant, &state.config)?;
+    let found = find(state, &req, grant).await?;
+    let user = check_password(state, &req, &found).await?;
+    let account = count_login(state, &req, &found, user).await?;
+    let (outcome, account, scopes) = run_scripts(state, &req, &found, account).await?;
+    sign_tokens(state, &req, &found, &account, &outcome, scopes).await
 }
 
-/// Reads the parameters, finds everything in one store trip, and makes every check that comes
-/// before the password: the client, its grant, the audience, the connection, a brute-force block.
-async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Found, OAuthError> {
-    let cfg = &state.config;
-    let presented = client::presented(req)?;
-    let login = req.require("username")?.to_owned();
-    req.require("password")?;
-    let realm = match grant {
-        Grant::PasswordRealm => Some(req.require("realm")?.to_owned()),
-        Grant::Password => None,
-    };
-    let audience = req
-        .get("audience")
-        .map(str::to_owned)
-        .or_else(|| cfg.default_audience.clone());
-    let conn_name = cfg.connection_or_default(realm.clone()).unwrap_or_default();
-    let client_id = presented.client_id.clone();
-    let (aud, org) = (audience.clone(), req.get("organization").map(str::to_owned));
+/// Finds everything in one store trip, and makes every check that comes before the password: the
+/// client, its grant, the audience, the connection.
+async fn find(
+    state: &AppState,
+    req: &PasswordRequest<'_>,
+    grant: Grant,
+) -> Result<Found, OAuthError> {
+    let realm = req.realm.map(str::to_owned);
+    let conn_name = state
+        .config
+        .connection_or_default(realm)
+        .unwrap_or_default();
+    let (client_id, login) = (req.client.client_id.clone(), req.username.to_owned());
+    let (aud, org) = (
+        req.audience.api.clone(),
+        req.organization.map(str::to_owned),
+    );
     let (client, connection, api, user, org) = state
         .store
         .call(move |db| {
@@ -78,7 +76,7 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
         .await
         .map_err(store_error)?;
 
-    let client = client::authenticate(&presented, client)?;
+    let client = client::authenticate(&req.client, client)?;
     if !client
         .grant_types
         .iter()
@@ -86,12 +84,12 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
     {
         return Err(OAuthError::grant_not_allowed(grant.as_str()));
     }
-    if let (Some(aud), None) = (&audience, &api) {
+    if let (Some(aud), None) = (&req.audience.api, &api) {
         return Err(OAuthError::service_not_enabled(aud));
     }
     let Some(connection) = connection else {
-        return Err(match realm {
-            Some(r) => OAuthError::unknown_realm(&r),
+        return Err(match req.realm {
+            Some(r) => OAuthError::unknown_realm(r),
             None => OAuthError::no_default_connection(),
         });
     };
@@ -110,11 +108,11 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
 /// password may learn: a blocked user, an unknown organization.
 async fn check_password(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     found: &Found,
 ) -> Result<User, OAuthError> {
     attempts::reserve(state, req, &found.connection.id).await?;
-    let password = req.require("password")?.to_owned();
+    let password = req.password.to_owned();
     let stored = found.user.as_ref().and_then(|u| u.password_hash.as_deref());
     let hash = stored.unwrap_or(&state.dummy_hash).to_owned();
     let verified = state
@@ -136,7 +134,7 @@ async fn check_password(
     if user.blocked {
         return Err(OAuthError::user_blocked());
     }
-    if req.get("organization").is_some() && found.org.is_none() {
+    if req.organization.is_some() && found.org.is_none() {
         return Err(OAuthError::not_a_member());
     }
     Ok(user)
@@ -146,16 +144,13 @@ async fn check_password(
 /// login sees 1), resets the failure count, and reads roles and RBAC permissions: one trip.
 async fn count_login(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     found: &Found,
     user: User,
 ) -> Result<Account, OAuthError> {
     let now = state.clock.now_rfc3339();
     let (uid, ip) = (user.user_id.clone(), req.meta.ip.clone());
-    let (conn_id, login) = (
-        found.connection.id.clone(),
-        req.require("username")?.to_owned(),
-    );
+    let (conn_id, login) = (found.connection.id.clone(), req.username.to_owned());
     let org_id = found.org.as_ref().map(|o| o.id.clone());
     let api_id = found
         .api
@@ -196,27 +191,21 @@ async fn count_login(
 /// of `max_token_bytes` could hold).
 async fn run_scripts(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     found: &Found,
     account: Account,
-    audience: &str,
 ) -> Result<(Outcome, Account, Granted), OAuthError> {
-    let requested = scope::requested(req.get("scope"));
+    let requested = scope::requested(req.scope);
     let api = found.api.as_ref();
-    let scope_given = req.get("scope").is_some();
-    let body: Map<String, Value> = req
-        .redacted_params()
-        .map(|(k, v)| (k.to_owned(), Value::from(v)))
-        .collect();
     let input = login_input(LoginFacts {
         user: &account.user,
         client: &found.client,
         connection: &found.connection,
-        meta: &req.meta,
-        body,
+        meta: req.meta,
+        body: req.body.clone(),
         protocol: "oauth2-password",
         requested_scopes: requested.clone(),
-        audience: audience.to_owned(),
+        audience: req.audience.aud.clone(),
         roles: account.roles.clone(),
         organization: found.org.as_ref(),
         tenant: &state.config.tenant,
@@ -229,7 +218,8 @@ async fn run_scripts(
     }
     let outcome = verdict::decide(run)?;
     let account = primary_user(state, found, &outcome, account).await?;
-    let granted = scope::granted(&requested, scope_given, api, account.permissions.as_deref());
+    let permissions = account.permissions.as_deref();
+    let granted = scope::granted(&requested, req.scope.is_some(), api, permissions);
     let max = state.config.max_token_bytes;
     let scopes = scope::apply(granted, &outcome.effects.scope_edits, max)
         .map_err(|script| size::too_large("access token", max, script, max + 1))?;
@@ -281,23 +271,16 @@ async fn primary_user(
     }
 }
 
-/// The API's identifier, or `<issuer>userinfo` without one.
-fn audience(state: &AppState, found: &Found) -> String {
-    found.api.as_ref().map_or_else(
-        || format!("{}userinfo", state.config.issuer),
-        |a| a.identifier.clone(),
-    )
-}
-
 /// Builds both tokens' claims and signs them off the async workers.
 async fn sign_tokens(
     state: &AppState,
+    req: &PasswordRequest<'_>,
     found: &Found,
     account: &Account,
     outcome: &Outcome,
     granted: Granted,
-    audience: &str,
 ) -> Result<TokenResponse, OAuthError> {
+    let audience = req.audience.aud.as_str();
     let cfg = &state.config;
     let scopes = &granted.scopes;
     let api = found.api.as_ref();
