@@ -22,7 +22,7 @@ pub const WRONG_EMAIL_OR_PASSWORD: &str = "Wrong email or password.";
 /// Rows: "wrong password, unknown user, user of another connection", "unknown client, wrong
 /// secret", "grant not enabled", "unknown grant_type", "unknown `realm`", "no realm and no default
 /// connection", "audience not a registered API", "user blocked by an admin", "10 consecutive
-/// failures".
+/// failures", "unknown, revoked, expired or reused refresh token".
 impl OAuthError {
     /// Row "wrong password, unknown user, user of another connection": 403 `invalid_grant`, one
     /// text for every cause.
@@ -85,6 +85,13 @@ impl OAuthError {
     /// text.
     pub fn too_many_attempts() -> Self {
         Self::new(ErrorCode::TooManyAttempts, TOO_MANY_ATTEMPTS)
+    }
+
+    /// Row "unknown, revoked, expired or reused refresh token": 403 `invalid_grant`. No refresh
+    /// grant is served yet (`grant::SUPPORTED`); the row is here so that it has its home and its
+    /// test when one is.
+    pub fn invalid_refresh_token() -> Self {
+        Self::new(ErrorCode::InvalidGrant, "Unknown or invalid refresh token.")
     }
 
     /// Decision "`organization` on the password grant": the user must be a member, else 403
@@ -346,6 +353,7 @@ mod tests {
             (OAuthError::service_not_enabled("https://x"), 403, "access_denied", "Service not enabled within domain: https://x"),
             (OAuthError::user_blocked(), 401, "unauthorized", "user is blocked"),
             (OAuthError::too_many_attempts(), 429, "too_many_attempts", TOO_MANY_ATTEMPTS),
+            (OAuthError::invalid_refresh_token(), 403, "invalid_grant", "Unknown or invalid refresh token."),
             (OAuthError::not_a_member(), 403, "access_denied", "User is not a member of the organization."),
             (OAuthError::missing("username"), 400, "invalid_request", "Missing required parameter: username"),
             (OAuthError::repeated_param("scope"), 400, "invalid_request", "Parameter scope must not be repeated."),
