@@ -20,6 +20,13 @@ use serde_json::{Map, Value};
 use crate::script::Claim;
 use crate::store::User;
 
+/// `<issuer>userinfo`: the OIDC userinfo endpoint (discovery, spec §5.6), and so the audience of
+/// tokens for no API and the second `aud` of an API token that grants `openid` (spec §5.4). The one
+/// place this URL is built.
+pub fn userinfo_url(issuer: &str) -> String {
+    format!("{issuer}userinfo")
+}
+
 /// Custom claims of one token may not exceed this many bytes (names + JSON values).
 pub const MAX_CUSTOM_CLAIMS_BYTES: usize = 100 * 1024;
 
@@ -292,7 +299,7 @@ impl Issue<'_> {
     /// Access token claims: `aud` is an array with `<issuer>userinfo` when `openid` was granted
     /// and the audience is an API (spec §5.4).
     pub fn access_claims(&self, custom: &[Claim]) -> Result<Map<String, Value>, ClaimsTooLarge> {
-        let userinfo = format!("{}userinfo", self.issuer);
+        let userinfo = userinfo_url(self.issuer);
         let aud = if self.audience != userinfo && self.has_scope("openid") {
             Value::from(vec![self.audience.to_owned(), userinfo])
         } else {

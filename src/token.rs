@@ -81,6 +81,9 @@ pub enum SignError {
     Sign,
     #[error("claims could not be serialised: {0}")]
     Claims(#[from] serde_json::Error),
+    /// The blocking task that signed panicked or was cancelled.
+    #[error("the signing task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 /// A freshly generated private key, PKCS#8 DER, ready to be stored.
@@ -211,6 +214,28 @@ impl KeyRing {
 }
 
 impl KeyRing {
+    /// Signs an access token and, when asked, an ID token, in one trip off the async workers (RSA
+    /// takes ~340 µs a token): this module owns its hop, as the store and the hash pool own theirs,
+    /// so a caller only awaits.
+    pub async fn sign_off_workers<T>(
+        self: &Arc<Self>,
+        access: (Alg, T),
+        id: Option<(Alg, T)>,
+    ) -> Result<(String, Option<String>), SignError>
+    where
+        T: Serialize + Send + 'static,
+    {
+        let keys = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let access = keys.sign(access.0, &access.1)?;
+            let id = id.map(|(alg, c)| keys.sign(alg, &c)).transpose()?;
+            Ok((access, id))
+        })
+        .await?
+    }
+}
+
+impl KeyRing {
     /// The length of the token [`KeyRing::sign`] makes of `claims`, found without signing (so an
     /// oversized token costs no signature) and without building the payload: the base64url
     /// lengths of the cached header, the JSON payload and the algorithm's fixed-size signature.
@@ -326,6 +351,42 @@ mod tests {
                 .unwrap();
             assert_eq!(got.claims["sub"], "auth0|1", "{alg}");
         }
+    }
+
+    #[tokio::test]
+    async fn signing_off_the_workers_signs_each_token_with_its_algorithm() {
+        let keys: Vec<NewKey> = [Alg::ES256, Alg::EdDSA]
+            .iter()
+            .map(|a| generate(*a, format!("k-{a}")).unwrap())
+            .collect();
+        let ring = Arc::new(
+            KeyRing::load(keys.iter().map(|k| StoredKey {
+                kid: &k.kid,
+                alg: k.alg.as_str(),
+                pkcs8: &k.pkcs8,
+                published: true,
+                signing: true,
+            }))
+            .unwrap(),
+        );
+        let claims = serde_json::json!({"sub": "auth0|1"});
+        let (access, id) = ring
+            .sign_off_workers(
+                (Alg::ES256, claims.clone()),
+                Some((Alg::EdDSA, claims.clone())),
+            )
+            .await
+            .unwrap();
+        let kid = |jwt: &str| jsonwebtoken::decode_header(jwt).unwrap().kid.unwrap();
+        assert_eq!(kid(&access), "k-ES256");
+        assert_eq!(kid(&id.unwrap()), "k-EdDSA");
+        let (_, none) = ring
+            .sign_off_workers((Alg::EdDSA, claims.clone()), None)
+            .await
+            .unwrap();
+        assert_eq!(none, None);
+        let missing = ring.sign_off_workers((Alg::RS256, claims), None).await;
+        assert!(matches!(missing, Err(SignError::NoKey(Alg::RS256))));
     }
 
     #[test]

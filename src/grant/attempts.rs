@@ -2,7 +2,8 @@
 //! upkeep after it succeeds (an old hash replaced by one of the current scheme).
 
 use super::password::store_error;
-use crate::oauth::{ErrorCode, OAuthError, TokenRequest};
+use super::request::PasswordRequest;
+use crate::oauth::OAuthError;
 use crate::state::AppState;
 use crate::store::{Attempt, User};
 
@@ -10,7 +11,7 @@ use crate::store::{Attempt, User};
 /// answers 429 before any hashing, whether or not the user exists.
 pub(super) async fn reserve(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     connection_id: &str,
 ) -> Result<(), OAuthError> {
     let cfg = &state.config;
@@ -21,7 +22,7 @@ pub(super) async fn reserve(
     let until = crate::clock::rfc3339(now_ms + cfg.brute_force_block.as_millis() as i64);
     let (c, l, i, now, threshold) = (
         connection_id.to_owned(),
-        req.require("username")?.to_owned(),
+        req.username.to_owned(),
         req.meta.ip.clone(),
         crate::clock::rfc3339(now_ms),
         cfg.brute_force_threshold,
@@ -37,10 +38,7 @@ pub(super) async fn reserve(
             tracing::warn!(ip = %req.meta.ip, "login name blocked after repeated failures unless this attempt succeeds");
             Ok(())
         }
-        Attempt::Blocked => Err(OAuthError::new(
-            ErrorCode::TooManyAttempts,
-            crate::oauth::TOO_MANY_ATTEMPTS,
-        )),
+        Attempt::Blocked => Err(OAuthError::too_many_attempts()),
     }
 }
 
@@ -49,16 +47,16 @@ pub(super) async fn reserve(
 /// scheme costs less as users come back.
 pub(super) async fn upgrade_hash(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     user: &User,
     old: String,
 ) -> Result<(), OAuthError> {
-    let password = req.require("password")?.to_owned();
+    let password = req.password.to_owned();
     let Some(new) = state
         .hashes
         .hash(password)
         .await
-        .map_err(hashing_overloaded)?
+        .map_err(OAuthError::hashing_overloaded)?
     else {
         return Ok(()); // hashing failed: keep the old hash, the login stands
     };
@@ -70,12 +68,4 @@ pub(super) async fn upgrade_hash(
         .map_err(store_error)?;
     tracing::info!(user_id = %user.user_id, "password hash upgraded to the current scheme");
     Ok(())
-}
-
-pub(super) fn hashing_overloaded(e: crate::credentials::Overloaded) -> OAuthError {
-    OAuthError::new(
-        ErrorCode::TemporarilyUnavailable,
-        "Too many logins at once; retry shortly.",
-    )
-    .with_source(e)
 }

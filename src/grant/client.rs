@@ -15,14 +15,10 @@ pub struct Presented {
 /// Reads the credentials: Basic or body, never both (RFC 6749 §2.3.1).
 pub fn presented(req: &TokenRequest) -> Result<Presented, OAuthError> {
     match (&req.basic, req.get("client_secret")) {
-        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
-            "Client credentials must be sent in the Authorization header or the body, not both.",
-        )),
+        (Some(_), Some(_)) => Err(OAuthError::both_client_credentials()),
         (Some((id, secret)), None) => {
             if req.get("client_id").is_some_and(|body_id| body_id != id) {
-                return Err(OAuthError::invalid_request(
-                    "client_id in the body does not match the Authorization header.",
-                ));
+                return Err(OAuthError::client_id_mismatch());
             }
             Ok(Presented {
                 client_id: id.clone(),

@@ -4,8 +4,10 @@
 mod attempts;
 mod client;
 mod password;
+mod request;
 mod scope;
 mod size;
+mod verdict;
 
 use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
 use crate::state::AppState;

@@ -2,16 +2,15 @@
 //! the connection, the API and the user, verify the password off the async workers, count the
 //! login, run the scripts, persist their metadata changes, and sign the tokens.
 
-use serde_json::{Map, Value};
-
+use super::request::PasswordRequest;
 use super::scope::Granted;
 use super::size::{self, Measured};
-use super::{Grant, attempts, client, scope};
+use super::{Grant, attempts, client, scope, verdict};
 use crate::claims::Issue;
 use crate::credentials::needs_upgrade;
-use crate::oauth::{ErrorCode, OAuthError, TokenRequest, TokenResponse};
+use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
 use crate::pipeline::{LoginFacts, login_input};
-use crate::script::{Outcome, ScriptError, ScriptErrorKind, Verdict};
+use crate::script::Outcome;
 use crate::state::AppState;
 use crate::store::{Api, Client, ConnectionRow, Organization, StoreError, User};
 use crate::token::Alg;
@@ -37,32 +36,31 @@ pub async fn issue(
     req: &TokenRequest,
     grant: Grant,
 ) -> Result<TokenResponse, OAuthError> {
-    let found = find(state, req, grant).await?;
-    let user = check_password(state, req, &found).await?;
-    let account = count_login(state, req, &found, user).await?;
-    let audience = audience(state, &found);
-    let (outcome, account, scopes) = run_scripts(state, req, &found, account, &audience).await?;
-    sign_tokens(state, &found, &account, &outcome, scopes, &audience).await
+    let req = PasswordRequest::read(req, grant, &state.config)?;
+    let found = find(state, &req, grant).await?;
+    let user = check_password(state, &req, &found).await?;
+    let account = count_login(state, &req, &found, user).await?;
+    let (outcome, account, scopes) = run_scripts(state, &req, &found, account).await?;
+    sign_tokens(state, &req, &found, &account, &outcome, scopes).await
 }
 
-/// Reads the parameters, finds everything in one store trip, and makes every check that comes
-/// before the password: the client, its grant, the audience, the connection, a brute-force block.
-async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Found, OAuthError> {
-    let cfg = &state.config;
-    let presented = client::presented(req)?;
-    let login = req.require("username")?.to_owned();
-    req.require("password")?;
-    let realm = match grant {
-        Grant::PasswordRealm => Some(req.require("realm")?.to_owned()),
-        Grant::Password => None,
-    };
-    let audience = req
-        .get("audience")
-        .map(str::to_owned)
-        .or_else(|| cfg.default_audience.clone());
-    let conn_name = cfg.connection_or_default(realm.clone()).unwrap_or_default();
-    let client_id = presented.client_id.clone();
-    let (aud, org) = (audience.clone(), req.get("organization").map(str::to_owned));
+/// Finds everything in one store trip, and makes every check that comes before the password: the
+/// client, its grant, the audience, the connection.
+async fn find(
+    state: &AppState,
+    req: &PasswordRequest<'_>,
+    grant: Grant,
+) -> Result<Found, OAuthError> {
+    let realm = req.realm.map(str::to_owned);
+    let conn_name = state
+        .config
+        .connection_or_default(realm)
+        .unwrap_or_default();
+    let (client_id, login) = (req.client.client_id.clone(), req.username.to_owned());
+    let (aud, org) = (
+        req.audience.api.clone(),
+        req.organization.map(str::to_owned),
+    );
     let (client, connection, api, user, org) = state
         .store
         .call(move |db| {
@@ -78,7 +76,7 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
         .await
         .map_err(store_error)?;
 
-    let client = client::authenticate(&presented, client)?;
+    let client = client::authenticate(&req.client, client)?;
     if !client
         .grant_types
         .iter()
@@ -86,17 +84,13 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
     {
         return Err(OAuthError::grant_not_allowed(grant.as_str()));
     }
-    if let (Some(aud), None) = (&audience, &api) {
-        let text = format!("Service not enabled within domain: {aud}");
-        return Err(OAuthError::new(ErrorCode::AccessDenied, text));
+    if let (Some(aud), None) = (&req.audience.api, &api) {
+        return Err(OAuthError::service_not_enabled(aud));
     }
     let Some(connection) = connection else {
-        return Err(match realm {
-            Some(r) => OAuthError::invalid_request(format!("Unknown realm {r}.")),
-            None => OAuthError::server_error(
-                "Authorization server not configured with default connection.",
-                None,
-            ),
+        return Err(match req.realm {
+            Some(r) => OAuthError::unknown_realm(r),
+            None => OAuthError::no_default_connection(),
         });
     };
     Ok(Found {
@@ -114,18 +108,18 @@ async fn find(state: &AppState, req: &TokenRequest, grant: Grant) -> Result<Foun
 /// password may learn: a blocked user, an unknown organization.
 async fn check_password(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     found: &Found,
 ) -> Result<User, OAuthError> {
     attempts::reserve(state, req, &found.connection.id).await?;
-    let password = req.require("password")?.to_owned();
+    let password = req.password.to_owned();
     let stored = found.user.as_ref().and_then(|u| u.password_hash.as_deref());
     let hash = stored.unwrap_or(&state.dummy_hash).to_owned();
     let verified = state
         .hashes
         .verify(password, hash.clone())
         .await
-        .map_err(attempts::hashing_overloaded)?;
+        .map_err(OAuthError::hashing_overloaded)?;
     let user = match &found.user {
         Some(u) if verified.ok && stored.is_some() => u.clone(),
         _ => {
@@ -138,10 +132,10 @@ async fn check_password(
         attempts::upgrade_hash(state, req, &user, hash).await?;
     }
     if user.blocked {
-        return Err(OAuthError::new(ErrorCode::Unauthorized, "user is blocked"));
+        return Err(OAuthError::user_blocked());
     }
-    if req.get("organization").is_some() && found.org.is_none() {
-        return Err(not_a_member());
+    if req.organization.is_some() && found.org.is_none() {
+        return Err(OAuthError::not_a_member());
     }
     Ok(user)
 }
@@ -150,16 +144,13 @@ async fn check_password(
 /// login sees 1), resets the failure count, and reads roles and RBAC permissions: one trip.
 async fn count_login(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     found: &Found,
     user: User,
 ) -> Result<Account, OAuthError> {
     let now = state.clock.now_rfc3339();
     let (uid, ip) = (user.user_id.clone(), req.meta.ip.clone());
-    let (conn_id, login) = (
-        found.connection.id.clone(),
-        req.require("username")?.to_owned(),
-    );
+    let (conn_id, login) = (found.connection.id.clone(), req.username.to_owned());
     let org_id = found.org.as_ref().map(|o| o.id.clone());
     let api_id = found
         .api
@@ -182,7 +173,7 @@ async fn count_login(
         .await
         .map_err(store_error)?;
     let Some((logins_count, roles, permissions)) = counted else {
-        return Err(not_a_member());
+        return Err(OAuthError::not_a_member());
     };
     Ok(Account {
         user: User {
@@ -200,37 +191,35 @@ async fn count_login(
 /// of `max_token_bytes` could hold).
 async fn run_scripts(
     state: &AppState,
-    req: &TokenRequest,
+    req: &PasswordRequest<'_>,
     found: &Found,
     account: Account,
-    audience: &str,
 ) -> Result<(Outcome, Account, Granted), OAuthError> {
-    let requested = scope::requested(req.get("scope"));
+    let requested = scope::requested(req.scope);
     let api = found.api.as_ref();
-    let scope_given = req.get("scope").is_some();
-    let body: Map<String, Value> = req
-        .redacted_params()
-        .map(|(k, v)| (k.to_owned(), Value::from(v)))
-        .collect();
     let input = login_input(LoginFacts {
         user: &account.user,
         client: &found.client,
         connection: &found.connection,
-        meta: &req.meta,
-        body,
+        meta: req.meta,
+        body: req.body.clone(),
         protocol: "oauth2-password",
         requested_scopes: requested.clone(),
-        audience: audience.to_owned(),
+        audience: req.audience.aud.clone(),
         roles: account.roles.clone(),
         organization: found.org.as_ref(),
         tenant: &state.config.tenant,
         now_ms: state.clock.now_ms(),
     });
-    let outcome = state.pipeline.run(input).await.map_err(script_error)?;
-    persist_metadata(state, &account.user.user_id, &outcome).await?;
-    verdict(&outcome.verdict)?;
+    let run = state.pipeline.run(input).await;
+    if let Ok(outcome) = &run {
+        // Also on a deny, before it is answered (as Auth0 does).
+        persist_metadata(state, &account.user.user_id, outcome).await?;
+    }
+    let outcome = verdict::decide(run)?;
     let account = primary_user(state, found, &outcome, account).await?;
-    let granted = scope::granted(&requested, scope_given, api, account.permissions.as_deref());
+    let permissions = account.permissions.as_deref();
+    let granted = scope::granted(&requested, req.scope.is_some(), api, permissions);
     let max = state.config.max_token_bytes;
     let scopes = scope::apply(granted, &outcome.effects.scope_edits, max)
         .map_err(|script| size::too_large("access token", max, script, max + 1))?;
@@ -278,33 +267,20 @@ async fn primary_user(
             roles,
             permissions,
         }),
-        _ => Err(OAuthError::new(
-            ErrorCode::AccessDenied,
-            format!(
-                "The primary user {} does not exist.",
-                crate::oauth::clean(&id)
-            ),
-        )),
+        _ => Err(OAuthError::no_primary_user(&id)),
     }
 }
 
-/// The API's identifier, or `<issuer>userinfo` without one.
-fn audience(state: &AppState, found: &Found) -> String {
-    found.api.as_ref().map_or_else(
-        || format!("{}userinfo", state.config.issuer),
-        |a| a.identifier.clone(),
-    )
-}
-
-/// Builds both tokens' claims and signs them off the async workers.
+/// Builds both tokens' claims, checks their size, and signs them.
 async fn sign_tokens(
     state: &AppState,
+    req: &PasswordRequest<'_>,
     found: &Found,
     account: &Account,
     outcome: &Outcome,
     granted: Granted,
-    audience: &str,
 ) -> Result<TokenResponse, OAuthError> {
+    let audience = req.audience.aud.as_str();
     let cfg = &state.config;
     let scopes = &granted.scopes;
     let api = found.api.as_ref();
@@ -323,13 +299,7 @@ async fn sign_tokens(
             .filter(|a| a.permissions_in_token)
             .and(account.permissions.as_deref()),
     };
-    let too_large = |e: crate::claims::ClaimsTooLarge| {
-        let text = format!(
-            "Script '{}' set more than 100 KB of custom claims for one token (claims too large).",
-            e.script
-        );
-        OAuthError::server_error(text, None)
-    };
+    let too_large = |e: crate::claims::ClaimsTooLarge| OAuthError::claims_too_large(&e.script);
     let access = issue
         .access_claims(&outcome.effects.access_claims)
         .map_err(too_large)?;
@@ -363,16 +333,11 @@ async fn sign_tokens(
         };
         size::check(&state.keys, max, &measured)?;
     }
-    // RSA signing takes ~340 µs per token: off the async workers, both tokens in one trip.
-    let keys = state.keys.clone();
-    let (access_token, id_token) = tokio::task::spawn_blocking(move || {
-        let access = keys.sign(alg, &access)?;
-        let id = id.map(|c| keys.sign(Alg::RS256, &c)).transpose()?;
-        Ok::<_, crate::token::SignError>((access, id))
-    })
-    .await
-    .map_err(OAuthError::internal)?
-    .map_err(OAuthError::internal)?;
+    let (access_token, id_token) = state
+        .keys
+        .sign_off_workers((alg, access), id.map(|c| (Alg::RS256, c)))
+        .await
+        .map_err(OAuthError::internal)?;
     tracing::info!(user_id = %account.user.user_id, client_id = %found.client.client_id, %audience, "login");
     Ok(TokenResponse {
         access_token,
@@ -382,13 +347,6 @@ async fn sign_tokens(
         id_token,
         refresh_token: None,
     })
-}
-
-fn not_a_member() -> OAuthError {
-    OAuthError::new(
-        ErrorCode::AccessDenied,
-        "User is not a member of the organization.",
-    )
 }
 
 /// Pending `api.user.set*Metadata` changes are written once, in one transaction, after the last
@@ -419,47 +377,10 @@ async fn persist_metadata(
     Ok(())
 }
 
-/// The scripts' verdict as the Decisions table answers it.
-fn verdict(v: &Verdict) -> Result<(), OAuthError> {
-    match v {
-        Verdict::Allow => Ok(()),
-        Verdict::Deny(reason) => Err(OAuthError::script_denied(ErrorCode::AccessDenied, reason)),
-        Verdict::Unauthorized(reason) => {
-            Err(OAuthError::script_denied(ErrorCode::Unauthorized, reason))
-        }
-        Verdict::MfaRequired => Err(OAuthError::new(
-            ErrorCode::MfaRequired,
-            "Multifactor authentication required",
-        )),
-        Verdict::InteractionRequired(reason) => Err(OAuthError::script_denied(
-            ErrorCode::InteractionRequired,
-            reason,
-        )),
-        Verdict::ValidationError { code, message } => {
-            Err(OAuthError::validation_error(code, message))
-        }
-    }
-}
-
-/// A script failure is a 500, except the engine refusing logins while wedged threads run: 503.
-fn script_error(e: ScriptError) -> OAuthError {
-    match e.kind {
-        ScriptErrorKind::Overloaded { retry_after_s } => OAuthError {
-            retry_after: Some(retry_after_s),
-            ..OAuthError::new(ErrorCode::TemporarilyUnavailable, e.public_description())
-                .with_source(e)
-        },
-        _ => OAuthError::server_error(e.public_description(), Some(Box::new(e))),
-    }
-}
-
+/// A SQL failure is internal; a database busy past its timeout will pass (503).
 pub(super) fn store_error(e: StoreError) -> OAuthError {
     match e {
-        StoreError::Busy => OAuthError::new(
-            ErrorCode::TemporarilyUnavailable,
-            "The database is busy; retry shortly.",
-        )
-        .with_source(e),
+        StoreError::Busy => OAuthError::store_busy(e),
         e => OAuthError::internal(e),
     }
 }

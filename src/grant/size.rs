@@ -53,14 +53,8 @@ pub fn too_large(
     script: Option<Arc<str>>,
     len: usize,
 ) -> OAuthError {
-    let text = match script {
-        Some(s) => {
-            format!("Script '{s}' made the {token} larger than {max} bytes (token too large).")
-        }
-        None => format!("The {token} would be larger than {max} bytes (token too large)."),
-    };
     let source = TokenTooLarge { token, len, max };
-    OAuthError::server_error(text, Some(Box::new(source)))
+    OAuthError::token_too_large(token, max, script.as_deref(), source)
 }
 
 /// The script with the most bytes in the token (ties: the first name in order).

@@ -29,7 +29,7 @@ pub fn openid_configuration(state: &AppState) -> Resp {
             "issuer": iss,
             "token_endpoint": format!("{iss}oauth/token"),
             "jwks_uri": format!("{iss}.well-known/jwks.json"),
-            "userinfo_endpoint": format!("{iss}userinfo"),
+            "userinfo_endpoint": crate::claims::userinfo_url(iss),
             "grant_types_supported": crate::grant::SUPPORTED,
             "response_types_supported": ["token"],
             "subject_types_supported": ["public"],

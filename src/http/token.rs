@@ -26,9 +26,7 @@ pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) 
             Err(e) => Err(e),
         },
         Err(BodyError::TooLarge) => Err(OAuthError::body_too_large(limit)),
-        Err(BodyError::Broken) => Err(OAuthError::invalid_request(
-            "The request body could not be read.",
-        )),
+        Err(BodyError::Broken) => Err(OAuthError::body_unreadable()),
     };
     match result {
         Ok(tokens) => json(
@@ -98,9 +96,7 @@ fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, O
         "application/json" => json_params(body)?,
         _ if body.is_empty() => Vec::new(),
         _ => {
-            return Err(OAuthError::invalid_request(
-                "Content-Type must be application/x-www-form-urlencoded or application/json.",
-            ));
+            return Err(OAuthError::unsupported_content_type());
         }
     };
     let header = |name: &str| {
@@ -147,15 +143,9 @@ fn without_port(host: &str) -> String {
 /// duplicates, so that a repeated name is refused as it is in a form body (`serde_json::Map`
 /// would silently keep the last one).
 fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
-    let bad = || OAuthError::invalid_request("The request body is not a JSON object.");
-    let Members(members) = serde_json::from_slice(body).map_err(|_| bad())?;
+    let Members(members) =
+        serde_json::from_slice(body).map_err(|_| OAuthError::body_not_json_object())?;
     let mut out = Vec::with_capacity(members.len());
-    let bad_scope = || {
-        OAuthError::new(
-            ErrorCode::InvalidScope,
-            "Scope must be an array or a string",
-        )
-    };
     for (k, v) in members {
         let text = match (k.as_str(), v) {
             (_, Value::Null) => continue,
@@ -164,16 +154,13 @@ fn json_params(body: &[u8]) -> Result<Vec<(String, String)>, OAuthError> {
                 .iter()
                 .map(|i| i.as_str())
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(bad_scope)?
+                .ok_or_else(OAuthError::scope_not_string)?
                 .join(" "),
-            ("scope", _) => return Err(bad_scope()),
+            ("scope", _) => return Err(OAuthError::scope_not_string()),
             (_, Value::Number(n)) => n.to_string(),
             (_, Value::Bool(b)) => b.to_string(),
             _ => {
-                return Err(OAuthError::invalid_request(format!(
-                    "Parameter {} must be a string.",
-                    crate::oauth::clean(&k)
-                )));
+                return Err(OAuthError::param_not_string(&k));
             }
         };
         out.push((k, text));
@@ -215,7 +202,7 @@ fn basic_credentials(parts: &Parts) -> Result<Option<(String, String)>, OAuthErr
     let Some(value) = parts.headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
-    let bad = || OAuthError::invalid_request("Malformed Authorization header.");
+    let bad = OAuthError::malformed_authorization;
     let text = value.to_str().map_err(|_| bad())?;
     let Some((scheme, encoded)) = text.split_once(' ') else {
         return Err(bad());

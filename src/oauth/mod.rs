@@ -1,11 +1,16 @@
 //! RFC 6749 wire types of the token endpoint: the request, the success response and the one error
-//! type, [`OAuthError`], with the status, code and text of every row of the Decisions table in
-//! `spec/auth0-semantics.md`. Knows nothing of JavaScript or SQL.
+//! type, [`OAuthError`], with its rendering (status, JSON). Every error the endpoint sends, one per
+//! row of the Decisions table in `spec/auth0-semantics.md`, is a named constructor in
+//! `decisions.rs`. Knows nothing of JavaScript or SQL.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
+
+mod decisions;
+
+pub use decisions::{TOO_MANY_ATTEMPTS, WRONG_EMAIL_OR_PASSWORD};
 
 /// RFC 6749 §5.2 error codes, plus the Auth0 extensions the token endpoint answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,16 +96,10 @@ pub struct OAuthError {
     pub source: Option<Source>,
 }
 
-/// Auth0's text when brute-force protection blocks a login (spec §5.3).
-pub const TOO_MANY_ATTEMPTS: &str = "Your account has been blocked after multiple consecutive login attempts. \
-We've sent you a notification via your preferred contact method with instructions on how to unblock it.";
-
-/// Auth0's text for a failed password login, identical for every cause so that it tells nothing.
-pub const WRONG_EMAIL_OR_PASSWORD: &str = "Wrong email or password.";
-
 impl OAuthError {
-    /// An error with a code and a description.
-    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+    /// An error with a code and a description. Private to this module: every error the server
+    /// sends has a named constructor in `decisions.rs`.
+    fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         Self {
             code,
             description: Some(description.into()),
@@ -112,80 +111,9 @@ impl OAuthError {
         }
     }
 
-    pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(ErrorCode::InvalidRequest, description)
-    }
-
-    /// `Missing required parameter: <name>`.
-    pub fn missing(param: &str) -> Self {
-        Self::invalid_request(format!("Missing required parameter: {param}"))
-    }
-
-    /// Unknown client, wrong or missing secret: one text for all of them.
-    pub fn invalid_client(basic: bool) -> Self {
-        Self {
-            basic_challenge: basic,
-            ..Self::new(ErrorCode::InvalidClient, "Client authentication failed.")
-        }
-    }
-
-    pub fn wrong_credentials() -> Self {
-        Self::new(ErrorCode::InvalidGrant, WRONG_EMAIL_OR_PASSWORD)
-    }
-
-    pub fn grant_not_allowed(grant_type: &str) -> Self {
-        Self::new(
-            ErrorCode::UnauthorizedClient,
-            format!("Grant type '{grant_type}' not allowed for the client."),
-        )
-    }
-
-    pub fn unsupported_grant_type(grant_type: &str) -> Self {
-        Self::new(
-            ErrorCode::UnsupportedGrantType,
-            format!("Grant type not supported: {}", clean(grant_type)),
-        )
-    }
-
-    /// A deny written by a script: its text is cleaned to RFC 6749's allowed characters.
-    pub fn script_denied(code: ErrorCode, reason: &str) -> Self {
-        Self::new(code, clean(reason))
-    }
-
-    /// `api.validation.error(code, message)`: 403 with the script's own error code and message,
-    /// both cleaned; a code that cleans to nothing stays `access_denied`.
-    pub fn validation_error(code: &str, message: &str) -> Self {
-        let code = clean(code).trim().chars().take(64).collect::<String>();
-        Self {
-            script_code: (!code.is_empty()).then_some(code),
-            ..Self::script_denied(ErrorCode::AccessDenied, message)
-        }
-    }
-
     /// The `error` string on the wire.
     pub fn error(&self) -> &str {
         self.script_code.as_deref().unwrap_or(self.code.as_str())
-    }
-
-    /// `413` with `invalid_request` saying the limit.
-    pub fn body_too_large(limit: usize) -> Self {
-        Self {
-            status: Some(413),
-            ..Self::invalid_request(format!("Request body exceeds the limit of {limit} bytes."))
-        }
-    }
-
-    /// `server_error` with a description the client may see, keeping the cause for the log.
-    pub fn server_error(description: impl Into<Cow<'static, str>>, source: Option<Source>) -> Self {
-        Self {
-            source,
-            ..Self::new(ErrorCode::ServerError, description)
-        }
-    }
-
-    /// An internal failure: a generic description on the wire, the cause in the log.
-    pub fn internal(source: impl Into<Source>) -> Self {
-        Self::server_error("Internal server error.", Some(source.into()))
     }
 
     /// Keeps `source` for the log line.
@@ -308,19 +236,14 @@ impl TokenRequest {
         meta: RequestMeta,
     ) -> Result<Self, OAuthError> {
         if params.len() > MAX_PARAMS {
-            return Err(OAuthError::invalid_request(format!(
-                "Too many parameters (the limit is {MAX_PARAMS})."
-            )));
+            return Err(OAuthError::too_many_params(MAX_PARAMS));
         }
         for (i, (k, _)) in params.iter().enumerate() {
             if k.is_empty() {
-                return Err(OAuthError::invalid_request("A parameter has no name."));
+                return Err(OAuthError::nameless_param());
             }
             if params[..i].iter().any(|(p, _)| p == k) {
-                return Err(OAuthError::invalid_request(format!(
-                    "Parameter {} must not be repeated.",
-                    clean(k)
-                )));
+                return Err(OAuthError::repeated_param(k));
             }
         }
         Ok(Self {
@@ -366,97 +289,6 @@ pub struct TokenResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn row(e: OAuthError) -> (u16, String, String) {
-        let b = e.body();
-        (
-            e.status(),
-            b["error"].as_str().unwrap_or_default().to_owned(),
-            b["error_description"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        )
-    }
-
-    #[test]
-    fn validation_error_sends_the_scripts_code_and_message() {
-        let r = |s: u16, e: &str, d: &str| (s, e.to_owned(), d.to_owned());
-        assert_eq!(
-            row(OAuthError::validation_error(
-                "invalid_profile",
-                "Say \"hi\""
-            )),
-            r(403, "invalid_profile", "Say 'hi'")
-        );
-        assert_eq!(
-            row(OAuthError::validation_error(" ", "m")),
-            r(403, "access_denied", "m")
-        );
-    }
-
-    #[test]
-    fn decisions_table_rows() {
-        let r = |s: u16, e: &str, d: &str| (s, e.to_owned(), d.to_owned());
-        assert_eq!(
-            row(OAuthError::wrong_credentials()),
-            r(403, "invalid_grant", "Wrong email or password.")
-        );
-        assert_eq!(
-            row(OAuthError::missing("username")),
-            r(
-                400,
-                "invalid_request",
-                "Missing required parameter: username"
-            )
-        );
-        assert_eq!(
-            row(OAuthError::invalid_client(false)),
-            r(401, "invalid_client", "Client authentication failed.")
-        );
-        assert!(OAuthError::invalid_client(true).basic_challenge);
-        assert_eq!(
-            row(OAuthError::grant_not_allowed("password")),
-            r(
-                403,
-                "unauthorized_client",
-                "Grant type 'password' not allowed for the client."
-            )
-        );
-        assert_eq!(
-            row(OAuthError::unsupported_grant_type("magic")),
-            r(
-                400,
-                "unsupported_grant_type",
-                "Grant type not supported: magic"
-            )
-        );
-        assert_eq!(
-            row(OAuthError::script_denied(
-                ErrorCode::AccessDenied,
-                "no \"way\"\n"
-            )),
-            r(403, "access_denied", "no 'way' ")
-        );
-        assert_eq!(
-            row(OAuthError::script_denied(ErrorCode::Unauthorized, "nope")),
-            r(401, "unauthorized", "nope")
-        );
-        assert_eq!(
-            row(OAuthError::new(
-                ErrorCode::MfaRequired,
-                "Multifactor authentication required"
-            )),
-            r(403, "mfa_required", "Multifactor authentication required")
-        );
-        assert_eq!(OAuthError::body_too_large(10).status(), 413);
-        assert_eq!(ErrorCode::TooManyAttempts.status(), 429);
-        let internal = OAuthError::internal("disk on fire");
-        assert_eq!(
-            row(internal),
-            r(500, "server_error", "Internal server error.")
-        );
-    }
 
     #[test]
     fn repeated_parameters_are_refused_and_secrets_redacted() {
