@@ -9,6 +9,7 @@
 //! checked where the tokens are signed (`grant::size`).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use icu_casemap::CaseMapper;
 use icu_normalizer::ComposingNormalizerBorrowed;
@@ -17,7 +18,6 @@ use icu_properties::props::DefaultIgnorableCodePoint;
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
-use crate::script::Claim;
 use crate::store::User;
 
 /// `<issuer>userinfo`: the OIDC userinfo endpoint (discovery, spec §5.6), and so the audience of
@@ -106,6 +106,14 @@ fn scope_of_standard_claim(name: &str) -> Option<&'static str> {
         "address" => "address",
         _ => return None,
     })
+}
+
+/// A custom claim a script set, with the script's name for the log line when policy drops it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub script: Arc<str>,
+    pub name: String,
+    pub value: Value,
 }
 
 /// Why the login cannot be given a token.

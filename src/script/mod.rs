@@ -33,6 +33,7 @@ mod tests_harden;
 mod tests_wedge;
 mod worker;
 
+pub use crate::claims::Claim;
 pub use catalog::{
     LoadError, MAX_ACTIONS, MAX_SCRIPT_BYTES, Script, ScriptKind, ScriptSet, load_scripts,
 };
@@ -144,14 +145,6 @@ pub enum Verdict {
     InteractionRequired(String),
     /// `api.validation.error(code, message)`: refused with the script's own error code and message.
     ValidationError { code: String, message: String },
-}
-
-/// A custom claim a script set, with the script's name for the log line when policy drops it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Claim {
-    pub script: Arc<str>,
-    pub name: String,
-    pub value: Value,
 }
 
 /// One change to the access token's scope, in the order the scripts made them.
