@@ -5,10 +5,14 @@
 //!
 //! "Not found" is `Ok(None)`, never an error: the grant decides what a missing row means.
 
+mod apis;
 mod clients;
+mod connections;
 mod failures;
 mod keys;
-mod orgs;
+mod organizations;
+mod permissions;
+mod roles;
 mod users;
 
 use std::path::Path;
@@ -17,10 +21,12 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
-pub use clients::{Api, Client, ClientAuth, ConnectionRow, NewApi, NewClient};
+pub use apis::{Api, NewApi};
+pub use clients::{Client, ClientAuth, NewClient};
+pub use connections::ConnectionRow;
 pub use failures::Attempt;
 pub use keys::KeyRow;
-pub use orgs::Organization;
+pub use organizations::Organization;
 pub use users::{NewUser, User, UserRef};
 
 /// The schema version this build writes (`PRAGMA user_version`).
