@@ -148,6 +148,7 @@ pub struct Overrides {
 pub struct ScriptsConfig {
     /// Everything but `domain`, which follows the issuer (`Pipeline::start` sets it).
     pub engine: EngineConfig,
+    /// Quiet time after a file change before the scripts reload (`debounce_ms`).
     pub debounce: Duration,
     /// Poll the script folders instead of using the OS's notifications (`watch = "poll"`).
     pub poll: bool,
