@@ -630,4 +630,49 @@ mod tests {
         let f = FileConfig::deserialize(toml::Value::Table(example)).unwrap();
         assert!(Config::from_file(f, &Overrides::default()).is_ok());
     }
+
+    #[test]
+    fn every_key_can_come_from_the_environment_typed_as_its_field() {
+        let mut t = toml::Table::new();
+        let vars = FileConfig::KEYS
+            .iter()
+            .map(|k| (format!("CLAIMSMITH_{}", k.to_uppercase()), "1".to_owned()))
+            .chain(ScriptsFile::KEYS.iter().map(|k| {
+                (
+                    format!("CLAIMSMITH_SCRIPTS_{}", k.to_uppercase()),
+                    "1".to_owned(),
+                )
+            }))
+            .chain([("CLAIMSMITH_SCRIPTS_SECRETS".into(), "x".into())]);
+        overlay_env(&mut t, vars);
+        assert_eq!(
+            t.len(),
+            FileConfig::KEYS.len() + 1,
+            "every top key and [scripts]"
+        );
+        let scripts = t["scripts"].as_table().unwrap();
+        assert_eq!(
+            scripts.len(),
+            ScriptsFile::KEYS.len(),
+            "tables are not env keys"
+        );
+        assert_eq!(t["hash_queue"], toml::Value::Integer(1));
+        assert_eq!(
+            t["tenant"],
+            toml::Value::String("1".into()),
+            "text stays text"
+        );
+        assert_eq!(t["db"], toml::Value::String("1".into()), "paths are text");
+        assert_eq!(scripts["isolation"], toml::Value::String("1".into()));
+        let env = [
+            ("CLAIMSMITH_INSECURE_HTTP", "true"),
+            ("CLAIMSMITH_LISTEN", "0.0.0.0:3000"),
+            ("CLAIMSMITH_SCRIPTS_ISOLATION", "strict"),
+            ("CLAIMSMITH_SCRIPTS_WATCH", "poll"),
+        ];
+        let c = load("", &env, &Overrides::default()).unwrap();
+        assert!(c.insecure_http);
+        assert_eq!(c.scripts.engine.isolation, Isolation::Strict);
+        assert!(c.scripts.poll);
+    }
 }
