@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS connections (
     strategy    TEXT NOT NULL DEFAULT 'auth0',
     metadata    TEXT NOT NULL DEFAULT '{}',
     created_at  TEXT NOT NULL
+    -- options  TEXT NOT NULL DEFAULT '{}': added by migration 2 (MIGRATIONS in src/store/mod.rs)
 );
 
 CREATE TABLE IF NOT EXISTS users (

@@ -19,7 +19,7 @@
 //!            ├─ credentials                    password / secret checks, hashing pool
 //!            └─ store                          every SQL statement, domain types
 //! oauth                                        RFC 6749 wire types and the one error type
-//! config, clock, state, bootstrap             configuration, time, shared state, start-up
+//! config, clock, state, bootstrap, signals    configuration, time, shared state, start-up, signals
 //! ```
 //!
 //! [`server::run`] takes a bound listener and a shutdown future, so production and tests run the
@@ -40,7 +40,7 @@ pub mod pipeline;
 pub mod reload;
 pub mod script;
 pub mod server;
-pub mod shutdown;
+pub mod signals;
 pub mod state;
 pub mod store;
 pub mod token;

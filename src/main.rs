@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use claimsmith::cli::{Cli, Command};
 use claimsmith::clock::Clock;
 use claimsmith::config::{Config, LogFormat};
-use claimsmith::{admin, bootstrap, demo, server, shutdown};
+use claimsmith::{admin, bootstrap, demo, server, signals};
 use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
@@ -75,6 +75,6 @@ async fn serve(config: Config, clock: Clock, seed_demo: bool) -> anyhow::Result<
         }
     }
     tracing::info!(listen = %listener.local_addr()?, issuer = %state.config.issuer, "claimsmith serving");
-    server::run(listener, Arc::new(state), tls, shutdown::signal()).await;
+    server::run(listener, Arc::new(state), tls, signals::shutdown()).await;
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::config::{Config, OnLoadError};
 use crate::oauth::RequestMeta;
 use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
-    ClientInfo, ConnectionInfo, EngineConfig, Host, Isolation, LoadError, LoginInput, MetadataKind,
+    ClientInfo, ConnectionInfo, EngineConfig, Host, LoadError, LoginInput, MetadataKind,
     OrganizationInfo, Outcome, RequestInfo, ScriptEngine, ScriptError, ScriptErrorKind, ScriptSet,
 };
 use crate::store::{Client, ConnectionRow, Organization, Store, User};
@@ -70,23 +70,8 @@ impl Pipeline {
         }
         let engine = ScriptEngine::start(
             EngineConfig {
-                workers: s.workers,
-                isolation: if s.isolation == "strict" {
-                    Isolation::Strict
-                } else {
-                    Isolation::Warm
-                },
-                login_timeout: s.timeout,
-                memory_limit_bytes: s.memory_limit_bytes,
-                stack_size_bytes: s.stack_size_bytes,
-                recycle_after_runs: s.recycle_after_runs,
-                console_cap_bytes: s.console_cap_bytes,
-                max_abandoned_workers: s.max_abandoned_workers,
-                configuration: s.configuration.clone(),
-                shared_secrets: s.secrets.clone(),
-                action_secrets: s.action_secrets.clone(),
                 domain: domain_of(&config.issuer),
-                unhardened_for_test: s.unhardened_for_test,
+                ..s.engine.clone()
             },
             Arc::new(StoreHost { store, clock }),
         )?;

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::script::{LoadError, ScriptEngine, ScriptSet, load_scripts};
+use crate::signals::{Control, Signals};
 
 /// The folders scripts are read from.
 #[derive(Debug, Clone)]
@@ -250,12 +251,16 @@ struct Task {
 }
 
 async fn run(mut t: Task, mut wake: mpsc::Receiver<()>, mut stopped: oneshot::Receiver<()>) {
-    let mut hup = hangup();
+    // Reload only: the shutdown is the server's to hear, and reaches this task through `stopped`.
+    let mut signals = Signals::listen(&[Control::Reload]);
     loop {
         tokio::select! {
             _ = &mut stopped => break,
             w = wake.recv() => if w.is_none() { break },
-            () = hup.recv() => tracing::info!("SIGHUP: rescanning the script folders"),
+            c = signals.recv() => match c {
+                Control::Reload => tracing::info!("SIGHUP: rescanning the script folders"),
+                Control::Shutdown => break,
+            },
         }
         t.watch.refresh(&t.folders);
         rescan(&t.folders, t.debounce, &t.scripts, &t.engine).await;
@@ -363,27 +368,6 @@ fn same_scripts(a: &ScriptSet, b: &ScriptSet) -> bool {
             .collect()
     };
     key(a) == key(b)
-}
-
-/// SIGHUP as a stream of wake-ups (never fires where there are no signals).
-struct Hangup(Option<tokio::signal::unix::Signal>);
-
-impl Hangup {
-    async fn recv(&mut self) {
-        match &mut self.0 {
-            Some(s) => {
-                if s.recv().await.is_none() {
-                    self.0 = None;
-                    std::future::pending::<()>().await;
-                }
-            }
-            None => std::future::pending::<()>().await,
-        }
-    }
-}
-
-fn hangup() -> Hangup {
-    Hangup(tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok())
 }
 
 #[cfg(test)]

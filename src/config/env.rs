@@ -1,59 +1,102 @@
 //! The environment overlay: `CLAIMSMITH_*` variables written into the TOML table before it is
 //! deserialised, so that the environment sits between the file and the command line.
+//!
+//! The keys the environment may set, and the TOML type each value gets, are not listed here: they
+//! come from the file structs themselves, through [`file_table!`], so a key is spelled once.
+
+use std::path::PathBuf;
+
+use super::{FileConfig, LogFormat, OnLoadError, ScriptsFile, Watch};
+use crate::script::Isolation;
 
 const ENV_PREFIX: &str = "CLAIMSMITH_";
 
-/// `CLAIMSMITH_<KEY>` sets a top-level key, `CLAIMSMITH_SCRIPTS_<KEY>` a `[scripts]` key,
-/// `CLAIMSMITH_SECRET_<NAME>` a shared Action secret and `CLAIMSMITH_CONFIGURATION_<NAME>` a
-/// Rules `configuration` entry. Values that parse as integers or booleans are typed so.
-fn scripts(t: &mut toml::Table) -> Option<&mut toml::Table> {
-    t.entry("scripts")
+/// Declares a configuration table: a serde struct whose fields are all `Option<T>` (unknown keys
+/// refused), plus `KEYS` (every scalar key, as written) and `env_value` (an environment string
+/// typed as the field is). Nested tables go after `tables`, written out in full.
+macro_rules! file_table {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* $field:ident : $ty:ty, )*
+        }
+        tables {
+            $( $(#[$tmeta:meta])* $table:ident : $tty:ty, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: Option<$ty>, )*
+            $( $(#[$tmeta])* #[serde(default)] pub $table: $tty, )*
+        }
+
+        impl $name {
+            /// Every scalar key of this table, as written in the file.
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($field)),*];
+            /// Every nested table of this one.
+            pub const TABLES: &'static [&'static str] = &[$(stringify!($table)),*];
+
+            /// `raw` (an environment variable's value) as the TOML value of `key`, typed as the
+            /// field is; `None` when this table has no such key.
+            fn env_value(key: &str, raw: String) -> Option<toml::Value> {
+                match key {
+                    $( stringify!($field) => Some(<$ty as $crate::config::env::FromEnv>::toml(raw)), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(super) use file_table;
+
+/// How an environment string becomes a TOML value for a field of this type.
+pub(super) trait FromEnv {
+    fn toml(raw: String) -> toml::Value;
+}
+
+/// Text stays text, whatever it looks like (`CLAIMSMITH_TENANT=123`).
+macro_rules! text {
+    ($($t:ty),*) => {$(
+        impl FromEnv for $t {
+            fn toml(raw: String) -> toml::Value {
+                raw.into()
+            }
+        }
+    )*};
+}
+text!(String, PathBuf, LogFormat, OnLoadError, Isolation, Watch);
+
+/// Numbers are typed as numbers; anything else is left as text for serde to refuse, naming the key.
+macro_rules! integer {
+    ($($t:ty),*) => {$(
+        impl FromEnv for $t {
+            fn toml(raw: String) -> toml::Value {
+                raw.parse::<i64>().map_or_else(|_| raw.into(), Into::into)
+            }
+        }
+    )*};
+}
+integer!(u32, u64, usize);
+
+impl FromEnv for bool {
+    fn toml(raw: String) -> toml::Value {
+        raw.parse::<bool>().map_or_else(|_| raw.into(), Into::into)
+    }
+}
+
+fn sub_table<'t>(t: &'t mut toml::Table, key: &str) -> Option<&'t mut toml::Table> {
+    t.entry(key)
         .or_insert_with(|| toml::Value::Table(toml::Table::new()))
         .as_table_mut()
 }
 
+/// `CLAIMSMITH_<KEY>` sets a top-level key, `CLAIMSMITH_SCRIPTS_<KEY>` a `[scripts]` key,
+/// `CLAIMSMITH_SECRET_<NAME>` a shared Action secret and `CLAIMSMITH_CONFIGURATION_<NAME>` a
+/// Rules `configuration` entry. Unknown names are ignored: the environment is shared with other
+/// programs.
 pub(super) fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
-    const SCRIPT_KEYS: [&str; 11] = [
-        "isolation",
-        "timeout_ms",
-        "memory_limit_mb",
-        "stack_kb",
-        "workers",
-        "recycle_after_runs",
-        "console_cap_bytes",
-        "debounce_ms",
-        "watch",
-        "max_abandoned_workers",
-        "on_load_error",
-    ];
-    // Keys that hold text stay text, whatever they look like (`CLAIMSMITH_TENANT=123`).
-    const TEXT_KEYS: [&str; 14] = [
-        "listen",
-        "db",
-        "actions",
-        "rules",
-        "issuer",
-        "tenant",
-        "default_connection",
-        "default_audience",
-        "log_format",
-        "tls_cert",
-        "tls_key",
-        "isolation",
-        "health_token",
-        "on_load_error",
-    ];
-    let typed_for = |k: &str, v: &str| -> toml::Value {
-        if TEXT_KEYS.contains(&k) {
-            v.into()
-        } else if let Ok(i) = v.parse::<i64>() {
-            i.into()
-        } else if let Ok(b) = v.parse::<bool>() {
-            b.into()
-        } else {
-            v.into()
-        }
-    };
     for (name, value) in vars {
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
             continue;
@@ -64,57 +107,21 @@ pub(super) fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (S
             ("configuration", c.to_owned(), toml::Value::from(value))
         } else if let Some(k) = rest.strip_prefix("SCRIPTS_") {
             let k = k.to_ascii_lowercase();
-            if !SCRIPT_KEYS.contains(&k.as_str()) {
-                continue;
-            }
-            if let Some(t) = scripts(table) {
-                t.insert(k.clone(), typed_for(&k, &value));
+            if let Some(v) = ScriptsFile::env_value(&k, value)
+                && let Some(t) = sub_table(table, "scripts")
+            {
+                t.insert(k, v);
             }
             continue;
         } else {
-            // Unknown names are ignored here: the environment is shared with other programs.
             let k = rest.to_ascii_lowercase();
-            if TOP_KEYS.contains(&k.as_str()) {
-                table.insert(k.clone(), typed_for(&k, &value));
+            if let Some(v) = FileConfig::env_value(&k, value) {
+                table.insert(k, v);
             }
             continue;
         };
-        if let Some(sec) = scripts(table).and_then(|t| {
-            t.entry(section)
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-                .as_table_mut()
-        }) {
+        if let Some(sec) = sub_table(table, "scripts").and_then(|t| sub_table(t, section)) {
             sec.insert(key, v);
         }
     }
 }
-
-const TOP_KEYS: [&str; 27] = [
-    "brute_force_threshold",
-    "brute_force_block_s",
-    "rehash_passwords",
-    "listen",
-    "db",
-    "actions",
-    "rules",
-    "issuer",
-    "tenant",
-    "default_connection",
-    "default_audience",
-    "access_token_lifetime_s",
-    "id_token_lifetime_s",
-    "log_format",
-    "tls_cert",
-    "tls_key",
-    "insecure_http",
-    "max_body_bytes",
-    "max_token_bytes",
-    "max_connections",
-    "max_connections_per_ip",
-    "header_timeout_ms",
-    "idle_timeout_ms",
-    "health_token",
-    "hash_concurrency",
-    "hash_queue",
-    "shutdown_grace_ms",
-];

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 
 mod env;
 
-use env::overlay_env;
+use crate::script::{EngineConfig, Isolation};
+use env::{file_table, overlay_env};
 
 /// A configuration that cannot be used; names the key and, where there is one, the file.
 #[derive(Debug, thiserror::Error)]
@@ -58,62 +59,73 @@ pub enum OnLoadError {
     Skip,
 }
 
-/// The TOML file, as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub listen: Option<String>,
-    pub db: Option<PathBuf>,
-    pub actions: Option<PathBuf>,
-    pub rules: Option<PathBuf>,
-    pub issuer: Option<String>,
-    pub tenant: Option<String>,
-    pub default_connection: Option<String>,
-    pub default_audience: Option<String>,
-    pub access_token_lifetime_s: Option<u64>,
-    pub id_token_lifetime_s: Option<u64>,
-    pub log_format: Option<LogFormat>,
-    pub tls_cert: Option<PathBuf>,
-    pub tls_key: Option<PathBuf>,
-    pub insecure_http: Option<bool>,
-    pub max_body_bytes: Option<usize>,
-    pub max_token_bytes: Option<usize>,
-    pub max_connections: Option<usize>,
-    pub max_connections_per_ip: Option<usize>,
-    pub header_timeout_ms: Option<u64>,
-    pub idle_timeout_ms: Option<u64>,
-    pub health_token: Option<String>,
-    pub hash_concurrency: Option<usize>,
-    pub hash_queue: Option<usize>,
-    pub shutdown_grace_ms: Option<u64>,
-    pub brute_force_threshold: Option<u32>,
-    pub brute_force_block_s: Option<u64>,
-    pub rehash_passwords: Option<bool>,
-    #[serde(default)]
-    pub scripts: ScriptsFile,
+/// How the reload task learns that a script file changed: `[scripts] watch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Watch {
+    /// The OS's file notifications, falling back to polling when none can be had.
+    #[default]
+    Auto,
+    /// Always poll (network and container file systems often deliver no notifications).
+    Poll,
 }
 
-/// The `[scripts]` table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ScriptsFile {
-    pub isolation: Option<String>,
-    pub timeout_ms: Option<u64>,
-    pub memory_limit_mb: Option<usize>,
-    pub stack_kb: Option<usize>,
-    pub workers: Option<usize>,
-    pub recycle_after_runs: Option<u32>,
-    pub console_cap_bytes: Option<usize>,
-    pub max_abandoned_workers: Option<usize>,
-    pub debounce_ms: Option<u64>,
-    pub watch: Option<String>,
-    pub on_load_error: Option<OnLoadError>,
-    #[serde(default)]
-    pub configuration: Map<String, Value>,
-    #[serde(default)]
-    pub secrets: Map<String, Value>,
-    #[serde(default)]
-    pub action_secrets: HashMap<String, Map<String, Value>>,
+file_table! {
+    /// The TOML file, as written; each key is documented in the README ("Configuration").
+    pub struct FileConfig {
+        listen: String,
+        db: PathBuf,
+        actions: PathBuf,
+        rules: PathBuf,
+        issuer: String,
+        tenant: String,
+        default_connection: String,
+        default_audience: String,
+        access_token_lifetime_s: u64,
+        id_token_lifetime_s: u64,
+        log_format: LogFormat,
+        tls_cert: PathBuf,
+        tls_key: PathBuf,
+        insecure_http: bool,
+        max_body_bytes: usize,
+        max_token_bytes: usize,
+        max_connections: usize,
+        max_connections_per_ip: usize,
+        header_timeout_ms: u64,
+        idle_timeout_ms: u64,
+        health_token: String,
+        hash_concurrency: usize,
+        hash_queue: usize,
+        shutdown_grace_ms: u64,
+        brute_force_threshold: u32,
+        brute_force_block_s: u64,
+        rehash_passwords: bool,
+    }
+    tables {
+        scripts: ScriptsFile,
+    }
+}
+
+file_table! {
+    /// The `[scripts]` table. The engine's defaults are `EngineConfig::default()`'s.
+    pub struct ScriptsFile {
+        isolation: Isolation,
+        timeout_ms: u64,
+        memory_limit_mb: usize,
+        stack_kb: usize,
+        workers: usize,
+        recycle_after_runs: u32,
+        console_cap_bytes: usize,
+        max_abandoned_workers: usize,
+        debounce_ms: u64,
+        watch: Watch,
+        on_load_error: OnLoadError,
+    }
+    tables {
+        configuration: Map<String, Value>,
+        secrets: Map<String, Value>,
+        action_secrets: HashMap<String, Map<String, Value>>,
+    }
 }
 
 /// What the command line may override.
@@ -130,35 +142,66 @@ pub struct Overrides {
     pub insecure_http: bool,
 }
 
-/// Script engine settings (turned into the engine's own config at start-up).
+/// Script settings: the engine's own config, built straight from the `[scripts]` table, and what
+/// the reload task and the pipeline need besides.
 #[derive(Debug, Clone)]
 pub struct ScriptsConfig {
-    /// `"warm"` or `"strict"`.
-    pub isolation: String,
-    pub timeout: Duration,
-    pub memory_limit_bytes: usize,
-    pub stack_size_bytes: usize,
-    pub workers: usize,
-    pub recycle_after_runs: u32,
-    pub console_cap_bytes: usize,
-    /// Wedged script threads left running before logins answer 503 (see `script::pool`).
-    pub max_abandoned_workers: usize,
+    /// Everything but `domain`, which follows the issuer (`Pipeline::start` sets it).
+    pub engine: EngineConfig,
+    /// Quiet time after a file change before the scripts reload (`debounce_ms`).
     pub debounce: Duration,
-    /// Poll the script folders instead of using the OS's notifications (network and container
-    /// file systems often deliver none).
+    /// Poll the script folders instead of using the OS's notifications (`watch = "poll"`).
     pub poll: bool,
     /// Whether a script that fails to load refuses the start and the logins, or is left out.
     pub on_load_error: OnLoadError,
-    /// Rules' `configuration` global.
-    pub configuration: Map<String, Value>,
-    /// Every Action's `event.secrets`.
-    pub secrets: Map<String, Value>,
-    /// Per-Action secrets, merged over the shared ones.
-    pub action_secrets: HashMap<String, Map<String, Value>>,
-    /// Test-only (`EngineConfig::unhardened_for_test`): always `false` from a file or the
-    /// environment; tests set it to show that a leak probe fails without hardening.
-    #[doc(hidden)]
-    pub unhardened_for_test: bool,
+}
+
+impl ScriptsFile {
+    /// Every key given overrides `EngineConfig::default()`, the one home of the engine's defaults.
+    fn resolve(self) -> Result<ScriptsConfig, ConfigError> {
+        let d = EngineConfig::default();
+        let timeout = match self.timeout_ms {
+            Some(ms) => Duration::from_millis(positive("scripts.timeout_ms", ms)?),
+            None => d.login_timeout,
+        };
+        let max_abandoned_workers = match self.max_abandoned_workers {
+            Some(n) => positive("scripts.max_abandoned_workers", n as u64)? as usize,
+            None => d.max_abandoned_workers,
+        };
+        let engine = EngineConfig {
+            workers: self.workers.unwrap_or(d.workers).max(1),
+            isolation: self.isolation.unwrap_or(d.isolation),
+            login_timeout: timeout,
+            memory_limit_bytes: self
+                .memory_limit_mb
+                .map_or(d.memory_limit_bytes, |mb| mb << 20),
+            stack_size_bytes: self.stack_kb.map_or(d.stack_size_bytes, |kb| kb << 10),
+            recycle_after_runs: self
+                .recycle_after_runs
+                .unwrap_or(d.recycle_after_runs)
+                .max(1),
+            console_cap_bytes: self.console_cap_bytes.unwrap_or(d.console_cap_bytes),
+            max_abandoned_workers,
+            configuration: self.configuration,
+            shared_secrets: self.secrets,
+            action_secrets: self.action_secrets,
+            ..d
+        };
+        Ok(ScriptsConfig {
+            engine,
+            debounce: Duration::from_millis(self.debounce_ms.unwrap_or(50)),
+            poll: self.watch.unwrap_or_default() == Watch::Poll,
+            on_load_error: self.on_load_error.unwrap_or_default(),
+        })
+    }
+}
+
+fn positive(key: &'static str, v: u64) -> Result<u64, ConfigError> {
+    if v == 0 {
+        Err(invalid(key, "must be greater than 0"))
+    } else {
+        Ok(v)
+    }
 }
 
 /// The checked configuration.
@@ -270,22 +313,7 @@ impl Config {
         if !issuer.ends_with('/') {
             issuer.push('/');
         }
-        let s = f.scripts;
-        let isolation = s.isolation.unwrap_or_else(|| "warm".into());
-        if isolation != "warm" && isolation != "strict" {
-            return Err(invalid(
-                "scripts.isolation",
-                "must be \"warm\" or \"strict\"",
-            ));
-        }
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let positive = |key: &'static str, v: u64| {
-            if v == 0 {
-                Err(invalid(key, "must be greater than 0"))
-            } else {
-                Ok(v)
-            }
-        };
         Ok(Config {
             listen,
             db: flags
@@ -354,35 +382,7 @@ impl Config {
             brute_force_threshold: f.brute_force_threshold.unwrap_or(10),
             brute_force_block: Duration::from_secs(f.brute_force_block_s.unwrap_or(30 * 86_400)),
             rehash_passwords: f.rehash_passwords.unwrap_or(true),
-            scripts: ScriptsConfig {
-                isolation,
-                timeout: Duration::from_millis(positive(
-                    "scripts.timeout_ms",
-                    s.timeout_ms.unwrap_or(5_000),
-                )?),
-                memory_limit_bytes: s.memory_limit_mb.unwrap_or(32) << 20,
-                stack_size_bytes: s.stack_kb.unwrap_or(512) << 10,
-                workers: s.workers.unwrap_or(cores).max(1),
-                recycle_after_runs: s.recycle_after_runs.unwrap_or(1000).max(1),
-                console_cap_bytes: s.console_cap_bytes.unwrap_or(4096),
-                max_abandoned_workers: positive(
-                    "scripts.max_abandoned_workers",
-                    s.max_abandoned_workers.unwrap_or(2) as u64,
-                )? as usize,
-                debounce: Duration::from_millis(s.debounce_ms.unwrap_or(50)),
-                poll: match s.watch.as_deref() {
-                    None | Some("auto") => false,
-                    Some("poll") => true,
-                    Some(_) => {
-                        return Err(invalid("scripts.watch", "must be \"auto\" or \"poll\""));
-                    }
-                },
-                on_load_error: s.on_load_error.unwrap_or_default(),
-                configuration: s.configuration,
-                secrets: s.secrets,
-                action_secrets: s.action_secrets,
-                unhardened_for_test: false,
-            },
+            scripts: f.scripts.resolve()?,
         })
     }
 
@@ -414,7 +414,7 @@ impl Config {
         };
         let mut c = Config::from_file(FileConfig::default(), &flags)
             .expect("the test configuration is valid");
-        c.scripts.timeout = Duration::from_millis(1_000);
+        c.scripts.engine.login_timeout = Duration::from_millis(1_000);
         c.hash_concurrency = 2;
         c
     }
@@ -450,9 +450,9 @@ mod tests {
             c.default_connection.as_deref(),
             Some("Username-Password-Authentication")
         );
-        assert_eq!(c.scripts.timeout, Duration::from_secs(5));
-        assert_eq!(c.scripts.memory_limit_bytes, 32 << 20);
-        assert_eq!(c.scripts.isolation, "warm");
+        assert_eq!(c.scripts.engine.login_timeout, Duration::from_secs(5));
+        assert_eq!(c.scripts.engine.memory_limit_bytes, 32 << 20);
+        assert_eq!(c.scripts.engine.isolation, Isolation::Warm);
         assert_eq!(c.max_token_bytes, 8000);
     }
 
@@ -474,17 +474,17 @@ mod tests {
         let c = load(file, &env, &flags).unwrap();
         assert_eq!(c.issuer, "https://flag.example/");
         assert_eq!(c.tenant, "123", "text keys stay text");
-        assert_eq!(c.scripts.timeout, Duration::from_millis(200));
-        assert_eq!(c.scripts.secrets["API_KEY"], "s3cret");
+        assert_eq!(c.scripts.engine.login_timeout, Duration::from_millis(200));
+        assert_eq!(c.scripts.engine.shared_secrets["API_KEY"], "s3cret");
     }
 
     #[test]
     fn max_abandoned_workers_defaults_to_2_and_refuses_0() {
         let c = load("", &[], &Overrides::default()).unwrap();
-        assert_eq!(c.scripts.max_abandoned_workers, 2);
+        assert_eq!(c.scripts.engine.max_abandoned_workers, 2);
         let env = [("CLAIMSMITH_SCRIPTS_MAX_ABANDONED_WORKERS", "5")];
         let c = load("", &env, &Overrides::default()).unwrap();
-        assert_eq!(c.scripts.max_abandoned_workers, 5);
+        assert_eq!(c.scripts.engine.max_abandoned_workers, 5);
         let e = load(
             "[scripts]\nmax_abandoned_workers = 0",
             &[],
@@ -539,5 +539,140 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("scripts.isolation"), "{e}");
+    }
+
+    /// The README's "Configuration" section.
+    fn readme_section() -> &'static str {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("\n## Configuration\n")
+            .expect("README has a Configuration section");
+        let rest = &readme[start + 1..];
+        let end = rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3);
+        &rest[..end]
+    }
+
+    /// Every documented key: (in `[scripts]`, key, its default when written as a literal).
+    fn documented_keys() -> Vec<(bool, String, Option<String>)> {
+        let mut in_scripts = false;
+        let mut keys = Vec::new();
+        for line in readme_section().lines() {
+            if line.starts_with("`[scripts]` table") {
+                in_scripts = true;
+            }
+            let Some(row) = line.strip_prefix("| `") else {
+                continue;
+            };
+            let cells: Vec<&str> = row.split(" | ").collect();
+            let default = cells[1].trim();
+            let literal = (default.len() > 2 && default.starts_with('`') && default.ends_with('`'))
+                .then(|| default.trim_matches('`'))
+                .filter(|d| !d.contains('<'));
+            for name in cells[0].split('`').filter(|n| !n.is_empty() && *n != ", ") {
+                let name = name.trim_start_matches("[scripts.").trim_end_matches(']');
+                let name = name.split('.').next().unwrap_or(name);
+                keys.push((in_scripts, name.to_owned(), literal.map(str::to_owned)));
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn readme_documents_exactly_the_keys_the_file_takes() {
+        let keys = documented_keys();
+        let names = |scripts: bool| {
+            let mut v: Vec<&str> = keys
+                .iter()
+                .filter(|k| k.0 == scripts)
+                .map(|k| k.1.as_str())
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let sorted = |a: &[&'static str], b: &[&'static str]| {
+            let mut v = [a, b].concat();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(names(false), sorted(FileConfig::KEYS, &[]));
+        assert_eq!(FileConfig::TABLES, ["scripts"]);
+        assert!(readme_section().contains("`[scripts]` table"));
+        assert_eq!(names(true), sorted(ScriptsFile::KEYS, ScriptsFile::TABLES));
+    }
+
+    #[test]
+    fn readme_defaults_deserialize_and_are_the_defaults() {
+        let mut top = toml::Table::new();
+        let mut scripts = toml::Table::new();
+        for (in_scripts, key, default) in documented_keys() {
+            let Some(d) = default else { continue };
+            let value = toml::from_str::<toml::Table>(&format!("v = {d}")).map_or_else(
+                |_| toml::Value::from(d.clone()),
+                |mut t| t.remove("v").unwrap(),
+            );
+            let table = if in_scripts { &mut scripts } else { &mut top };
+            table.insert(key, value);
+        }
+        assert!(scripts.contains_key("isolation") && top.contains_key("listen"));
+        top.insert("scripts".into(), scripts.into());
+        let written = FileConfig::deserialize(toml::Value::Table(top)).unwrap();
+        let written = Config::from_file(written, &Overrides::default()).unwrap();
+        let defaults = Config::from_file(FileConfig::default(), &Overrides::default()).unwrap();
+        assert_eq!(format!("{written:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn readme_example_deserializes() {
+        let section = readme_section();
+        let start = section.find("```toml\n").expect("an example") + 8;
+        let end = start + section[start..].find("```").expect("closed");
+        let example: toml::Table = toml::from_str(&section[start..end]).unwrap();
+        let f = FileConfig::deserialize(toml::Value::Table(example)).unwrap();
+        assert!(Config::from_file(f, &Overrides::default()).is_ok());
+    }
+
+    #[test]
+    fn every_key_can_come_from_the_environment_typed_as_its_field() {
+        let mut t = toml::Table::new();
+        let vars = FileConfig::KEYS
+            .iter()
+            .map(|k| (format!("CLAIMSMITH_{}", k.to_uppercase()), "1".to_owned()))
+            .chain(ScriptsFile::KEYS.iter().map(|k| {
+                (
+                    format!("CLAIMSMITH_SCRIPTS_{}", k.to_uppercase()),
+                    "1".to_owned(),
+                )
+            }))
+            .chain([("CLAIMSMITH_SCRIPTS_SECRETS".into(), "x".into())]);
+        overlay_env(&mut t, vars);
+        assert_eq!(
+            t.len(),
+            FileConfig::KEYS.len() + 1,
+            "every top key and [scripts]"
+        );
+        let scripts = t["scripts"].as_table().unwrap();
+        assert_eq!(
+            scripts.len(),
+            ScriptsFile::KEYS.len(),
+            "tables are not env keys"
+        );
+        assert_eq!(t["hash_queue"], toml::Value::Integer(1));
+        assert_eq!(
+            t["tenant"],
+            toml::Value::String("1".into()),
+            "text stays text"
+        );
+        assert_eq!(t["db"], toml::Value::String("1".into()), "paths are text");
+        assert_eq!(scripts["isolation"], toml::Value::String("1".into()));
+        let env = [
+            ("CLAIMSMITH_INSECURE_HTTP", "true"),
+            ("CLAIMSMITH_LISTEN", "0.0.0.0:3000"),
+            ("CLAIMSMITH_SCRIPTS_ISOLATION", "strict"),
+            ("CLAIMSMITH_SCRIPTS_WATCH", "poll"),
+        ];
+        let c = load("", &env, &Overrides::default()).unwrap();
+        assert!(c.insecure_http);
+        assert_eq!(c.scripts.engine.isolation, Isolation::Strict);
+        assert!(c.scripts.poll);
     }
 }

@@ -20,6 +20,8 @@ pub enum Isolation {
 }
 
 /// Engine settings; see `SCRIPT-CONTRACT.md` for what each means to a script author.
+/// [`EngineConfig::default`] is the one home of their defaults: `config` builds this struct from
+/// the `[scripts]` table over it.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Worker threads (default: available cores).

@@ -1,18 +1,9 @@
-//! Connections, clients (applications) and APIs (resource servers with their scopes).
+//! Clients (applications) and how they authenticate.
 
 use rusqlite::{OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
-use super::{Db, Result, StoreError, json_object, json_text, new_id};
-
-/// A database connection (`realm`).
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ConnectionRow {
-    pub id: String,
-    pub name: String,
-    pub strategy: String,
-    pub metadata: Map<String, Value>,
-}
+use super::{Db, Result, StoreError, json_object, json_text};
 
 /// How a client authenticates at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -66,33 +57,6 @@ pub struct NewClient {
     pub auth_method: ClientAuth,
 }
 
-/// An API: the `audience` of access tokens.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Api {
-    pub id: String,
-    pub identifier: String,
-    pub name: String,
-    pub token_lifetime_s: u64,
-    pub signing_alg: String,
-    pub rbac_enabled: bool,
-    pub permissions_in_token: bool,
-    pub allow_offline_access: bool,
-    pub scopes: Vec<String>,
-}
-
-/// An API to create.
-#[derive(Debug, Clone)]
-pub struct NewApi {
-    pub identifier: String,
-    pub name: String,
-    pub token_lifetime_s: u64,
-    pub signing_alg: String,
-    pub rbac_enabled: bool,
-    pub permissions_in_token: bool,
-    pub allow_offline_access: bool,
-    pub scopes: Vec<String>,
-}
-
 fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
     Ok(Client {
         client_id: r.get(0)?,
@@ -104,37 +68,7 @@ fn client_from_row(r: &Row<'_>) -> rusqlite::Result<Client> {
         auth_method: ClientAuth::parse(&r.get::<_, String>(6)?),
     })
 }
-
 impl Db<'_> {
-    /// The connection called `name`.
-    pub fn connection_by_name(&self, name: &str) -> Result<Option<ConnectionRow>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT id, name, strategy, metadata FROM connections WHERE name = ?1")?
-            .query_row([name], |r| {
-                Ok(ConnectionRow {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    strategy: r.get(2)?,
-                    metadata: json_object(&r.get::<_, String>(3)?),
-                })
-            })
-            .optional()?)
-    }
-
-    /// Creates the database connection `name` unless it exists.
-    pub fn ensure_connection(&self, name: &str, now: &str) -> Result<ConnectionRow> {
-        if let Some(c) = self.connection_by_name(name)? {
-            return Ok(c);
-        }
-        self.conn.execute(
-            "INSERT INTO connections (id, name, strategy, created_at) VALUES (?1, ?2, 'auth0', ?3)",
-            params![new_id("con"), name, now],
-        )?;
-        self.connection_by_name(name)?
-            .ok_or_else(|| StoreError::Invalid("connection vanished after insert".into()))
-    }
-
     /// The client with this id.
     pub fn client(&self, client_id: &str) -> Result<Option<Client>> {
         Ok(self
@@ -174,68 +108,5 @@ impl Db<'_> {
             params![client_id, secret_hash],
         )?;
         Ok(())
-    }
-
-    /// The API whose identifier is `audience`, with its scopes.
-    pub fn api(&self, audience: &str) -> Result<Option<Api>> {
-        let api = self
-            .conn
-            .prepare_cached(
-                "SELECT id, identifier, name, token_lifetime_s, signing_alg, rbac_enabled, \
-                 permissions_in_token, allow_offline_access FROM resource_servers WHERE identifier = ?1",
-            )?
-            .query_row([audience], |r| {
-                Ok(Api {
-                    id: r.get(0)?,
-                    identifier: r.get(1)?,
-                    name: r.get(2)?,
-                    token_lifetime_s: r.get::<_, i64>(3)?.max(1) as u64,
-                    signing_alg: r.get(4)?,
-                    rbac_enabled: r.get(5)?,
-                    permissions_in_token: r.get(6)?,
-                    allow_offline_access: r.get(7)?,
-                    scopes: Vec::new(),
-                })
-            })
-            .optional()?;
-        let Some(mut api) = api else { return Ok(None) };
-        let mut st = self.conn.prepare_cached(
-            "SELECT value FROM scopes WHERE resource_server_id = ?1 ORDER BY value",
-        )?;
-        api.scopes = st
-            .query_map([&api.id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(Some(api))
-    }
-
-    /// Creates an API and its scopes.
-    pub fn insert_api(&self, a: &NewApi, now: &str) -> Result<Api> {
-        self.transaction(|db| {
-            let id = new_id("rs");
-            db.conn.execute(
-                "INSERT INTO resource_servers (id, identifier, name, token_lifetime_s, signing_alg, \
-                 rbac_enabled, permissions_in_token, allow_offline_access, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    id,
-                    a.identifier,
-                    a.name,
-                    a.token_lifetime_s as i64,
-                    a.signing_alg,
-                    a.rbac_enabled,
-                    a.permissions_in_token,
-                    a.allow_offline_access,
-                    now
-                ],
-            )?;
-            for s in &a.scopes {
-                db.conn.execute(
-                    "INSERT OR IGNORE INTO scopes (resource_server_id, value) VALUES (?1, ?2)",
-                    params![id, s],
-                )?;
-            }
-            db.api(&a.identifier)?
-                .ok_or_else(|| StoreError::Invalid("api vanished after insert".into()))
-        })
     }
 }

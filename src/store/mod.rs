@@ -5,10 +5,14 @@
 //!
 //! "Not found" is `Ok(None)`, never an error: the grant decides what a missing row means.
 
+mod apis;
 mod clients;
+mod connections;
 mod failures;
 mod keys;
-mod orgs;
+mod organizations;
+mod permissions;
+mod roles;
 mod users;
 
 use std::path::Path;
@@ -17,15 +21,29 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
-pub use clients::{Api, Client, ClientAuth, ConnectionRow, NewApi, NewClient};
+pub use apis::{Api, NewApi};
+pub use clients::{Client, ClientAuth, NewClient};
+pub use connections::ConnectionRow;
 pub use failures::Attempt;
 pub use keys::KeyRow;
-pub use orgs::Organization;
+pub use organizations::Organization;
 pub use users::{NewUser, User, UserRef};
 
-/// The schema version this build writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this build writes (`PRAGMA user_version`): the last migration's.
+pub const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {
+    Some((v, _)) => *v,
+    None => 1,
+};
+/// Version 1, applied at every start (idempotent).
 const SCHEMA: &str = include_str!("../../schema.sql");
+/// What changed after version 1, in order: (the version it brings a database to, its SQL). Each
+/// runs once, in one transaction with the version bump, on a database below its version; a new
+/// database gets `SCHEMA` and then every block, so old and new databases end up the same shape.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    // Auth0's `connection.options`; Rules see it as `context.connectionOptions`.
+    "ALTER TABLE connections ADD COLUMN options TEXT NOT NULL DEFAULT '{}';",
+)];
 
 /// Store failures. SQL failures are internal; `Busy` maps to `temporarily_unavailable`;
 /// `Conflict` and `Invalid` are the caller's mistakes (CLI).
@@ -91,7 +109,7 @@ impl Store {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(conn: Connection) -> Result<Store> {
+    fn init(mut conn: Connection) -> Result<Store> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // WAL lets readers run beside the writer; NORMAL sync is durable across a killed process
         // (not across power loss), at 12 µs instead of 63 µs per write transaction here.
@@ -103,6 +121,12 @@ impl Store {
             return Err(StoreError::TooNew(version));
         }
         conn.execute_batch(SCHEMA)?;
+        for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| version < *to) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", to)?;
+            tx.commit()?;
+        }
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
@@ -209,7 +233,10 @@ mod tests {
         let s = Store::open(&path).unwrap();
         drop(s);
         let s = Store::open(&path).unwrap();
-        assert_eq!(s.call_sync(|db| db.schema_version()).unwrap(), 1);
+        assert_eq!(
+            s.call_sync(|db| db.schema_version()).unwrap(),
+            SCHEMA_VERSION
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

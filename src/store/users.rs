@@ -1,5 +1,5 @@
-//! Users: lookup for a login, creation and import, login bookkeeping, blocking, metadata PATCH,
-//! and the user's roles.
+//! Users: lookup for a login, creation and import, login bookkeeping, blocking, metadata PATCH.
+//! Their roles are in `roles`, their permissions in `permissions`.
 
 use rusqlite::{OptionalExtension, Row, params};
 use serde_json::{Map, Value};
@@ -261,17 +261,6 @@ impl Db<'_> {
                 .execute(params![user_id, json_text(&a), json_text(&u), now])?;
             Ok(true)
         })
-    }
-
-    /// The names of the user's roles, sorted.
-    pub fn user_roles(&self, user_id: &str) -> Result<Vec<String>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT r.name FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE ur.user_id = ?1 ORDER BY r.name",
-        )?;
-        let roles = st
-            .query_map([user_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(roles)
     }
 
     /// One stored hash of each scheme and cost in use, the most common first: the dummy hash that

@@ -104,6 +104,13 @@ impl Mode {
             Mode::Strict => "strict",
         }
     }
+
+    fn isolation(self) -> claimsmith::script::Isolation {
+        match self {
+            Mode::Warm => claimsmith::script::Isolation::Warm,
+            Mode::Strict => claimsmith::script::Isolation::Strict,
+        }
+    }
 }
 
 fn cases() -> Vec<PathBuf> {
@@ -363,15 +370,15 @@ async fn run_case(case: &Path, mode: Mode, unhardened: bool) -> Vec<String> {
         .map(|(p, s)| (p.as_str(), s.as_str()))
         .collect();
     let s = TestServer::start_scripts(&refs, |c| {
-        c.scripts.timeout = std::time::Duration::from_millis(500);
+        c.scripts.engine.login_timeout = std::time::Duration::from_millis(500);
         // 8 MiB (as the engine tests): a memory bomb reaches it long before the deadline, also
         // on a loaded machine.
-        c.scripts.memory_limit_bytes = 8 << 20;
-        c.scripts.workers = 1;
-        c.scripts.isolation = mode.name().into();
-        c.scripts.unhardened_for_test = unhardened;
+        c.scripts.engine.memory_limit_bytes = 8 << 20;
+        c.scripts.engine.workers = 1;
+        c.scripts.engine.isolation = mode.isolation();
+        c.scripts.engine.unhardened_for_test = unhardened;
         if let Some(cap) = expect["max_abandoned_workers"].as_u64() {
-            c.scripts.max_abandoned_workers = cap as usize;
+            c.scripts.engine.max_abandoned_workers = cap as usize;
         }
         // A case that fails to load on purpose starts anyway, without it (issue 9: the default
         // refuses the start).

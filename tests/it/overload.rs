@@ -17,9 +17,9 @@ const WEDGE: &str =
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_abandoned_worker_cap_logins_answer_503_with_retry_after() {
     let s = TestServer::start_scripts(&[("actions/wedge.js", WEDGE)], |c| {
-        c.scripts.timeout = Duration::from_millis(300);
-        c.scripts.workers = 1;
-        c.scripts.max_abandoned_workers = 1;
+        c.scripts.engine.login_timeout = Duration::from_millis(300);
+        c.scripts.engine.workers = 1;
+        c.scripts.engine.max_abandoned_workers = 1;
     })
     .await;
     let (status, body) = s.login(&[("audience", API)]).await;

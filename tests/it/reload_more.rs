@@ -204,8 +204,8 @@ async fn a_login_that_started_before_a_reload_finishes_on_its_own_set() {
                 ("actions/01-v.js", &action("1")),
             ],
             |c| {
-                c.scripts.timeout = Duration::from_secs(10);
-                c.scripts.workers = 2;
+                c.scripts.engine.login_timeout = Duration::from_secs(10);
+                c.scripts.engine.workers = 2;
             },
         )
         .await,

@@ -38,8 +38,11 @@ exports.onExecutePostLogin = async (event, api) => {
 #[tokio::test]
 async fn actions_see_every_event_field() {
     let s = TestServer::start_scripts(&[("actions/01-show.js", SHOW_EVENT)], |c| {
-        c.scripts.secrets.insert("SHARED".into(), "s1".into());
-        c.scripts.action_secrets.insert(
+        c.scripts
+            .engine
+            .shared_secrets
+            .insert("SHARED".into(), "s1".into());
+        c.scripts.engine.action_secrets.insert(
             "01-show".into(),
             json!({"OWN": "o1"}).as_object().unwrap().clone(),
         );
@@ -138,6 +141,7 @@ function (user, context, callback) {
 async fn rules_see_user_context_and_their_globals() {
     let s = TestServer::start_scripts(&[("rules/01-show.js", SHOW_RULE)], |c| {
         c.scripts
+            .engine
             .configuration
             .insert("GREETING".into(), "hello".into());
     })
@@ -370,8 +374,10 @@ exports.onExecutePostLogin = async (event, api) => {
 
 #[tokio::test]
 async fn warm_mode_keeps_module_scope_and_frozen_builtins() {
-    let s =
-        TestServer::start_scripts(&[("actions/01-c.js", COUNTER)], |c| c.scripts.workers = 1).await;
+    let s = TestServer::start_scripts(&[("actions/01-c.js", COUNTER)], |c| {
+        c.scripts.engine.workers = 1
+    })
+    .await;
     let first = s.claims().await;
     let second = s.claims().await;
     assert_eq!(
@@ -386,8 +392,8 @@ async fn warm_mode_keeps_module_scope_and_frozen_builtins() {
 #[tokio::test]
 async fn strict_mode_starts_every_login_fresh() {
     let s = TestServer::start_scripts(&[("actions/01-c.js", COUNTER)], |c| {
-        c.scripts.workers = 1;
-        c.scripts.isolation = "strict".into();
+        c.scripts.engine.workers = 1;
+        c.scripts.engine.isolation = claimsmith::script::Isolation::Strict;
     })
     .await;
     for _ in 0..3 {
@@ -426,14 +432,15 @@ exports.onExecutePostLogin = async (event, api) => {
 
 #[tokio::test]
 async fn rules_and_actions_run_as_sloppy_code_unless_they_say_use_strict() {
-    for isolation in ["warm", "strict"] {
+    use claimsmith::script::Isolation;
+    for (isolation, mode) in [("warm", Isolation::Warm), ("strict", Isolation::Strict)] {
         let s = TestServer::start_scripts(
             &[
                 ("rules/01-sloppy.js", SLOPPY_RULE),
                 ("actions/01-cjs.js", COMMONJS_ACTION),
                 ("actions/02-strict.js", STRICT_ACTION),
             ],
-            |c| c.scripts.isolation = isolation.into(),
+            |c| c.scripts.engine.isolation = mode,
         )
         .await;
         let c = s.claims().await;

@@ -1,0 +1,97 @@
+//! APIs (resource servers, the `audience` of access tokens) and their scopes.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Db, Result, StoreError, new_id};
+
+/// An API: the `audience` of access tokens.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Api {
+    pub id: String,
+    pub identifier: String,
+    pub name: String,
+    pub token_lifetime_s: u64,
+    pub signing_alg: String,
+    pub rbac_enabled: bool,
+    pub permissions_in_token: bool,
+    pub allow_offline_access: bool,
+    pub scopes: Vec<String>,
+}
+
+/// An API to create.
+#[derive(Debug, Clone)]
+pub struct NewApi {
+    pub identifier: String,
+    pub name: String,
+    pub token_lifetime_s: u64,
+    pub signing_alg: String,
+    pub rbac_enabled: bool,
+    pub permissions_in_token: bool,
+    pub allow_offline_access: bool,
+    pub scopes: Vec<String>,
+}
+
+impl Db<'_> {
+    /// The API whose identifier is `audience`, with its scopes.
+    pub fn api(&self, audience: &str) -> Result<Option<Api>> {
+        let api = self
+            .conn
+            .prepare_cached(
+                "SELECT id, identifier, name, token_lifetime_s, signing_alg, rbac_enabled, \
+                 permissions_in_token, allow_offline_access FROM resource_servers WHERE identifier = ?1",
+            )?
+            .query_row([audience], |r| {
+                Ok(Api {
+                    id: r.get(0)?,
+                    identifier: r.get(1)?,
+                    name: r.get(2)?,
+                    token_lifetime_s: r.get::<_, i64>(3)?.max(1) as u64,
+                    signing_alg: r.get(4)?,
+                    rbac_enabled: r.get(5)?,
+                    permissions_in_token: r.get(6)?,
+                    allow_offline_access: r.get(7)?,
+                    scopes: Vec::new(),
+                })
+            })
+            .optional()?;
+        let Some(mut api) = api else { return Ok(None) };
+        let mut st = self.conn.prepare_cached(
+            "SELECT value FROM scopes WHERE resource_server_id = ?1 ORDER BY value",
+        )?;
+        api.scopes = st
+            .query_map([&api.id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(Some(api))
+    }
+
+    /// Creates an API and its scopes.
+    pub fn insert_api(&self, a: &NewApi, now: &str) -> Result<Api> {
+        self.transaction(|db| {
+            let id = new_id("rs");
+            db.conn.execute(
+                "INSERT INTO resource_servers (id, identifier, name, token_lifetime_s, signing_alg, \
+                 rbac_enabled, permissions_in_token, allow_offline_access, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    id,
+                    a.identifier,
+                    a.name,
+                    a.token_lifetime_s as i64,
+                    a.signing_alg,
+                    a.rbac_enabled,
+                    a.permissions_in_token,
+                    a.allow_offline_access,
+                    now
+                ],
+            )?;
+            for s in &a.scopes {
+                db.conn.execute(
+                    "INSERT OR IGNORE INTO scopes (resource_server_id, value) VALUES (?1, ?2)",
+                    params![id, s],
+                )?;
+            }
+            db.api(&a.identifier)?
+                .ok_or_else(|| StoreError::Invalid("api vanished after insert".into()))
+        })
+    }
+}

@@ -1,0 +1,132 @@
+//! Connections (`realm`s): the database connections users belong to.
+
+use rusqlite::{OptionalExtension, params};
+use serde_json::{Map, Value};
+
+use super::{Db, Result, StoreError, json_object, json_text, new_id};
+
+/// A database connection (`realm`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConnectionRow {
+    pub id: String,
+    pub name: String,
+    pub strategy: String,
+    pub metadata: Map<String, Value>,
+}
+
+impl Db<'_> {
+    /// The connection called `name`.
+    pub fn connection_by_name(&self, name: &str) -> Result<Option<ConnectionRow>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT id, name, strategy, metadata FROM connections WHERE name = ?1")?
+            .query_row([name], |r| {
+                Ok(ConnectionRow {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    strategy: r.get(2)?,
+                    metadata: json_object(&r.get::<_, String>(3)?),
+                })
+            })
+            .optional()?)
+    }
+
+    /// Creates the database connection `name` unless it exists.
+    pub fn ensure_connection(&self, name: &str, now: &str) -> Result<ConnectionRow> {
+        if let Some(c) = self.connection_by_name(name)? {
+            return Ok(c);
+        }
+        self.conn.execute(
+            "INSERT INTO connections (id, name, strategy, created_at) VALUES (?1, ?2, 'auth0', ?3)",
+            params![new_id("con"), name, now],
+        )?;
+        self.connection_by_name(name)?
+            .ok_or_else(|| StoreError::Invalid("connection vanished after insert".into()))
+    }
+
+    /// The options of the connection with this id (Auth0's `connection.options`, which Rules see
+    /// as `context.connectionOptions`): a JSON object, empty when none were set.
+    pub fn connection_options(&self, connection_id: &str) -> Result<Option<Map<String, Value>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT options FROM connections WHERE id = ?1")?
+            .query_row([connection_id], |r| {
+                Ok(json_object(&r.get::<_, String>(0)?))
+            })
+            .optional()?)
+    }
+
+    /// Replaces the options of the connection with this id; `false` when there is none.
+    pub fn set_connection_options(
+        &self,
+        connection_id: &str,
+        options: &Map<String, Value>,
+    ) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE connections SET options = ?2 WHERE id = ?1",
+            params![connection_id, json_text(options)],
+        )?;
+        Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+    use serde_json::json;
+
+    use crate::store::{SCHEMA, SCHEMA_VERSION, Store};
+
+    /// A version-1 database, as a build before `options` left it, with one connection.
+    fn version_1_db(path: &std::path::Path) {
+        let conn = Connection::open(path).unwrap();
+        // schema.sql is version 1 and never edited in place.
+        conn.execute_batch(SCHEMA).unwrap();
+        conn.execute_batch(
+            "INSERT INTO connections (id, name, created_at) VALUES ('con_old', 'Old', 'then');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        let has_options = conn.prepare("SELECT options FROM connections").is_ok();
+        assert!(!has_options, "the old shape has no options column");
+    }
+
+    #[test]
+    fn migration_adds_empty_options_to_an_old_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        version_1_db(&path);
+        let s = Store::open(&path).unwrap();
+        s.call_sync(|db| {
+            assert_eq!(db.schema_version()?, SCHEMA_VERSION);
+            let old = db.connection_by_name("Old")?.unwrap();
+            assert_eq!(old.id, "con_old", "existing rows survive");
+            assert_eq!(
+                db.connection_options("con_old")?,
+                Some(serde_json::Map::new())
+            );
+            Ok(())
+        })
+        .unwrap();
+        drop(s);
+        // Opening again does not migrate twice.
+        Store::open(&path).unwrap();
+    }
+
+    #[test]
+    fn connection_options_read_back_and_missing_is_none() {
+        let s = Store::in_memory().unwrap();
+        s.call_sync(|db| {
+            let c = db.ensure_connection("Username-Password-Authentication", "now")?;
+            assert_eq!(db.connection_options(&c.id)?, Some(serde_json::Map::new()));
+            let options = json!({"requires_username": true, "passwordPolicy": "good"});
+            let options = options.as_object().unwrap();
+            assert!(db.set_connection_options(&c.id, options)?);
+            assert_eq!(db.connection_options(&c.id)?.as_ref(), Some(options));
+            assert_eq!(db.connection_options("con_missing")?, None);
+            assert!(!db.set_connection_options("con_missing", options)?);
+            Ok(())
+        })
+        .unwrap();
+    }
+}
