@@ -654,7 +654,7 @@ mod timing {
         .collect();
         let deadline = Deadline::new();
         deadline.arm_at(Instant::now() + Duration::from_secs(60));
-        let input = crate::script::tests::input();
+        let input = crate::script::tests_support::input();
         for n in [0usize, 1, 3] {
             let (mut sb, _) =
                 Sandbox::build(&env, scripts[..n].iter(), 1, true, &deadline).unwrap();
@@ -848,7 +848,7 @@ mod profile {
             .collect();
         let deadline = Deadline::new();
         deadline.arm_at(Instant::now() + Duration::from_secs(600));
-        let input = crate::script::tests::input();
+        let input = crate::script::tests_support::input();
         let (mut sb, _) = Sandbox::build(&env, scripts.iter(), 1, true, &deadline).unwrap();
         let n = n();
         let t = Instant::now();
@@ -877,7 +877,7 @@ mod profile {
         let scripts = bench_scripts();
         let deadline = Deadline::new();
         deadline.arm_at(Instant::now() + Duration::from_secs(600));
-        let input = crate::script::tests::input();
+        let input = crate::script::tests_support::input();
         let n = n() / 5;
         let (mut tb, mut tr, mut td) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
         for _ in 0..n {
