@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use super::*;
+use crate::script::tests_support::tests_env;
 
 pub(crate) const RULES: &[(&str, &str)] = &[
     (
@@ -56,7 +57,7 @@ fn n() -> usize {
 #[test]
 #[ignore]
 fn warm() {
-    let env = super::tests_env();
+    let env = tests_env();
     // PROFILE_SET=none|rules|actions: a subset.
     let set = std::env::var("PROFILE_SET").unwrap_or_default();
     let scripts: Vec<_> = bench_scripts()
@@ -95,7 +96,7 @@ fn warm() {
 #[test]
 #[ignore]
 fn strict() {
-    let env = super::tests_env();
+    let env = tests_env();
     let scripts = bench_scripts();
     let deadline = Deadline::new();
     deadline.arm_at(Instant::now() + Duration::from_secs(600));
@@ -134,7 +135,7 @@ fn strict() {
 #[test]
 #[ignore]
 fn warm_login_in_process() {
-    let env = super::tests_env();
+    let env = tests_env();
     let src =
         |body: &str| format!("exports.onExecutePostLogin = async (event, api) => {{ {body} }};");
     let scripts: Vec<Arc<Script>> = [

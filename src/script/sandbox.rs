@@ -515,10 +515,11 @@ pub(crate) fn check_shape(
 mod tests {
     use super::*;
     use crate::script::exception::first_position;
+    use crate::script::tests_support::{scoped_subscriber, tests_env};
     use std::sync::Mutex;
 
     fn env() -> Env {
-        super::tests_env()
+        tests_env()
     }
 
     fn parts() -> Vec<String> {
@@ -589,7 +590,7 @@ mod tests {
         let script = action(
             "exports.onExecutePostLogin = async (e, api) => { for (let i = 0; i < 5; i++) console.warn('line' + i, {n: i}, 'x'.repeat(14)); };",
         );
-        let _one = super::scoped_subscriber();
+        let _one = scoped_subscriber();
         tracing::subscriber::with_default(subscriber, || {
             // Another test thread may have cached "no interest" for a callsite meanwhile.
             tracing::callsite::rebuild_interest_cache();
@@ -628,44 +629,6 @@ mod tests {
 #[cfg(test)]
 #[path = "tests_console.rs"]
 mod tests_console;
-
-/// Tests that install a scoped tracing subscriber hold this lock (one at a time). It also keeps a
-/// second dispatcher registered for good: with a single live dispatcher, tracing-core computes a
-/// callsite's interest from the *registering thread's* default, so a callsite first hit by
-/// another test's thread (no subscriber) was cached as "never" and the scoped test lost lines.
-#[cfg(test)]
-fn scoped_subscriber() -> std::sync::MutexGuard<'static, ()> {
-    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    static KEEP: OnceLock<tracing::Dispatch> = OnceLock::new();
-    KEEP.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-    ONE.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-#[cfg(test)]
-fn tests_env() -> Env {
-    struct H;
-    impl Host for H {
-        fn patch_metadata(
-            &self,
-            _: &str,
-            _: MetadataKind,
-            _: &Map<String, Json>,
-        ) -> Result<(), String> {
-            Ok(())
-        }
-    }
-    Env {
-        host: Arc::new(H),
-        cache: Arc::new(Cache::default()),
-        shim_config_warm: r#"{"configuration":{},"secrets":{},"domain":"d","harden":true}"#.into(),
-        shim_config_strict: r#"{"configuration":{},"secrets":{},"domain":"d","harden":false}"#
-            .into(),
-        memory_limit: 32 << 20,
-        stack_size: 256 << 10,
-        console_cap: 64,
-    }
-}
 
 #[cfg(test)]
 #[path = "profile.rs"]

@@ -4,10 +4,12 @@
 //! `tests_globals`, `tests_event`, `tests_api`, `tests_rules`, `tests_failures`, `tests_isolation`.
 #![allow(clippy::unwrap_used)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Map, Value, json};
 
+use super::cache::Cache;
+use super::sandbox::Env;
 use super::*;
 
 type Patch = (String, MetadataKind, Map<String, Value>);
@@ -164,4 +166,43 @@ pub(super) fn one_worker(isolation: Isolation, host: Arc<TestHost>) -> ScriptEng
         ..EngineConfig::for_test()
     };
     ScriptEngine::start(config, host).unwrap()
+}
+
+/// Tests that install a scoped tracing subscriber hold this lock (one at a time). It also keeps a
+/// second dispatcher registered for good: with a single live dispatcher, tracing-core computes a
+/// callsite's interest from the *registering thread's* default, so a callsite first hit by
+/// another test's thread (no subscriber) was cached as "never" and the scoped test lost lines.
+pub(super) fn scoped_subscriber() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static KEEP: OnceLock<tracing::Dispatch> = OnceLock::new();
+    KEEP.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+    ONE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The sandbox's environment for tests that build a [`Sandbox`](super::sandbox::Sandbox) directly
+/// (its unit tests, `tests_console.rs`, `profile.rs`): a host that accepts every metadata patch,
+/// a 32 MiB heap, a 256 KiB stack, and a 64-byte console cap.
+pub(super) fn tests_env() -> Env {
+    struct H;
+    impl Host for H {
+        fn patch_metadata(
+            &self,
+            _: &str,
+            _: MetadataKind,
+            _: &Map<String, Value>,
+        ) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    Env {
+        host: Arc::new(H),
+        cache: Arc::new(Cache::default()),
+        shim_config_warm: r#"{"configuration":{},"secrets":{},"domain":"d","harden":true}"#.into(),
+        shim_config_strict: r#"{"configuration":{},"secrets":{},"domain":"d","harden":false}"#
+            .into(),
+        memory_limit: 32 << 20,
+        stack_size: 256 << 10,
+        console_cap: 64,
+    }
 }
