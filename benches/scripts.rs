@@ -1,10 +1,10 @@
 //! The script pipeline's cost per login: 2 Rules + 3 Actions (claims from app_metadata, roles,
 //! a namespace), through `ScriptEngine::run_login` from a tokio runtime, warm and strict.
 //! The scripts live in `benches/fixtures/` (shared with the in-process profile tests in
-//! `src/script/sandbox.rs`). Plain `main` (harness = false); prints a table. Run: `cargo bench --bench scripts`.
+//! `src/script/profile.rs`). Plain `main` (harness = false); prints a table. Run: `cargo bench --bench scripts`.
 //! `SCRIPTS_BENCH_MODE=warm|strict` runs one mode; `SCRIPTS_BENCH_SET=rules|one` a subset.
 //! The JS cost without the thread hand-off is printed by the ignored test
-//! `cargo test --release --lib script::sandbox::timing -- --ignored --nocapture`.
+//! `cargo test --release --lib script::sandbox::profile::warm_login_in_process -- --ignored --nocapture`.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::sync::Arc;

@@ -26,9 +26,21 @@ mod queue;
 mod sandbox;
 mod shape;
 #[cfg(test)]
-mod tests;
+mod tests_api;
+#[cfg(test)]
+mod tests_event;
+#[cfg(test)]
+mod tests_failures;
+#[cfg(test)]
+mod tests_globals;
 #[cfg(test)]
 mod tests_harden;
+#[cfg(test)]
+mod tests_isolation;
+#[cfg(test)]
+mod tests_rules;
+#[cfg(test)]
+mod tests_support;
 #[cfg(test)]
 mod tests_wedge;
 mod worker;

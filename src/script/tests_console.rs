@@ -10,6 +10,7 @@ use tracing_subscriber::layer::{Context as LayerCtx, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
 
 use super::*;
+use crate::script::tests_support::{scoped_subscriber, tests_env};
 
 /// `(level, message)` of every `script` event.
 #[derive(Clone, Default)]
@@ -48,10 +49,10 @@ fn run_all(actions: &[(&str, &str)], cap: usize, logins: usize) -> Vec<(String, 
     let lines = Lines::default();
     let subscriber = Registry::default().with(lines.clone());
     let scripts: Vec<_> = actions.iter().map(|(n, b)| action(n, b)).collect();
-    let _one = super::scoped_subscriber();
+    let _one = scoped_subscriber();
     tracing::subscriber::with_default(subscriber, || {
         tracing::callsite::rebuild_interest_cache();
-        let mut env = super::tests_env();
+        let mut env = tests_env();
         env.console_cap = cap;
         let deadline = Deadline::new();
         deadline.arm_at(Instant::now() + Duration::from_secs(10));

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::tests::{TestHost, input, set_of};
+use super::tests_support::{TestHost, input, set_of};
 use super::*;
 
 /// The walker of `tests_harden.js` needs far more than a login's time in a debug build. `secrets`

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::tests::{TestHost, input, set_of};
+use super::tests_support::{TestHost, input, set_of};
 use super::*;
 
 /// `join` over holes never polls the interrupt handler (RUNTIME-NOTES §1.2). 2^27 elements take

@@ -1,0 +1,214 @@
+//! The names a script can see: the exact set of globals for Actions and Rules in both modes, no
+//! host object, no compiler reachable from any function, and `require`'s documented error.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::json;
+
+use super::tests_support::*;
+use super::*;
+
+const STANDARD_GLOBALS: &[&str] = &[
+    "AggregateError",
+    "Array",
+    "AsyncDisposableStack",
+    "BigInt",
+    "Boolean",
+    "Date",
+    "DisposableStack",
+    "Error",
+    "EvalError",
+    "Function",
+    "Infinity",
+    "InternalError",
+    "Iterator",
+    "JSON",
+    "Map",
+    "Math",
+    "NaN",
+    "Number",
+    "Object",
+    "Promise",
+    "RangeError",
+    "ReferenceError",
+    "Reflect",
+    "RegExp",
+    "Set",
+    "String",
+    "SuppressedError",
+    "Symbol",
+    "Symbol(Symbol.toStringTag)",
+    "SyntaxError",
+    "TypeError",
+    "URIError",
+    "WeakMap",
+    "WeakSet",
+    "console",
+    "decodeURI",
+    "decodeURIComponent",
+    "encodeURI",
+    "encodeURIComponent",
+    "escape",
+    "global",
+    "globalThis",
+    "isFinite",
+    "isNaN",
+    "parseFloat",
+    "parseInt",
+    "queueMicrotask",
+    "require",
+    "undefined",
+    "unescape",
+];
+
+#[tokio::test]
+async fn exact_global_names_for_actions_and_rules_in_both_modes() {
+    let names = "Object.getOwnPropertyNames(globalThis).concat(Object.getOwnPropertySymbols(globalThis).map(String)).sort()";
+    let a = act(&format!("api.accessToken.setCustomClaim('g', {names});"));
+    let r = rule(&format!(
+        "context.idToken.g = {names}; context.idToken.lexical = [typeof configuration, typeof global, typeof auth0, typeof UnauthorizedError, typeof module, typeof exports]; callback(null, user, context);"
+    ));
+    let set = set_of(&[("r", &r)], &[("a", &a)]);
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set, iso).await.unwrap();
+        assert_eq!(claim(&o, "g").unwrap(), json!(STANDARD_GLOBALS), "{iso:?}");
+        assert_eq!(
+            id_claim(&o, "g").unwrap(),
+            json!(STANDARD_GLOBALS),
+            "{iso:?}"
+        );
+        assert_eq!(
+            id_claim(&o, "lexical").unwrap(),
+            json!([
+                "object",
+                "object",
+                "object",
+                "function",
+                "undefined",
+                "undefined"
+            ])
+        );
+    }
+    // Absent on purpose: no compiler, no I/O, no timers, no high-resolution clock, no host
+    // object of Node, quickjs-libc (`std`, `os`, `print`, `scriptArgs`...) or a browser. Each is
+    // looked up as a bare identifier (so a binding leaked by the shim's own scope would show) and
+    // on `globalThis`'s prototype chain (`in`), from an Action and a Rule, in both modes.
+    let probe = HOST_NAMES
+        .iter()
+        .map(|n| format!("[typeof {n}, '{n}' in globalThis]"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let a = act(&format!("api.accessToken.setCustomClaim('t', [{probe}]);"));
+    let r = rule(&format!(
+        "context.idToken.t = [{probe}]; callback(null, user, context);"
+    ));
+    let set = set_of(&[("r", &r)], &[("a", &a)]);
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set, iso).await.unwrap();
+        for got in [claim(&o, "t").unwrap(), id_claim(&o, "t").unwrap()] {
+            for (name, v) in HOST_NAMES.iter().zip(got.as_array().unwrap()) {
+                assert_eq!(
+                    v,
+                    &json!(["undefined", false]),
+                    "{iso:?}: {name} is reachable"
+                );
+            }
+        }
+    }
+    // Positive control: the same probe does see a binding that exists only in a script's lexical
+    // scope (an Action's `exports`), and a global (`require`).
+    let o = action(&act(
+        "api.accessToken.setCustomClaim('t', [[typeof exports, 'exports' in globalThis], [typeof require, 'require' in globalThis]]);",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        claim(&o, "t").unwrap(),
+        json!([["object", false], ["function", true]])
+    );
+}
+
+/// Host globals a leaky sandbox would expose (Node, quickjs-libc, browsers, engine extras).
+const HOST_NAMES: &[&str] = &[
+    "eval",
+    "Proxy",
+    "WeakRef",
+    "FinalizationRegistry",
+    "SharedArrayBuffer",
+    "ArrayBuffer",
+    "Uint8Array",
+    "DataView",
+    "Atomics",
+    "WebAssembly",
+    "performance",
+    "process",
+    "fetch",
+    "XMLHttpRequest",
+    "setTimeout",
+    "setInterval",
+    "setImmediate",
+    "clearTimeout",
+    "Buffer",
+    "__dirname",
+    "__filename",
+    "std",
+    "os",
+    "print",
+    "scriptArgs",
+    "gc",
+    "bjson",
+    "navigator",
+    "window",
+    "self",
+    "Deno",
+    "Bun",
+];
+
+#[tokio::test]
+async fn no_compiler_is_reachable_from_any_function() {
+    let o = action(&act(
+        r#"const tries = {
+            Function: () => Function('return this')(),
+            arrow: () => (() => {}).constructor('return 1')(),
+            async: () => (async () => {}).constructor('return 1')(),
+            generator: () => (function* () {}).constructor('return 1')(),
+            consoleLog: () => console.log.constructor('return globalThis')(),
+            deny: () => api.access.deny.constructor('return 1')(),
+            require: () => require.constructor('return 1')(),
+            importExpr: () => import('x'),
+        };
+        const out = {};
+        for (const k of Object.keys(tries)) {
+            try { const r = tries[k](); out[k] = r && typeof r.then === 'function' ? 'promise' : 'ran'; }
+            catch (e) { out[k] = e.name + ': ' + e.message; }
+        }
+        api.accessToken.setCustomClaim('out', out);"#,
+    ))
+    .await
+    .unwrap();
+    let out = claim(&o, "out").unwrap();
+    for (k, v) in out.as_object().unwrap() {
+        let v = v.as_str().unwrap();
+        if k == "importExpr" {
+            assert_eq!(v, "promise", "import() returns a promise that rejects");
+        } else {
+            // README "Globals": the compiler is absent, and reaching for it throws `TypeError`.
+            assert!(
+                v.starts_with("TypeError: ") && v.contains("not supported"),
+                "{k}: {v}"
+            );
+        }
+    }
+    let r = action(&act("await import('fs');")).await;
+    assert!(deny_text(&r).contains("fs"), "{r:?}");
+}
+
+#[tokio::test]
+async fn require_throws_the_documented_error() {
+    for m in ["fs", "child_process", "axios@1.0.0"] {
+        let r = action(&act(&format!("require('{m}');"))).await;
+        assert_eq!(
+            deny_text(&r),
+            format!("Cannot find module '{m}' (claimsmith scripts cannot require modules)")
+        );
+    }
+}
