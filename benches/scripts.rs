@@ -64,6 +64,7 @@ fn input() -> LoginInput {
             name: "Username-Password-Authentication".into(),
             strategy: "auth0".into(),
             metadata: Map::new(),
+            options: Map::new(),
         },
         request: RequestInfo {
             ip: "203.0.113.7".into(),

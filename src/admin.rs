@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::cli::{Apis, Clients, Keys, Orgs, Roles, UserAdd, UserPick, Users};
+use crate::cli::{Apis, Clients, Connections, Keys, Orgs, Roles, UserAdd, UserPick, Users};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::credentials::{hash_password, hash_secret, is_supported_hash, new_secret, random_id};
@@ -302,6 +302,30 @@ pub fn orgs(store: &Store, clock: &Clock, cmd: Orgs) -> Result<Value, AdminError
             Ok(json!({"org_id": o.id, "user_id": u.user_id}))
         }
     }
+}
+
+pub fn connections(store: &Store, clock: &Clock, cmd: Connections) -> Result<Value, AdminError> {
+    let Connections::Set {
+        name,
+        metadata,
+        options,
+    } = cmd;
+    let metadata = metadata
+        .map(|m| object(Some(&m), "--metadata"))
+        .transpose()?;
+    let options = options.map(|o| object(Some(&o), "--options")).transpose()?;
+    let now = clock.now_rfc3339();
+    let row = store.call_sync(|db| {
+        let c = db.ensure_connection(&name, &now)?;
+        if let Some(m) = &metadata {
+            db.set_connection_metadata(&c.id, m)?;
+        }
+        if let Some(o) = &options {
+            db.set_connection_options(&c.id, o)?;
+        }
+        db.connection_by_name(&name)
+    })?;
+    Ok(serde_json::to_value(row).unwrap_or_default())
 }
 
 pub fn keys(store: &Store, cfg: &Config, clock: &Clock, cmd: Keys) -> Result<Value, AdminError> {

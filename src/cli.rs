@@ -43,6 +43,9 @@ pub enum Command {
     /// Manage organizations.
     #[command(subcommand)]
     Orgs(Orgs),
+    /// Manage database connections (the `realm` of a login).
+    #[command(subcommand)]
+    Connections(Connections),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(Keys),
@@ -230,6 +233,22 @@ pub enum Orgs {
         /// Email or user id.
         #[arg(long)]
         user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Connections {
+    /// Create a database connection, or change one's metadata and options.
+    Set {
+        #[arg(long)]
+        name: String,
+        /// JSON object, replacing the stored one: `event.connection.metadata`, Rules'
+        /// `context.connectionMetadata`.
+        #[arg(long)]
+        metadata: Option<String>,
+        /// JSON object, replacing the stored one: Rules' `context.connectionOptions`.
+        #[arg(long)]
+        options: Option<String>,
     },
 }
 

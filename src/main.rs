@@ -36,6 +36,7 @@ fn main() -> anyhow::Result<()> {
                 Command::Apis(c) => admin::apis(&store, &clock, c),
                 Command::Roles(c) => admin::roles(&store, c),
                 Command::Orgs(c) => admin::orgs(&store, &clock, c),
+                Command::Connections(c) => admin::connections(&store, &clock, c),
                 Command::Keys(c) => admin::keys(&store, &config, &clock, c),
                 Command::Serve(_) => unreachable!("handled above"),
             }?

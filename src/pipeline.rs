@@ -239,6 +239,7 @@ pub fn login_input(f: LoginFacts<'_>) -> LoginInput {
             name: f.connection.name.clone(),
             strategy: f.connection.strategy.clone(),
             metadata: f.connection.metadata.clone(),
+            options: f.connection.options.clone(),
         },
         request: RequestInfo {
             ip: f.meta.ip.clone(),

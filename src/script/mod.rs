@@ -104,6 +104,9 @@ pub struct ConnectionInfo {
     pub name: String,
     pub strategy: String,
     pub metadata: Map<String, Value>,
+    /// The connection's stored options: Rules' `context.connectionOptions` (not in `event`).
+    #[serde(skip)]
+    pub options: Map<String, Value>,
 }
 
 /// `event.request` / `context.request`. `body` is already stripped of `password`,

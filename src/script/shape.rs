@@ -250,7 +250,7 @@ struct Context<'a> {
     #[serde(rename = "connectionID")]
     connection_id: &'a str,
     connection_strategy: &'a str,
-    connection_options: Empty,
+    connection_options: &'a Map<String, Value>,
     connection_metadata: &'a Map<String, Value>,
     protocol: &'a str,
     request: RuleRequest<'a>,
@@ -322,7 +322,7 @@ pub(crate) fn rules_json(input: &LoginInput) -> String {
         connection: &input.connection.name,
         connection_id: &input.connection.id,
         connection_strategy: &input.connection.strategy,
-        connection_options: Empty,
+        connection_options: &input.connection.options,
         connection_metadata: &input.connection.metadata,
         protocol: &input.protocol,
         request: RuleRequest {

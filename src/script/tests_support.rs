@@ -57,6 +57,7 @@ pub(super) fn input() -> LoginInput {
             name: "db".into(),
             strategy: "auth0".into(),
             metadata: Map::new(),
+            options: Map::new(),
         },
         request: RequestInfo {
             ip: "10.0.0.1".into(),

@@ -12,6 +12,8 @@ pub struct ConnectionRow {
     pub name: String,
     pub strategy: String,
     pub metadata: Map<String, Value>,
+    /// Auth0's `connection.options`: Rules see it as `context.connectionOptions`.
+    pub options: Map<String, Value>,
 }
 
 impl Db<'_> {
@@ -19,13 +21,16 @@ impl Db<'_> {
     pub fn connection_by_name(&self, name: &str) -> Result<Option<ConnectionRow>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT id, name, strategy, metadata FROM connections WHERE name = ?1")?
+            .prepare_cached(
+                "SELECT id, name, strategy, metadata, options FROM connections WHERE name = ?1",
+            )?
             .query_row([name], |r| {
                 Ok(ConnectionRow {
                     id: r.get(0)?,
                     name: r.get(1)?,
                     strategy: r.get(2)?,
                     metadata: json_object(&r.get::<_, String>(3)?),
+                    options: json_object(&r.get::<_, String>(4)?),
                 })
             })
             .optional()?)
@@ -54,6 +59,19 @@ impl Db<'_> {
                 Ok(json_object(&r.get::<_, String>(0)?))
             })
             .optional()?)
+    }
+
+    /// Replaces the metadata of the connection with this id; `false` when there is none.
+    pub fn set_connection_metadata(
+        &self,
+        connection_id: &str,
+        metadata: &Map<String, Value>,
+    ) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE connections SET metadata = ?2 WHERE id = ?1",
+            params![connection_id, json_text(metadata)],
+        )?;
+        Ok(n > 0)
     }
 
     /// Replaces the options of the connection with this id; `false` when there is none.

@@ -273,3 +273,66 @@ async fn serve_takes_its_folders_and_issuer_from_flags() {
         "--actions and --rules"
     );
 }
+
+/// `connections set` stores a connection's options and metadata: Rules see them as
+/// `context.connectionOptions` / `connectionMetadata`, Actions the metadata on `event.connection`
+/// (which has no options, as Auth0's). Before the command the options are `{}`.
+#[tokio::test]
+async fn connection_options_set_by_the_cli_reach_the_rules_context() {
+    let rule = "function (user, context, callback) {\n\
+        context.accessToken['https://t/options'] = context.connectionOptions;\n\
+        context.accessToken['https://t/rule-metadata'] = context.connectionMetadata;\n\
+        callback(null, user, context);\n}";
+    let action = "exports.onExecutePostLogin = async (event, api) => {\n\
+        api.accessToken.setCustomClaim('https://t/event-connection', event.connection);\n};";
+    let s = TestServer::start_scripts(
+        &[
+            ("rules/01-options.js", rule),
+            ("actions/01-conn.js", action),
+        ],
+        |_| {},
+    )
+    .await;
+    let before = s.claims().await;
+    assert_eq!(before["https://t/options"], json!({}), "{before}");
+    let db = s.dir.path().join("claimsmith.db");
+    let row = cli_json(&[
+        "--db",
+        db.to_str().unwrap(),
+        "connections",
+        "set",
+        "--name",
+        CONNECTION,
+        "--options",
+        r#"{"tenant_domain":"acme.example","domain_aliases":["acme.example"]}"#,
+        "--metadata",
+        r#"{"region":"eu"}"#,
+    ])
+    .await;
+    assert_eq!(row["options"]["tenant_domain"], "acme.example", "{row}");
+    let after = s.claims().await;
+    assert_eq!(
+        after["https://t/options"],
+        json!({"tenant_domain": "acme.example", "domain_aliases": ["acme.example"]})
+    );
+    assert_eq!(after["https://t/rule-metadata"], json!({"region": "eu"}));
+    let conn = &after["https://t/event-connection"];
+    assert_eq!(conn["metadata"], json!({"region": "eu"}), "{conn}");
+    assert_eq!(conn["name"], CONNECTION);
+    assert!(conn.get("options").is_none(), "{conn}");
+    // A value that is not an object is refused.
+    let out = run_cli(&[
+        "--db",
+        db.to_str().unwrap(),
+        "connections",
+        "set",
+        "--name",
+        CONNECTION,
+        "--options",
+        "[1]",
+    ])
+    .await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--options must be a JSON object"));
+    s.stop().await;
+}

@@ -171,7 +171,7 @@ async fn rules_user_has_app_metadata_merged_into_its_root() {
 
 #[tokio::test]
 async fn rules_connection_options_is_an_object() {
-    // The store keeps no connection options (schema.sql `connections` has no such column): `{}`.
+    // No options stored (the default): `{}` (cli_flags.rs sets some and sees them).
     let r = rule(
         "{ type: typeof context.connectionOptions, keys: Object.keys(context.connectionOptions), strategy: context.connectionStrategy }",
     );
