@@ -3,23 +3,22 @@
 //!
 //! # Architecture
 //!
-//! A login flows down these modules; dependencies point downwards only, and each engine has one
-//! home (hyper in `server`/`http`, rquickjs in `script`, rusqlite in `store`, jsonwebtoken in
-//! `token`, notify in `reload`):
+//! A login flows down these layers. A module uses only modules on lower lines, or to its right
+//! on its own line (`tests/it/boundary.rs` reads this map and checks every `crate::` path against
+//! it). Each engine has one home: hyper in `server`/`http`, rquickjs in `script`, rusqlite in
+//! `store`, jsonwebtoken in `token`, notify in `reload`.
 //!
 //! ```text
-//! main ─ cli ─ admin / demo            command line, seeding
-//! server ─ http::{token, discovery, health}   accept loop, TLS, routing, rendering
-//!            │
-//!          grant::{password, client, scope}    decides every OAuth error of a grant
-//!            ├─ pipeline ─ script              Rules then Actions in QuickJS → Outcome
-//!            │      └─ reload                   watches actions/ and rules/, swaps script sets
-//!            ├─ claims                         registered + custom claims, Auth0's policy
-//!            ├─ token                          signing keys, JWTs, JWKS
-//!            ├─ credentials                    password / secret checks, hashing pool
-//!            └─ store                          every SQL statement, domain types
-//! oauth                                        RFC 6749 wire types and the one error type
-//! config, clock, state, bootstrap, signals    configuration, time, shared state, start-up, signals
+//! demo ─ admin ─ bootstrap ─ cli     seeding, administration, start-up, the arguments
+//! server ─ http                      accept loop, TLS; routing and rendering (token, discovery, health)
+//! grant                              decides every OAuth error of a grant (password, client, scope)
+//! state                              what every request shares
+//! pipeline ─ reload ─ config         Rules then Actions → Outcome; hot reload; configuration
+//! script                             QuickJS sandboxes, workers, the shim
+//! claims ─ token                     registered + custom claims, Auth0's policy; keys, JWTs, JWKS
+//! store                              every SQL statement, domain types
+//! credentials                        password / secret checks, hashing pool
+//! oauth ─ clock ─ signals            RFC 6749 wire types and the one error type; time; OS signals
 //! ```
 //!
 //! [`server::run`] takes a bound listener and a shutdown future, so production and tests run the
