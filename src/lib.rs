@@ -18,7 +18,7 @@
 //! claims ─ token                     registered + custom claims, Auth0's policy; keys, JWTs, JWKS
 //! store                              every SQL statement, domain types
 //! credentials                        password / secret checks, hashing pool
-//! oauth ─ clock ─ signals            RFC 6749 wire types and the one error type; time; OS signals
+//! oauth ─ clock ─ signals ─ gauge    RFC 6749 wire types, the one error type; time; OS signals; counts
 //! ```
 //!
 //! [`server::run`] takes a bound listener and a shutdown future, so production and tests run the
@@ -32,6 +32,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+pub mod gauge;
 pub mod grant;
 pub mod http;
 pub mod oauth;

@@ -2,7 +2,6 @@
 //! hashing pool, the clock and the script pipeline. Built once by the server, passed as `Arc`.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -24,5 +23,5 @@ pub struct AppState {
     pub clock: Clock,
     pub pipeline: Pipeline,
     /// Token requests being answered right now (shown by `/healthz`).
-    pub token_requests: AtomicUsize,
+    pub token_requests: crate::gauge::Gauge,
 }

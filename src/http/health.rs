@@ -62,9 +62,7 @@ fn detail(state: &AppState, set: &crate::script::ScriptSet, status: &str) -> Val
         .iter()
         .map(|e| json!({"file": e.path.display().to_string(), "line": e.line, "column": e.column, "message": e.message}))
         .collect();
-    let in_flight = state
-        .token_requests
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let in_flight = state.token_requests.get();
     // Script worker threads the watchdog gave up on that still run, with their age: past
     // `max_abandoned_workers` of them, logins answer 503.
     let abandoned: Vec<u64> = state

@@ -2,7 +2,6 @@
 //! [`grant::issue`], and renders the [`TokenResponse`] or the [`OAuthError`] (logged here, once).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -18,7 +17,7 @@ use crate::oauth::{ErrorCode, OAuthError, RequestMeta, TokenRequest};
 use crate::state::AppState;
 
 pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) -> Resp {
-    let _counted = InFlight::enter(&state.token_requests);
+    let _counted = state.token_requests.enter();
     let limit = state.config.max_body_bytes;
     let result = match read_body(req, limit).await {
         Ok((parts, body)) => match parse(&parts, &body, peer) {
@@ -34,22 +33,6 @@ pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) 
             &serde_json::to_value(tokens).unwrap_or_default(),
         ),
         Err(e) => render_error(&e),
-    }
-}
-
-/// Counts a token request while it is answered, also when it is cancelled midway.
-struct InFlight<'a>(&'a AtomicUsize);
-
-impl<'a> InFlight<'a> {
-    fn enter(n: &'a AtomicUsize) -> Self {
-        n.fetch_add(1, Ordering::Relaxed);
-        Self(n)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -22,6 +22,7 @@ use super::queue::Queue;
 use super::sandbox::{Env, Progress};
 use super::worker::Worker;
 use super::{Host, LoginInput, Outcome, ScriptError, ScriptErrorKind};
+use crate::gauge::Gauge;
 
 pub(super) enum Msg {
     Login(Box<LoginJob>),
@@ -54,8 +55,8 @@ pub(super) struct Shared {
     pub(super) next_id: AtomicUsize,
     /// Logins waiting for their reply, and workers running a job or building a sandbox: a task
     /// polls for its reply only while its login is the only work (see [`wait_reply`]).
-    pub(super) in_flight: AtomicUsize,
-    pub(super) busy: AtomicUsize,
+    pub(super) in_flight: Gauge,
+    pub(super) busy: Gauge,
     /// Abandoned worker threads still running: (worker id, when abandoned).
     pub(super) abandoned: Mutex<Vec<(usize, Instant)>>,
     /// `abandoned.len()`, read by every login without the lock.
@@ -65,22 +66,6 @@ pub(super) struct Shared {
     pub(super) refusing: AtomicBool,
     /// `Retry-After` of a refusal: the login timeout, rounded up.
     pub(super) retry_after_s: u32,
-}
-
-/// Counts a login in flight for as long as it waits (also when its future is dropped).
-pub(super) struct InFlight<'a>(&'a AtomicUsize);
-
-impl<'a> InFlight<'a> {
-    pub(super) fn enter(n: &'a AtomicUsize) -> Self {
-        n.fetch_add(1, Ordering::Relaxed);
-        InFlight(n)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 /// How long a lone login's task polls for its reply before it sleeps on it.
@@ -97,11 +82,7 @@ async fn wait_reply(
     idle: bool,
 ) -> Option<Result<Outcome, ScriptError>> {
     let until = Instant::now() + POLL_REPLY_FOR;
-    while idle
-        && shared.in_flight.load(Ordering::Relaxed) <= 1
-        && shared.busy.load(Ordering::Relaxed) <= 1
-        && Instant::now() < until
-    {
+    while idle && shared.in_flight.get() <= 1 && shared.busy.get() <= 1 && Instant::now() < until {
         match answer.try_recv() {
             Ok(r) => return Some(r),
             Err(oneshot::error::TryRecvError::Closed) => return None,
@@ -147,8 +128,8 @@ impl ScriptEngine {
             native_stack: (config.stack_size_bytes * 4).max(4 << 20),
             stopping: AtomicBool::new(false),
             next_id: AtomicUsize::new(0),
-            in_flight: AtomicUsize::new(0),
-            busy: AtomicUsize::new(0),
+            in_flight: Gauge::new(),
+            busy: Gauge::new(),
             abandoned: Mutex::new(Vec::new()),
             abandoned_count: AtomicUsize::new(0),
             max_abandoned: config.max_abandoned_workers.max(1),
@@ -219,11 +200,11 @@ impl ScriptEngine {
             };
             // Polling for the reply only pays when no worker is busy (a strict worker building
             // its next sandbox needs the core more than this task does).
-            let idle = self.shared.busy.load(Ordering::Relaxed) == 0;
+            let idle = self.shared.busy.get() == 0;
             if queue.push(Msg::Login(Box::new(job)), permit).is_err() {
                 return Some(Err(stopped()));
             }
-            let _flying = InFlight::enter(&self.shared.in_flight);
+            let _flying = self.shared.in_flight.enter();
             wait_reply(answer, &self.shared, idle).await
         };
         match tokio::time::timeout_at((deadline + grace).into(), wait).await {

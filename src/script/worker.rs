@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::catalog::ScriptSet;
 use super::engine_config::Isolation;
-use super::pool::{InFlight, LoginJob, Msg, Shared, WorkerSlot};
+use super::pool::{LoginJob, Msg, Shared, WorkerSlot};
 use super::queue::Parker;
 use super::sandbox::{Deadline, Progress, Sandbox};
 use super::{LoginInput, Outcome, ScriptError, ScriptErrorKind, shape};
@@ -47,7 +47,7 @@ impl Worker {
                 break;
             };
             let shared = self.shared.clone();
-            let mut busy = Some(InFlight::enter(&shared.busy));
+            let mut busy = Some(shared.busy.enter());
             match msg {
                 Msg::Prepare(set) => self.prepare(&set),
                 Msg::Login(job) => {

@@ -304,12 +304,7 @@ async fn shutdown_lets_an_in_flight_login_finish_and_refuses_new_connections() {
             .map(|r| r.status())
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while s
-        .state
-        .token_requests
-        .load(std::sync::atomic::Ordering::Relaxed)
-        == 0
-    {
+    while s.state.token_requests.get() == 0 {
         assert!(std::time::Instant::now() < deadline, "login never started");
         tokio::task::yield_now().await;
     }
@@ -317,10 +312,7 @@ async fn shutdown_lets_an_in_flight_login_finish_and_refuses_new_connections() {
     s.begin_shutdown();
     // Read after the signal was sent: the login was still in flight when shutdown began.
     assert!(
-        s.state
-            .token_requests
-            .load(std::sync::atomic::Ordering::Relaxed)
-            >= 1,
+        s.state.token_requests.get() >= 1,
         "the login finished before shutdown began; the test proves nothing"
     );
     let status = login
