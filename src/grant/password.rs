@@ -9,8 +9,7 @@ use super::{Grant, attempts, client, scope, verdict};
 use crate::claims::Issue;
 use crate::credentials::needs_upgrade;
 use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
-use crate::pipeline::{LoginFacts, login_input};
-use crate::script::Outcome;
+use crate::script::{LoginInput, Outcome, RequestInfo, user_profile};
 use crate::state::AppState;
 use crate::store::{Api, Client, ConnectionRow, Organization, StoreError, User};
 use crate::token::Alg;
@@ -197,20 +196,22 @@ async fn run_scripts(
 ) -> Result<(Outcome, Account, Granted), OAuthError> {
     let requested = scope::requested(req.scope);
     let api = found.api.as_ref();
-    let input = login_input(LoginFacts {
-        user: &account.user,
-        client: &found.client,
-        connection: &found.connection,
-        meta: req.meta,
-        body: req.body.clone(),
-        protocol: "oauth2-password",
+    let user = &account.user;
+    let input = LoginInput {
+        user: user_profile(user),
+        client: (&found.client).into(),
+        connection: (&found.connection).into(),
+        request: RequestInfo::new(req.meta, req.body.clone()),
+        protocol: "oauth2-password".into(),
         requested_scopes: requested.clone(),
         audience: req.audience.aud.clone(),
         roles: account.roles.clone(),
-        organization: found.org.as_ref(),
-        tenant: &state.config.tenant,
+        organization: found.org.as_ref().map(Into::into),
+        logins_count: user.logins_count,
+        tenant: state.config.tenant.clone(),
         now_ms: state.clock.now_ms(),
-    });
+        transaction_id: crate::credentials::random_id::<16>(),
+    };
     let run = state.pipeline.run(input).await;
     if let Ok(outcome) = &run {
         // Also on a deny, before it is answered (as Auth0 does).

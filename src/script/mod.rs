@@ -21,6 +21,7 @@ mod deadline;
 mod engine_config;
 mod error;
 mod exception;
+mod input;
 mod pool;
 mod queue;
 mod sandbox;
@@ -51,88 +52,14 @@ pub use catalog::{
 };
 pub use engine_config::{EngineConfig, Isolation};
 pub use error::{ScriptError, ScriptErrorKind};
+pub use input::{
+    ClientInfo, ConnectionInfo, LoginInput, OrganizationInfo, RequestInfo, user_profile,
+};
 pub use pool::ScriptEngine;
 
 use std::sync::Arc;
 
-use serde::Serialize;
 use serde_json::{Map, Value};
-
-/// Everything the scripts of one login may read, as the grant found it. The engine shapes it into
-/// Auth0's `event` (Actions) and `user` / `context` (Rules).
-#[derive(Debug, Clone, Serialize)]
-pub struct LoginInput {
-    /// The stored user as Auth0's normalised profile: `user_id`, `email`, `email_verified`,
-    /// `username`, `name`, `nickname`, `given_name`, `family_name`, `picture`, `phone_number`,
-    /// `created_at`, `updated_at`, `last_password_reset`, `identities`, and `app_metadata` /
-    /// `user_metadata` always as objects (the engine makes Rules' `app_metadata` undefined when empty).
-    pub user: Value,
-    pub client: ClientInfo,
-    pub connection: ConnectionInfo,
-    pub request: RequestInfo,
-    /// `oauth2-password` or `oauth2-refresh-token`.
-    pub protocol: String,
-    /// The scopes the client asked for, in order.
-    pub requested_scopes: Vec<String>,
-    /// `event.resource_server.identifier`: the audience, else the default audience, else `<issuer>userinfo`.
-    pub audience: String,
-    /// Names of the user's roles.
-    pub roles: Vec<String>,
-    pub organization: Option<OrganizationInfo>,
-    /// Already incremented for this login (the first login sees 1).
-    pub logins_count: u64,
-    /// `event.tenant.id` / `context.tenant`.
-    pub tenant: String,
-    /// Milliseconds since the epoch at the start of the login (`authentication.methods[].timestamp`).
-    pub now_ms: i64,
-    /// A new random id for every login: `event.transaction.id` and the Rules' `context.sessionID`.
-    pub transaction_id: String,
-}
-
-/// `event.client` / `context.clientID` etc.
-#[derive(Debug, Clone, Serialize)]
-pub struct ClientInfo {
-    pub client_id: String,
-    pub name: String,
-    pub metadata: Map<String, Value>,
-}
-
-/// `event.connection` / `context.connection*`.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConnectionInfo {
-    pub id: String,
-    pub name: String,
-    pub strategy: String,
-    pub metadata: Map<String, Value>,
-    /// The connection's stored options: Rules' `context.connectionOptions` (not in `event`).
-    #[serde(skip)]
-    pub options: Map<String, Value>,
-}
-
-/// `event.request` / `context.request`. `body` is already stripped of `password`,
-/// `client_secret` and `refresh_token`.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequestInfo {
-    pub ip: String,
-    pub hostname: String,
-    /// Absent from `event.request` (not `null`) when the client sent no header.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub language: Option<String>,
-    pub method: String,
-    pub query: Map<String, Value>,
-    pub body: Map<String, Value>,
-}
-
-/// `event.organization` / `context.organization`.
-#[derive(Debug, Clone, Serialize)]
-pub struct OrganizationInfo {
-    pub id: String,
-    pub name: String,
-    pub display_name: String,
-    pub metadata: Map<String, Value>,
-}
 
 /// What the scripts of one login did. A deny is a verdict, not an error: the effects gathered up
 /// to the deny (metadata above all) still apply, as in Auth0.
