@@ -234,7 +234,7 @@ pub async fn run() {
         Vec::with_capacity(n),
     );
     let (mut grant, mut over_http, mut hop) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut sql, mut jwks) = (Vec::new(), Vec::new());
+    let (mut sql, mut jwks, mut spawned) = (Vec::new(), Vec::new(), Vec::new());
     let (connection_id, user_id) = state
         .store
         .call_sync(|db| {
@@ -247,6 +247,10 @@ pub async fn run() {
         let warm = i < n / 10;
         let t = staged(&state, &meta).await;
         let g = whole_grant(&state).await;
+        let st = state.clone();
+        let w = tokio::spawn(async move { whole_grant(&st).await })
+            .await
+            .expect("spawned grant");
         let s = Instant::now();
         let (status, _) = http.post_form("/oauth/token", &form).await;
         assert_eq!(status, 200, "login over HTTP");
@@ -267,6 +271,7 @@ pub async fn run() {
         }
         sums.push(t.iter().sum::<Duration>());
         grant.push(g);
+        spawned.push(w);
         over_http.push(h);
         hop.push(e);
         sql.push(q);
@@ -298,6 +303,10 @@ pub async fn run() {
     println!("{:<50} {:>7.1}µs", "sum of the stage p50s", us(sum_p50));
     row("total: the stages of one login, summed", &mut sums);
     row("whole grant in process (grant::issue)", &mut grant);
+    row(
+        "  the same, on a spawned task (as a connection)",
+        &mut spawned,
+    );
     row("whole login over HTTP/1.1 keep-alive", &mut over_http);
     row(
         "  HTTP floor: GET /.well-known/jwks.json, same conn",
