@@ -1,8 +1,15 @@
-//! The cost of a password login end to end (HTTP, store, password hash, scripts, signing) with
-//! bcrypt cost 10 and argon2id, and of signing alone with each algorithm. Prints a table and
-//! ratios; run with `cargo bench --bench login`.
+//! The cost of a password login: first split into its stages (store, hash, scripts, claims,
+//! signing) with bcrypt cost 4 and the sample scripts, beside the whole grant and the whole
+//! login over HTTP (`login/stages.rs`); then end to end over HTTP with bcrypt cost 10 and
+//! argon2id, failed logins, and signing alone with each algorithm. Prints tables and ratios; run
+//! with `cargo bench --bench login`. `LOGIN_BENCH=stages` runs only the stage split,
+//! `LOGIN_BENCH=hashes` only the rest; `LOGIN_STAGES_N` sets the stage split's login count.
 
 #![allow(clippy::print_stdout)] // A bench binary prints its table.
+
+#[path = "login/stages.rs"]
+mod stages;
+mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -68,6 +75,14 @@ fn p99(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::main]
 async fn main() {
+    let only = std::env::var("LOGIN_BENCH").unwrap_or_default();
+    if only != "hashes" {
+        stages::run().await;
+        println!();
+    }
+    if only == "stages" {
+        return;
+    }
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_test(dir.path());
     config.hash_concurrency = 1;
