@@ -13,8 +13,7 @@ use std::time::{Duration, Instant};
 use claimsmith::claims::Issue;
 use claimsmith::credentials::verify_secret;
 use claimsmith::oauth::{RequestMeta, TokenRequest};
-use claimsmith::pipeline::{LoginFacts, login_input};
-use claimsmith::script::Verdict;
+use claimsmith::script::{LoginInput, RequestInfo, Verdict, user_profile};
 use claimsmith::state::AppState;
 use claimsmith::store::Attempt;
 use claimsmith::token::Alg;
@@ -32,7 +31,7 @@ const STAGES: [&str; 8] = [
     "lookup: brute-force reservation (store)",
     "hash verify: bcrypt cost 4 (hash pool)",
     "lookup: count login, clear failures, roles",
-    "scripts: build the event (login_input)",
+    "scripts: build the input (LoginInput)",
     "scripts: 1 Rule + 1 Action (pipeline.run)",
     "claims: access + ID claims, size checks",
     "signing: RS256 access + ID token",
@@ -129,20 +128,21 @@ async fn staged(state: &AppState, meta: &RequestMeta) -> [Duration; 8] {
     let body: Map<String, Value> = claimsmith::oauth::redacted(&params())
         .map(|(k, v)| (k.to_owned(), Value::from(v)))
         .collect();
-    let input = login_input(LoginFacts {
-        user: &user,
-        client: &client,
-        connection: &connection,
-        meta,
-        body,
-        protocol: "oauth2-password",
+    let input = LoginInput {
+        user: user_profile(&user),
+        client: (&client).into(),
+        connection: (&connection).into(),
+        request: RequestInfo::new(meta, body),
+        protocol: "oauth2-password".into(),
         requested_scopes: scopes.clone(),
         audience: API.into(),
         roles,
         organization: None,
-        tenant: &cfg.tenant,
+        logins_count: user.logins_count,
+        tenant: cfg.tenant.clone(),
         now_ms: state.clock.now_ms(),
-    });
+        transaction_id: claimsmith::credentials::random_id::<16>(),
+    };
     t[4] = s.elapsed();
 
     let s = Instant::now();
