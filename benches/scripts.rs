@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use claimsmith::script::{
     ClientInfo, ConnectionInfo, EngineConfig, Host, Isolation, LoginInput, MetadataKind,
-    RequestInfo, ScriptEngine, ScriptSet, Verdict, load_scripts,
+    PatchError, RequestInfo, ScriptEngine, ScriptSet, Verdict, load_scripts,
 };
 use serde_json::{Map, Value, json};
 
@@ -23,7 +23,7 @@ impl Host for NoHost {
         _: &str,
         _: MetadataKind,
         _: &Map<String, Value>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PatchError> {
         Ok(())
     }
 }

@@ -52,7 +52,7 @@ fn main() -> anyhow::Result<()> {
 #[tokio::main]
 async fn serve(config: Config, clock: Clock, seed_demo: bool) -> anyhow::Result<()> {
     let tls = match &config.tls {
-        Some((cert, key)) => Some(server::tls_acceptor(cert, key).map_err(anyhow::Error::msg)?),
+        Some((cert, key)) => Some(server::tls_acceptor(cert, key)?),
         None => None,
     };
     let mut config = config;

@@ -17,8 +17,8 @@ use crate::clock::Clock;
 use crate::config::{Config, OnLoadError};
 use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
-    EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, ScriptEngine, ScriptError,
-    ScriptErrorKind, ScriptSet,
+    EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, PatchError, ScriptEngine,
+    ScriptError, ScriptErrorKind, ScriptSet,
 };
 use crate::store::Store;
 
@@ -144,7 +144,7 @@ impl Host for StoreHost {
         user_id: &str,
         kind: MetadataKind,
         patch: &Map<String, Value>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PatchError> {
         let empty = Map::new();
         let (app, user) = match kind {
             MetadataKind::App => (patch, &empty),
@@ -156,10 +156,10 @@ impl Host for StoreHost {
             .call_sync(|db| db.patch_metadata(user_id, app, user, &now))
         {
             Ok(true) => Ok(()),
-            Ok(false) => Err(format!("no user {user_id}")),
+            Ok(false) => Err(PatchError::NoSuchUser),
             Err(e) => {
                 tracing::error!(error = %e, "metadata update from a rule failed");
-                Err("the metadata update failed".into())
+                Err(PatchError::Failed)
             }
         }
     }

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,18 +28,39 @@ use crate::state::AppState;
 /// A TLS handshake must finish within this time, or the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why `--tls-cert` / `--tls-key` cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    #[error("TLS certificate {}: {source}", path.display())]
+    Certificate {
+        path: PathBuf,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("TLS key {}: {source}", path.display())]
+    Key {
+        path: PathBuf,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("TLS configuration: {0}")]
+    Config(#[from] rustls::Error),
+}
+
 /// Builds a TLS acceptor from PEM files (certificate chain, private key).
-pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, String> {
+pub fn tls_acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let certs = CertificateDer::pem_file_iter(cert)
         .and_then(|i| i.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("TLS certificate {}: {e}", cert.display()))?;
-    let key =
-        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("TLS key {}: {e}", key.display()))?;
+        .map_err(|source| TlsError::Certificate {
+            path: cert.to_owned(),
+            source,
+        })?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Key {
+        path: key.to_owned(),
+        source,
+    })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
-        .map_err(|e| format!("TLS configuration: {e}"))?;
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

@@ -130,7 +130,7 @@ fn patch_metadata(
     };
     match catch_unwind(AssertUnwindSafe(|| host.patch_metadata(id, kind, &patch))) {
         Ok(Ok(())) => None,
-        Ok(Err(message)) => Some(message),
+        Ok(Err(e)) => Some(e.to_string()),
         Err(_) => {
             st.borrow_mut().host_panicked = true;
             Some("internal error".into())

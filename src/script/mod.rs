@@ -135,5 +135,19 @@ pub trait Host: Send + Sync + 'static {
         user_id: &str,
         kind: MetadataKind,
         patch: &Map<String, Value>,
-    ) -> Result<(), String>;
+    ) -> Result<(), PatchError>;
+}
+
+/// Why a metadata write from a Rule failed: its text is what the script's promise rejects with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PatchError {
+    /// Auth0's Management API answers this (404) for an unknown user id.
+    #[error("The user does not exist.")]
+    NoSuchUser,
+    /// The store failed (logged by the host, never shown to the script).
+    #[error("the metadata update failed")]
+    Failed,
+    /// The load-time shape check runs a script's top level with no store behind it.
+    #[error("not available while loading")]
+    Unavailable,
 }

@@ -23,7 +23,7 @@ use super::catalog::{self, LoadError, Script, ScriptKind, ScriptSet};
 pub(crate) use super::deadline::{Deadline, Progress};
 use super::engine_config::Isolation;
 pub(crate) use super::exception::describe_exception;
-use super::{Host, MetadataKind};
+use super::{Host, MetadataKind, PatchError};
 use super::{Outcome, ScriptError, shape};
 
 /// The intrinsics a script sees: the language core (from `Context::base`) plus these. No `Eval`
@@ -485,8 +485,8 @@ pub(crate) fn check_shape(
             _: &str,
             _: MetadataKind,
             _: &Map<String, Json>,
-        ) -> Result<(), String> {
-            Err("not available while loading".into())
+        ) -> Result<(), PatchError> {
+            Err(PatchError::Unavailable)
         }
     }
     let env = Env {

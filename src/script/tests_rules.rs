@@ -217,7 +217,10 @@ async fn rule_globals_configuration_global_auth0() {
             .unwrap()
             .contains("not allowed")
     );
-    assert_eq!(id_claim(&o, "fail"), Some(json!("no such user")));
+    assert_eq!(
+        id_claim(&o, "fail"),
+        Some(json!("The user does not exist."))
+    );
     let patches = host.patches.lock().unwrap().clone();
     assert_eq!(patches.len(), 2);
     assert_eq!(patches[0].0, "auth0|1");

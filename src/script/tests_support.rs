@@ -26,12 +26,12 @@ impl Host for TestHost {
         user_id: &str,
         kind: MetadataKind,
         patch: &Map<String, Value>,
-    ) -> Result<(), String> {
+    ) -> Result<(), crate::script::PatchError> {
         if self.panic {
             panic!("test host panics");
         }
         if user_id == "fail" {
-            return Err("no such user".into());
+            return Err(crate::script::PatchError::NoSuchUser);
         }
         self.patches
             .lock()
@@ -192,7 +192,7 @@ pub(super) fn tests_env() -> Env {
             _: &str,
             _: MetadataKind,
             _: &Map<String, Value>,
-        ) -> Result<(), String> {
+        ) -> Result<(), crate::script::PatchError> {
             Ok(())
         }
     }
