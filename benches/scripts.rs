@@ -1,18 +1,19 @@
 //! The script pipeline's cost per login: 2 Rules + 3 Actions (claims from app_metadata, roles,
-//! a namespace), through `ScriptEngine::run_login` from a tokio runtime, warm and strict.
-//! The scripts live in `benches/fixtures/` (shared with the in-process profile tests in
-//! `src/script/profile.rs`). Plain `main` (harness = false); prints a table. Run: `cargo bench --bench scripts`.
-//! `SCRIPTS_BENCH_MODE=warm|strict` runs one mode; `SCRIPTS_BENCH_SET=rules|one` a subset.
-//! The JS cost without the thread hand-off is printed by the ignored test
-//! `cargo test --release --lib script::sandbox::profile::warm_login_in_process -- --ignored --nocapture`.
+//! a namespace), through `ScriptEngine::run_login` from a tokio runtime, warm and strict; then the
+//! same scripts in process, on one sandbox without the worker hand-off (`script::profile`).
+//! The scripts live in `benches/fixtures/`. Plain `main` (harness = false); prints tables.
+//! Run: `cargo bench --bench scripts`. `SCRIPTS_BENCH_MODE=warm|strict` runs one mode of the
+//! pool; `SCRIPTS_BENCH_SET=rules|one` a subset; `SCRIPTS_BENCH_CASE=warm-in-process` or
+//! `strict-in-process` only that in-process case (`SCRIPTS_BENCH_N` logins), for callgrind.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use claimsmith::script::profile::InProcess;
 use claimsmith::script::{
     ClientInfo, ConnectionInfo, EngineConfig, Host, Isolation, LoginInput, MetadataKind,
-    PatchError, RequestInfo, ScriptEngine, ScriptSet, Verdict, load_scripts,
+    PatchError, RequestInfo, ScriptEngine, ScriptKind, ScriptSet, Verdict, load_scripts,
 };
 use serde_json::{Map, Value, json};
 
@@ -167,7 +168,50 @@ async fn measure(
     )
 }
 
+/// The same scripts on one sandbox driven directly: no worker hand-off, no tokio. Under
+/// `valgrind --tool=callgrind` with `SCRIPTS_BENCH_CASE=warm-in-process` (or `strict-in-process`),
+/// two runs with different `SCRIPTS_BENCH_N` give the instructions per login by difference.
+fn in_process(case: &str) {
+    let n: usize = std::env::var("SCRIPTS_BENCH_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5000);
+    let scripts: Vec<(ScriptKind, &str, &str)> = RULES
+        .iter()
+        .map(|(n, s)| (ScriptKind::Rule, *n, *s))
+        .chain(ACTIONS.iter().map(|(n, s)| (ScriptKind::Action, *n, *s)))
+        .collect();
+    let p = InProcess::new(&scripts).unwrap();
+    let us = |d: Duration, n: usize| d.as_secs_f64() * 1e6 / n as f64;
+    println!("in process (one sandbox, no worker hand-off), 2 Rules + 3 Actions:");
+    if case.is_empty() || case == "warm-in-process" {
+        let t = p.warm(&input(), n).unwrap();
+        println!("  warm login                 {:>8.1}µs", us(t, n));
+    }
+    if case.is_empty() || case == "strict-in-process" {
+        let m = (n / 5).max(1);
+        let t = p.strict(&input(), m).unwrap();
+        println!(
+            "  strict login               {:>8.1}µs  (build {:.1}µs, run {:.1}µs, drop {:.1}µs)",
+            us(t.build + t.run + t.drop, m),
+            us(t.build, m),
+            us(t.run, m),
+            us(t.drop, m)
+        );
+    }
+    if case.is_empty() {
+        let t = InProcess::shape_input(&input(), n);
+        println!("  shaping the input in Rust  {:>8.1}µs", us(t, n));
+        let t = InProcess::bare_context(500);
+        println!("  bare runtime + context     {:>8.1}µs", us(t, 500));
+    }
+}
+
 fn main() {
+    let case = std::env::var("SCRIPTS_BENCH_CASE").unwrap_or_default();
+    if case.ends_with("in-process") {
+        return in_process(&case);
+    }
     let (_dir, set) = script_set();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -199,4 +243,5 @@ fn main() {
             );
         }
     }
+    in_process("");
 }

@@ -23,6 +23,8 @@ mod error;
 mod exception;
 mod input;
 mod pool;
+#[doc(hidden)]
+pub mod profile;
 mod queue;
 mod sandbox;
 mod shape;

@@ -29,7 +29,7 @@ use super::{Outcome, ScriptError, shape};
 /// The intrinsics a script sees: the language core (from `Context::base`) plus these. No `Eval`
 /// (so no `eval`, no `Function` constructor), no Proxy, WeakRef, FinalizationRegistry,
 /// SharedArrayBuffer/Atomics (TypedArrays), `performance` or DOMException.
-type SandboxIntrinsics = (
+pub(super) type SandboxIntrinsics = (
     intrinsic::Date,
     intrinsic::RegExpCompiler,
     intrinsic::RegExp,
@@ -629,7 +629,3 @@ mod tests {
 #[cfg(test)]
 #[path = "tests_console.rs"]
 mod tests_console;
-
-#[cfg(test)]
-#[path = "profile.rs"]
-mod profile;
