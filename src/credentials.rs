@@ -350,11 +350,13 @@ mod tests {
 
     #[test]
     fn failures_are_paced_to_the_slowest_class() {
-        let (fast, slow) = (bcrypt::hash("x", 4).unwrap(), bcrypt::hash("x", 6).unwrap());
+        // 32x the work apart, so that a preempted measurement of the fast class (the calibration
+        // keeps the slower of two) cannot pass for the slow one on a loaded machine.
+        let (fast, slow) = (bcrypt::hash("x", 4).unwrap(), bcrypt::hash("x", 9).unwrap());
         let pace = FailurePace::calibrate(&[fast.clone(), slow.clone()]);
         let costs = pace.lock().clone();
-        let (f, s) = (costs["$2b$04"], costs["$2b$06"]);
-        assert!(s > f, "cost 6 is slower than cost 4: {f:?} {s:?}");
+        let (f, s) = (costs["$2b$04"], costs["$2b$09"]);
+        assert!(s > f, "cost 9 is slower than cost 4: {f:?} {s:?}");
         let target = s.mul_f64(PACE_MARGIN);
         assert_eq!(
             s + pace.after(&slow, s),
