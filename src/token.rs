@@ -131,7 +131,8 @@ struct SigningKey {
 /// that is not retired, so tokens signed before a rotation keep verifying.
 pub struct KeyRing {
     signers: HashMap<Alg, Arc<SigningKey>>,
-    jwks: Arc<str>,
+    /// Serialised once: serving it is a reference-count increment.
+    jwks: bytes::Bytes,
     rng: SystemRandom,
 }
 
@@ -167,7 +168,7 @@ impl KeyRing {
                 signers.insert(alg, Arc::new(SigningKey { pair, header_b64 }));
             }
         }
-        let jwks = serde_json::to_string(&jwks)?.into();
+        let jwks = serde_json::to_vec(&jwks)?.into();
         Ok(Self {
             signers,
             jwks,
@@ -175,8 +176,8 @@ impl KeyRing {
         })
     }
 
-    /// The JWKS document (public parts only).
-    pub fn jwks_json(&self) -> Arc<str> {
+    /// The JWKS document (public parts only), as served.
+    pub fn jwks_json(&self) -> bytes::Bytes {
         self.jwks.clone()
     }
 
@@ -335,9 +336,12 @@ mod tests {
             signing: true,
         }))
         .unwrap();
-        let jwks: JwkSet = serde_json::from_str(&ring.jwks_json()).unwrap();
+        let jwks: JwkSet = serde_json::from_slice(&ring.jwks_json()).unwrap();
         assert_eq!(jwks.keys.len(), 3);
-        assert!(!ring.jwks_json().contains("\"d\""), "no private parts");
+        assert!(
+            !String::from_utf8_lossy(&ring.jwks_json()).contains("\"d\""),
+            "no private parts"
+        );
         for alg in Alg::ALL {
             let claims =
                 serde_json::json!({"sub": "auth0|1", "aud": "api", "exp": 4_000_000_000u64});
@@ -401,7 +405,7 @@ mod tests {
         }])
         .unwrap();
         assert!(!ring.can_sign(Alg::ES256));
-        assert!(!ring.jwks_json().contains("old"));
+        assert!(!String::from_utf8_lossy(&ring.jwks_json()).contains("old"));
         let bad = KeyRing::load([StoredKey {
             kid: "x",
             alg: "RS256",

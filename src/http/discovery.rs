@@ -1,7 +1,6 @@
 //! `GET /.well-known/jwks.json` (public keys only, every non-retired key) and
 //! `GET /.well-known/openid-configuration`.
 
-use bytes::Bytes;
 use hyper::StatusCode;
 use serde_json::json;
 
@@ -9,10 +8,7 @@ use super::{Resp, json, raw_json};
 use crate::state::AppState;
 
 pub fn jwks(state: &AppState) -> Resp {
-    let mut r = raw_json(
-        StatusCode::OK,
-        Bytes::from(state.keys.jwks_json().to_string()),
-    );
+    let mut r = raw_json(StatusCode::OK, state.keys.jwks_json());
     // Keys change only at a restart; let verifiers cache them briefly.
     r.headers_mut().insert(
         hyper::header::CACHE_CONTROL,
