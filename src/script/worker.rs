@@ -3,20 +3,18 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::catalog::ScriptSet;
 use super::engine_config::Isolation;
 use super::pool::{LoginJob, Msg, Shared, WorkerSlot};
-use super::queue::Parker;
 use super::sandbox::{Deadline, Progress, Sandbox};
 use super::{LoginInput, Outcome, ScriptError, ScriptErrorKind, shape};
 
 pub(super) struct Worker {
     shared: Arc<Shared>,
     slot: Arc<WorkerSlot>,
-    parker: Arc<Parker>,
     deadline: Deadline,
     /// The sandbox of the last login or the next. One that may not be reused (strict, dirty,
     /// due for recycling) is freed and replaced after the reply: both take tens of µs.
@@ -28,10 +26,6 @@ impl Worker {
         Worker {
             shared,
             slot,
-            parker: Arc::new(Parker {
-                thread: std::thread::current(),
-                woken: AtomicBool::new(false),
-            }),
             deadline: Deadline::new(),
             sandbox: None,
         }
@@ -43,7 +37,7 @@ impl Worker {
             slot: self.slot.clone(),
         };
         while !self.slot.retired.load(Ordering::SeqCst) {
-            let Some(msg) = self.shared.queue.next(&self.parker) else {
+            let Some(msg) = self.shared.queue.next() else {
                 break;
             };
             let shared = self.shared.clone();
