@@ -79,7 +79,7 @@ pub(super) fn host_object<'js>(
     host.set(
         "formatter",
         Function::new(ctx.clone(), |ctx: Ctx<'js>| {
-            super::sandbox::console_factory(&ctx)
+            super::modules::console_factory(&ctx)
         })?,
     )?;
     Ok(host)

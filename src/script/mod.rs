@@ -22,6 +22,7 @@ mod engine_config;
 mod error;
 mod exception;
 mod input;
+mod modules;
 mod pool;
 #[doc(hidden)]
 pub mod profile;

@@ -9,20 +9,21 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rquickjs::context::intrinsic;
 use rquickjs::promise::PromiseState;
-use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Promise, Runtime, Value};
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Promise, Runtime};
 use serde_json::{Map, Value as Json};
 
 use super::bindings;
 use super::cache::Cache;
-use super::catalog::{self, LoadError, Script, ScriptKind, ScriptSet};
+use super::catalog::{Script, ScriptKind, ScriptSet};
 pub(crate) use super::deadline::{Deadline, Progress};
 use super::engine_config::Isolation;
 pub(crate) use super::exception::describe_exception;
+use super::modules::{NoImports, load_module, shim_bytecode};
 use super::{Host, MetadataKind, PatchError};
 use super::{Outcome, ScriptError, shape};
 
@@ -102,83 +103,6 @@ impl std::fmt::Display for SandboxError {
 pub(crate) struct Failure {
     pub error: SandboxError,
     pub script: Option<Arc<str>>,
-}
-
-/// The module resolver and loader of every sandbox runtime: both refuse. QuickJS looks a
-/// specifier up among the runtime's loaded modules (the shim, the scripts) after normalising it
-/// and before any loader, so without a normaliser `import('claimsmith:shim')` or a script's own
-/// name would resolve. The normaliser runs first for static and dynamic imports alike.
-struct NoImports;
-
-impl rquickjs::loader::Resolver for NoImports {
-    fn resolve<'js>(
-        &mut self,
-        ctx: &Ctx<'js>,
-        _base: &str,
-        name: &str,
-        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
-    ) -> rquickjs::Result<String> {
-        // The same answer for every name: it must not tell which modules exist.
-        Err(rquickjs::Exception::throw_message(
-            ctx,
-            &format!("Cannot find module '{name}' (claimsmith scripts cannot import modules)"),
-        ))
-    }
-}
-
-impl rquickjs::loader::Loader for NoImports {
-    fn load<'js>(
-        &mut self,
-        ctx: &Ctx<'js>,
-        name: &str,
-        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
-    ) -> rquickjs::Result<Module<'js, rquickjs::module::Declared>> {
-        Err(rquickjs::Exception::throw_message(
-            ctx,
-            &format!("Cannot find module '{name}' (claimsmith scripts cannot import modules)"),
-        ))
-    }
-}
-
-static SHIM: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-
-fn shim_bytecode() -> Result<&'static [u8], SandboxError> {
-    SHIM.get_or_init(|| {
-        catalog::compile_module("claimsmith:shim", include_str!("shim.js"), 0, true)
-            .map_err(|e: LoadError| e.to_string())
-    })
-    .as_deref()
-    .map_err(|e| SandboxError::Engine(format!("shim failed to compile: {e}")))
-}
-
-static CONSOLE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-
-/// Runs `console.js` in `ctx` and returns its factory: the shim calls this (`host.formatter`) on
-/// a context's first console call, so logins that never log never read the formatter.
-pub(super) fn console_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
-    let bytecode = CONSOLE.get_or_init(|| {
-        catalog::compile_library("claimsmith:console", include_str!("console.js"))
-            .map_err(|e: LoadError| e.to_string())
-    });
-    match bytecode {
-        Ok(bytes) => super::bytecode::run_script(ctx, bytes),
-        Err(e) => Err(rquickjs::Exception::throw_internal(
-            ctx,
-            &format!("console failed to compile: {e}"),
-        )),
-    }
-}
-
-/// Loads bytecode this process produced and returns the module's default export.
-#[allow(unsafe_code)]
-fn load_module<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Value<'js>> {
-    // SAFETY: `Module::load` trusts its input (JS_ReadObject is not hardened). Every byte passed
-    // here was written by `Module::write` in this very process, from the same quickjs-ng build
-    // (catalog::compile / shim_bytecode); bytecode is never read from disk or from a client.
-    let module = unsafe { Module::load(ctx.clone(), bytecode)? };
-    let (module, promise) = module.eval()?;
-    promise.finish::<()>()?;
-    module.get("default")
 }
 
 /// A runtime + context with the shim and a set's scripts loaded. Drop order matters: the
@@ -514,6 +438,7 @@ pub(crate) fn check_shape(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::script::catalog;
     use crate::script::exception::first_position;
     use crate::script::tests_support::{scoped_subscriber, tests_env};
     use std::sync::Mutex;

@@ -10,6 +10,7 @@ use tracing_subscriber::layer::{Context as LayerCtx, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
 
 use super::*;
+use crate::script::catalog;
 use crate::script::tests_support::{scoped_subscriber, tests_env};
 
 /// `(level, message)` of every `script` event.

@@ -1,0 +1,87 @@
+//! What a sandbox loads besides the scripts: the shim (a module, read into every context), the
+//! console formatter (global code, run on a context's first console call), and the module
+//! resolver/loader every sandbox runtime gets, which refuses every import.
+
+use std::sync::OnceLock;
+
+use rquickjs::{Ctx, Module, Value};
+
+use super::catalog::{self, LoadError};
+use super::sandbox::SandboxError;
+
+/// The module resolver and loader of every sandbox runtime: both refuse. QuickJS looks a
+/// specifier up among the runtime's loaded modules (the shim, the scripts) after normalising it
+/// and before any loader, so without a normaliser `import('claimsmith:shim')` or a script's own
+/// name would resolve. The normaliser runs first for static and dynamic imports alike.
+pub(super) struct NoImports;
+
+impl rquickjs::loader::Resolver for NoImports {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        _base: &str,
+        name: &str,
+        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        // The same answer for every name: it must not tell which modules exist.
+        Err(rquickjs::Exception::throw_message(
+            ctx,
+            &format!("Cannot find module '{name}' (claimsmith scripts cannot import modules)"),
+        ))
+    }
+}
+
+impl rquickjs::loader::Loader for NoImports {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, rquickjs::module::Declared>> {
+        Err(rquickjs::Exception::throw_message(
+            ctx,
+            &format!("Cannot find module '{name}' (claimsmith scripts cannot import modules)"),
+        ))
+    }
+}
+
+static SHIM: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+
+pub(super) fn shim_bytecode() -> Result<&'static [u8], SandboxError> {
+    SHIM.get_or_init(|| {
+        catalog::compile_module("claimsmith:shim", include_str!("shim.js"), 0, true)
+            .map_err(|e: LoadError| e.to_string())
+    })
+    .as_deref()
+    .map_err(|e| SandboxError::Engine(format!("shim failed to compile: {e}")))
+}
+
+static CONSOLE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+
+/// Runs `console.js` in `ctx` and returns its factory: the shim calls this (`host.formatter`) on
+/// a context's first console call, so logins that never log never read the formatter.
+pub(super) fn console_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+    let bytecode = CONSOLE.get_or_init(|| {
+        catalog::compile_library("claimsmith:console", include_str!("console.js"))
+            .map_err(|e: LoadError| e.to_string())
+    });
+    match bytecode {
+        Ok(bytes) => super::bytecode::run_script(ctx, bytes),
+        Err(e) => Err(rquickjs::Exception::throw_internal(
+            ctx,
+            &format!("console failed to compile: {e}"),
+        )),
+    }
+}
+
+/// Loads bytecode this process produced and returns the module's default export.
+#[allow(unsafe_code)]
+pub(super) fn load_module<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Value<'js>> {
+    // SAFETY: `Module::load` trusts its input (JS_ReadObject is not hardened). Every byte passed
+    // here was written by `Module::write` in this very process, from the same quickjs-ng build
+    // (catalog::compile / shim_bytecode); bytecode is never read from disk or from a client.
+    let module = unsafe { Module::load(ctx.clone(), bytecode)? };
+    let (module, promise) = module.eval()?;
+    promise.finish::<()>()?;
+    module.get("default")
+}
