@@ -3,7 +3,7 @@
 //! same scripts in process, on one sandbox without the worker hand-off (`script::profile`).
 //! The scripts live in `benches/fixtures/`. Plain `main` (harness = false); prints tables.
 //! Run: `cargo bench --bench scripts`. `SCRIPTS_BENCH_MODE=warm|strict` runs one mode of the
-//! pool; `SCRIPTS_BENCH_SET=rules|one` a subset; `SCRIPTS_BENCH_CASE=warm-in-process` or
+//! pool; `SCRIPTS_BENCH_SET=rules|one` a subset (in process: `rules|actions`); `SCRIPTS_BENCH_CASE=warm-in-process` or
 //! `strict-in-process` only that in-process case (`SCRIPTS_BENCH_N` logins), for callgrind.
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
@@ -180,14 +180,24 @@ fn in_process(case: &str) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(5000);
+    let subset = std::env::var("SCRIPTS_BENCH_SET").unwrap_or_default();
     let scripts: Vec<(ScriptKind, &str, &str)> = RULES
         .iter()
+        .filter(|_| subset != "actions")
         .map(|(n, s)| (ScriptKind::Rule, *n, *s))
-        .chain(ACTIONS.iter().map(|(n, s)| (ScriptKind::Action, *n, *s)))
+        .chain(
+            ACTIONS
+                .iter()
+                .filter(|_| subset != "rules")
+                .map(|(n, s)| (ScriptKind::Action, *n, *s)),
+        )
         .collect();
     let p = InProcess::new(&scripts).unwrap();
     let us = |d: Duration, n: usize| d.as_secs_f64() * 1e6 / n as f64;
-    println!("in process (one sandbox, no worker hand-off), 2 Rules + 3 Actions:");
+    println!(
+        "in process (one sandbox, no worker hand-off), {} scripts:",
+        scripts.len()
+    );
     if case.is_empty() || case == "warm-in-process" {
         let t = p.warm(&input(), n).unwrap();
         println!("  warm login                 {:>8.1}µs", us(t, n));
