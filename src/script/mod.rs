@@ -23,6 +23,7 @@ mod error;
 mod exception;
 mod input;
 mod modules;
+mod outcome;
 mod pool;
 #[doc(hidden)]
 pub mod profile;

@@ -220,8 +220,8 @@ impl Sandbox {
         now_ms: i64,
         progress: Arc<Progress>,
     ) -> Result<Outcome, ScriptError> {
-        let text = self.drive(event_parts, rules_json, now_ms, progress)?;
-        let outcome = shape::parse_outcome(&text, &|i| self.name(i), &mut || self.heap_pressed());
+        let raw = self.drive(event_parts, rules_json, now_ms, progress)?;
+        let outcome = shape::parse_outcome(raw, &|i| self.name(i), &mut || self.heap_pressed());
         self.dirty |= outcome.is_err();
         outcome
     }
@@ -241,14 +241,14 @@ impl Sandbox {
         self.holds(set) && !self.dirty && fresh_enough
     }
 
-    /// Runs the driver and returns its JSON outcome.
+    /// Runs the driver and reads its outcome object.
     fn drive(
         &mut self,
         event_parts: &[String],
         rules_json: Option<&str>,
         now_ms: i64,
         progress: Arc<Progress>,
-    ) -> Result<String, Failure> {
+    ) -> Result<shape::Raw, Failure> {
         self.runs += 1;
         // QuickJS lowers the threshold to 1.5x the live heap after each collection; put it back
         // so the cycle collector does not run every few logins (reference counting frees the rest).
@@ -281,12 +281,12 @@ impl Sandbox {
                 }
             }
             let out = match promise.state() {
-                PromiseState::Resolved => promise.result::<String>(),
-                PromiseState::Rejected => promise.result::<String>(),
+                PromiseState::Resolved => promise.result::<Object>(),
+                PromiseState::Rejected => promise.result::<Object>(),
                 PromiseState::Pending => None,
             };
             match out {
-                Some(Ok(text)) => Ok(text),
+                Some(Ok(out)) => super::outcome::read(&out).map_err(fail),
                 Some(Err(e)) => Err(fail(e)),
                 None => {
                     let kind = {

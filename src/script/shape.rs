@@ -1,12 +1,12 @@
 //! Plain-Rust side of the bindings: shapes a [`LoginInput`] into Auth0's `event` (Actions) and
-//! `user` / `context` (Rules) as JSON texts, and turns the shim's JSON outcome back into an
-//! [`Outcome`]. No rquickjs here; the JS side of the contract is `shim.js`. The contract as a
+//! `user` / `context` (Rules) as JSON texts, and validates the shim's outcome (read from JS by
+//! `outcome.rs`) into an [`Outcome`]. No rquickjs here; the JS side of the contract is `shim.js`. The contract as a
 //! script author reads it is `SCRIPT-CONTRACT.md`.
 
 use std::sync::Arc;
 
 use serde::ser::SerializeMap;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::{
@@ -354,20 +354,24 @@ pub(crate) fn rules_json(input: &LoginInput) -> String {
     serde_json::to_string(&RulesInput { user, context }).unwrap_or_else(|_| "{}".into())
 }
 
-#[derive(Deserialize)]
-struct Raw {
-    at: i64,
-    v: Vec<Value>,
-    access: Vec<(i64, String, String)>,
-    id: Vec<(i64, String, String)>,
-    scopes: Vec<Value>,
-    app: Map<String, Value>,
-    user: Map<String, Value>,
-    primary: Option<String>,
-    stack: String,
-    oom: i64,
-    #[serde(rename = "nullThrow")]
-    null_throw: bool,
+/// The shim's outcome object as read by `outcome.rs`, before validation.
+pub(super) struct Raw {
+    /// The script running when the login ended.
+    pub at: i64,
+    /// `[verdict, ...texts]`; an entry that is not a string is `None`.
+    pub v: Vec<Option<String>>,
+    /// `[script index, claim name, claim value as JSON text]`.
+    pub access: Vec<(i64, String, String)>,
+    pub id: Vec<(i64, String, String)>,
+    /// `(script index, edit)`, in order.
+    pub scopes: Vec<(i64, ScopeEdit)>,
+    /// Metadata changes as JSON text; `None` when there are none.
+    pub app: Option<String>,
+    pub user: Option<String>,
+    pub primary: Option<String>,
+    pub stack: String,
+    pub oom: i64,
+    pub null_throw: bool,
 }
 
 /// Turns the shim's outcome into an [`Outcome`], validating every field (scripts could have
@@ -375,7 +379,7 @@ struct Raw {
 /// `heap_full` is asked when a script's failure was a thrown `null`: QuickJS throws that when
 /// the heap cannot even hold the "out of memory" error.
 pub(crate) fn parse_outcome(
-    text: &str,
+    raw: Raw,
     name: &dyn Fn(i64) -> Option<Arc<str>>,
     heap_full: &mut dyn FnMut() -> bool,
 ) -> Result<Outcome, ScriptError> {
@@ -383,12 +387,8 @@ pub(crate) fn parse_outcome(
         script: None,
         kind: ScriptErrorKind::Engine(m),
     };
-    let raw: Raw = serde_json::from_str(text).map_err(|e| engine(format!("bad outcome: {e}")))?;
-    if raw.null_throw
-        && raw.oom < 0
-        && matches!(raw.v.first().and_then(Value::as_str), Some("deny"))
-        && heap_full()
-    {
+    let verdict_is = |v: &str| raw.v.first().and_then(Option::as_deref) == Some(v);
+    if raw.null_throw && raw.oom < 0 && verdict_is("deny") && heap_full() {
         return Err(ScriptError {
             script: name(raw.at),
             kind: ScriptErrorKind::OutOfMemory,
@@ -400,8 +400,8 @@ pub(crate) fn parse_outcome(
             kind: ScriptErrorKind::OutOfMemory,
         });
     }
-    let text_at = |i: usize| raw.v.get(i).and_then(Value::as_str).map(str::to_owned);
-    let verdict = match raw.v.first().and_then(Value::as_str) {
+    let text_at = |i: usize| raw.v.get(i).cloned().flatten();
+    let verdict = match raw.v.first().and_then(Option::as_deref) {
         Some("allow") => Verdict::Allow,
         Some("deny") => Verdict::Deny(text_at(1).unwrap_or_default()),
         Some("unauth") => Verdict::Unauthorized(text_at(1).unwrap_or_default()),
@@ -431,31 +431,25 @@ pub(crate) fn parse_outcome(
         }
         Ok(out)
     };
-    let mut scope_edits = Vec::new();
-    for edit in raw.scopes {
-        let parts = edit.as_array().map(Vec::as_slice).unwrap_or_default();
-        let by = parts.get(2).and_then(Value::as_i64).and_then(name);
-        let by = by.unwrap_or_else(|| "claimsmith".into());
-        let edit = match (parts.first().and_then(Value::as_str), parts.get(1)) {
-            (Some("add"), Some(Value::String(s))) => ScopeEdit::Add(s.clone()),
-            (Some("remove"), Some(Value::String(s))) => ScopeEdit::Remove(s.clone()),
-            (Some("replace"), Some(Value::Array(a))) => ScopeEdit::Replace(
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_owned))
-                    .collect(),
-            ),
-            _ => return Err(engine("bad scope edit".into())),
-        };
-        scope_edits.push((by, edit));
-    }
+    let scope_edits = raw
+        .scopes
+        .into_iter()
+        .map(|(by, edit)| (name(by).unwrap_or_else(|| "claimsmith".into()), edit))
+        .collect();
+    let metadata = |text: Option<String>| -> Result<Map<String, Value>, ScriptError> {
+        match text {
+            None => Ok(Map::new()),
+            Some(t) => serde_json::from_str(&t).map_err(|e| engine(format!("bad metadata: {e}"))),
+        }
+    };
     Ok(Outcome {
         verdict,
         effects: Effects {
             access_claims: claims(raw.access)?,
             id_claims: claims(raw.id)?,
             scope_edits,
-            app_metadata: raw.app,
-            user_metadata: raw.user,
+            app_metadata: metadata(raw.app)?,
+            user_metadata: metadata(raw.user)?,
             primary_user: raw.primary,
         },
     })

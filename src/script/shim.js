@@ -6,7 +6,7 @@
 // the built-ins when asked (warm isolation), and returns the driver `{ add, run }`:
 //   add(kind, name, init)  registers a compiled script (kind 0 = Rule, 1 = Action) and checks its shape;
 //   run(eventJson, rulesJson, nowMs) runs the Rules then the Actions of one login and resolves to
-//   the JSON text of the outcome, which Rust validates (it never trusts its shape).
+//   the outcome object, which Rust reads field by field and validates (it never trusts its shape).
 export default function install(host, cfgJson) {
   'use strict';
   const G = globalThis;
@@ -747,7 +747,10 @@ export default function install(host, cfgJson) {
       if (out.redirect !== null) out.v = ['redirect', out.redirect];
       else if (out.mfa) out.v = ['mfa'];
     }
-    return jstringify(out);
+    // Rust reads `out` field by field (outcome.rs); the metadata, usually empty, as JSON text.
+    out.app = keys(out.app).length ? jstringify(out.app) : null;
+    out.user = keys(out.user).length ? jstringify(out.user) : null;
+    return out;
   }
   return freeze({ add, run });
 }
