@@ -3,7 +3,7 @@
 //! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
 //! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes
 //! back as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
-//! The script contract itself is `SCRIPT-CONTRACT.md`; the JS names live in `shim.js`.
+//! The script contract itself is the README's "Scripts" section; the JS names live in `shim.js`.
 
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};

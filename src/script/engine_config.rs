@@ -19,7 +19,7 @@ pub enum Isolation {
     Strict,
 }
 
-/// Engine settings; see `SCRIPT-CONTRACT.md` for what each means to a script author.
+/// Engine settings; see the README's "Scripts" section for what each means to a script author.
 /// [`EngineConfig::default`] is the one home of their defaults: `config` builds this struct from
 /// the `[scripts]` table over it.
 #[derive(Debug, Clone)]

@@ -6,25 +6,29 @@
 //! [`ScriptError`] (a failure: timeout, out of memory, a crashed worker...).
 //!
 //! The contract scripts see (`event`, `api`, `user`, `context`, globals) is documented once in
-//! `SCRIPT-CONTRACT.md` (pasted into the README, section "Script contract").
+//! the README, section "Scripts".
 //!
-//! Files: `catalog.rs` loads and compiles a [`ScriptSet`]; `pool.rs` is the [`ScriptEngine`]
-//! (worker threads, deadlines, watchdog); `sandbox.rs` owns one runtime + context; `bindings.rs` has
-//! the host functions; `shim.js` is the JS-side driver and the `api`/`console`/Rules globals; `shape.rs`
-//! shapes [`LoginInput`] into `event`/`context` and parses the outcome; `cache.rs` is `api.cache`.
+//! Files: `catalog.rs` loads and compiles a [`ScriptSet`]; `engine.rs` is the [`ScriptEngine`]
+//! (deadlines, watchdog, reply polling) with its `engine_config.rs`, `queue.rs` (the jobs) and
+//! `worker.rs` (one thread, its sandbox and the reuse policy); `sandbox.rs` owns one runtime +
+//! context, `modules.rs` what it loads besides the scripts, `bindings.rs` the host functions,
+//! `outcome.rs` reads the shim's result; `shim.js` is the JS-side driver and the
+//! `api`/Rules globals, `console.js` the console formatter; `input.rs` is the [`LoginInput`],
+//! `shape.rs` shapes it into `event`/`context` and validates the outcome; `error.rs` the
+//! [`ScriptError`]; `cache.rs` is `api.cache`; `profile.rs` serves the benches.
 
 mod bindings;
 mod bytecode;
 mod cache;
 mod catalog;
 mod deadline;
+mod engine;
 mod engine_config;
 mod error;
 mod exception;
 mod input;
 mod modules;
 mod outcome;
-mod pool;
 #[doc(hidden)]
 pub mod profile;
 mod queue;
@@ -54,12 +58,12 @@ pub use crate::claims::Claim;
 pub use catalog::{
     LoadError, MAX_ACTIONS, MAX_SCRIPT_BYTES, Script, ScriptKind, ScriptSet, load_scripts,
 };
+pub use engine::ScriptEngine;
 pub use engine_config::{EngineConfig, Isolation};
 pub use error::{ScriptError, ScriptErrorKind};
 pub use input::{
     ClientInfo, ConnectionInfo, LoginInput, OrganizationInfo, RequestInfo, user_profile,
 };
-pub use pool::ScriptEngine;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! The queue between tokio and the script workers: a crossbeam-channel (jobs FIFO), a
 //! spin-then-park hand-off, and one semaphore permit per queued job so that callers wait for room.
-//! It owns neither the workers nor the jobs' meaning (`pool.rs`, `worker.rs`).
+//! It owns neither the workers nor the jobs' meaning (`engine.rs`, `worker.rs`).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //!
 //! Limits: the runtime's memory limit and stack limit, and an interrupt handler polling the
 //! worker's [`Deadline`] (one wall-clock deadline for the whole login). What it does not do:
-//! scheduling, the watchdog and recycling decisions (see `pool.rs`).
+//! scheduling, the watchdog and recycling decisions (see `engine.rs`).
 
 use std::cell::RefCell;
 use std::rc::Rc;

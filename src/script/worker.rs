@@ -7,8 +7,8 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::catalog::ScriptSet;
+use super::engine::{LoginJob, Msg, Shared, WorkerSlot};
 use super::engine_config::Isolation;
-use super::pool::{LoginJob, Msg, Shared, WorkerSlot};
 use super::sandbox::{Deadline, Progress, Sandbox};
 use super::{LoginInput, Outcome, ScriptError, ScriptErrorKind, shape};
 
