@@ -1,7 +1,7 @@
 //! Plain-Rust side of the bindings: shapes a [`LoginInput`] into Auth0's `event` (Actions) and
 //! `user` / `context` (Rules) as JSON texts, and validates the shim's outcome (read from JS by
-//! `outcome.rs`) into an [`Outcome`]. No rquickjs here; the JS side of the contract is `shim.js`. The contract as a
-//! script author reads it is the README's "Scripts" section.
+//! `outcome.rs`) into an [`Outcome`]. No rquickjs here; the JS side of the contract is
+//! `shim.js`, and the contract as a script author reads it is the README's "Scripts" section.
 
 use std::sync::Arc;
 
