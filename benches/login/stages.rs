@@ -322,8 +322,8 @@ pub async fn run() {
     let diff = |a: Duration, b: Duration| us(a) - us(b);
     println!(
         "grant minus stages: {:+.1}µs (the steps not re-enacted, and noise); HTTP minus grant: \
-         {:+.1}µs (client, hyper, routing, form, rendering); a login makes 5 blocking-pool hops \
-         (3 store, hash, signing) and 1 script-worker hop",
+         {:+.1}µs (client, hyper, routing, form, rendering); a login makes 4 blocking-pool hops \
+         (3 store, signing), 1 hashing-thread hop and 1 script-worker hop",
         diff(g, s),
         diff(h, g)
     );
