@@ -237,7 +237,7 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "{:<8} {:>11} {:>10} {:>10} {:>12}",
+        "{:<8} {:>11} {:>10} {:>10} {:>12}  goal (issue 10)",
         "mode", "concurrency", "median", "p99", "logins/s"
     );
     let only = std::env::var("SCRIPTS_BENCH_MODE").unwrap_or_default();
@@ -250,8 +250,15 @@ fn main() {
         for (concurrency, gap) in [(1, None), (8, None), (1, Some(Duration::from_millis(2)))] {
             let n = if gap.is_some() { n / 10 } else { n };
             let (median, p99, rate) = rt.block_on(measure(isolation, &set, n, concurrency, gap));
+            let goal = match (isolation, concurrency, gap) {
+                (Isolation::Warm, 1, None) => "p50 ≤ 60 µs",
+                (Isolation::Strict, 1, None) => "p50 ≤ 150 µs",
+                (Isolation::Warm, 8, _) => "≥ 27,000 logins/s",
+                (Isolation::Strict, 8, _) => "≥ 8,400 logins/s",
+                _ => "",
+            };
             println!(
-                "{:<8} {:>11} {:>8.1}µs {:>8.1}µs {:>12.0}",
+                "{:<8} {:>11} {:>8.1}µs {:>8.1}µs {:>12.0}  {goal}",
                 format!("{isolation:?}").to_lowercase(),
                 if gap.is_some() {
                     "1, idle".into()
