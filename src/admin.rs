@@ -317,12 +317,7 @@ pub fn connections(store: &Store, clock: &Clock, cmd: Connections) -> Result<Val
     let now = clock.now_rfc3339();
     let row = store.call_sync(|db| {
         let c = db.ensure_connection(&name, &now)?;
-        if let Some(m) = &metadata {
-            db.set_connection_metadata(&c.id, m)?;
-        }
-        if let Some(o) = &options {
-            db.set_connection_options(&c.id, o)?;
-        }
+        db.update_connection(&c.id, metadata.as_ref(), options.as_ref())?;
         db.connection_by_name(&name)
     })?;
     Ok(serde_json::to_value(row).unwrap_or_default())

@@ -252,31 +252,44 @@ pub fn add_custom(
     token: &'static str,
 ) -> Result<(), ClaimsTooLarge> {
     let mut written: Map<String, Value> = Map::new();
-    let mut by: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
     for c in custom {
         if let Some(reason) = refusal(&c.name, scopes) {
             tracing::warn!(script = %c.script, claim = %c.name, token, reason, "custom claim dropped");
             continue;
         }
-        by.insert(&c.name, &c.script);
         written.insert(c.name.clone(), c.value.clone());
     }
-    let mut size = 0usize;
-    let mut biggest = (0usize, "");
-    for (k, v) in &written {
-        let one = k.len() + serde_json::to_string(v).map_or(0, |s| s.len());
-        size += one;
-        if one > biggest.0 {
-            biggest = (one, by.get(k.as_str()).copied().unwrap_or_default());
-        }
-    }
-    if size > MAX_CUSTOM_CLAIMS_BYTES {
+    let size = |(k, v): (&String, &Value)| k.len() + json_len(v);
+    if written.iter().map(size).sum::<usize>() > MAX_CUSTOM_CLAIMS_BYTES {
+        // Blame the script that last wrote the biggest claim (the value that was kept).
+        let biggest = written.iter().max_by_key(|kv| size(*kv)).map(|(k, _)| k);
+        let script = custom
+            .iter()
+            .rev()
+            .find(|c| Some(&c.name) == biggest)
+            .map_or("", |c| &*c.script);
         return Err(ClaimsTooLarge {
-            script: biggest.1.to_owned(),
+            script: script.to_owned(),
         });
     }
     claims.extend(written);
     Ok(())
+}
+
+/// The length of `v` as JSON, counted without building the text.
+pub(crate) fn json_len(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    serde_json::to_writer(&mut n, v).map_or(0, |()| n.0)
 }
 
 /// What the registered claims of a login's tokens are made of.

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::scope::Granted;
+use crate::claims::Claim;
 use crate::oauth::OAuthError;
-use crate::script::Claim;
 use crate::token::{Alg, KeyRing};
 
 /// The log line's detail of a refused token.
@@ -67,7 +67,7 @@ fn largest_share(t: &Measured<'_>) -> Option<Arc<str>> {
     for (name, c) in won {
         // Only a write that made it into the token (not refused, not overwritten) counts.
         if t.claims.get(name) == Some(&c.value) {
-            *share.entry(&c.script).or_default() += name.len() + c.value.to_string().len();
+            *share.entry(&c.script).or_default() += name.len() + crate::claims::json_len(&c.value);
         }
     }
     for (s, by) in t

@@ -49,40 +49,22 @@ impl Db<'_> {
             .ok_or_else(|| StoreError::Invalid("connection vanished after insert".into()))
     }
 
-    /// The options of the connection with this id (Auth0's `connection.options`, which Rules see
-    /// as `context.connectionOptions`): a JSON object, empty when none were set.
-    pub fn connection_options(&self, connection_id: &str) -> Result<Option<Map<String, Value>>> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT options FROM connections WHERE id = ?1")?
-            .query_row([connection_id], |r| {
-                Ok(json_object(&r.get::<_, String>(0)?))
-            })
-            .optional()?)
-    }
-
-    /// Replaces the metadata of the connection with this id; `false` when there is none.
-    pub fn set_connection_metadata(
+    /// Replaces the metadata and/or the options of the connection with this id (`None` keeps
+    /// the stored one); `false` when there is no such connection.
+    pub fn update_connection(
         &self,
         connection_id: &str,
-        metadata: &Map<String, Value>,
+        metadata: Option<&Map<String, Value>>,
+        options: Option<&Map<String, Value>>,
     ) -> Result<bool> {
         let n = self.conn.execute(
-            "UPDATE connections SET metadata = ?2 WHERE id = ?1",
-            params![connection_id, json_text(metadata)],
-        )?;
-        Ok(n > 0)
-    }
-
-    /// Replaces the options of the connection with this id; `false` when there is none.
-    pub fn set_connection_options(
-        &self,
-        connection_id: &str,
-        options: &Map<String, Value>,
-    ) -> Result<bool> {
-        let n = self.conn.execute(
-            "UPDATE connections SET options = ?2 WHERE id = ?1",
-            params![connection_id, json_text(options)],
+            "UPDATE connections SET metadata = COALESCE(?2, metadata), options = COALESCE(?3, options)
+             WHERE id = ?1",
+            params![
+                connection_id,
+                metadata.map(json_text),
+                options.map(json_text)
+            ],
         )?;
         Ok(n > 0)
     }
@@ -119,10 +101,7 @@ mod tests {
             assert_eq!(db.schema_version()?, SCHEMA_VERSION);
             let old = db.connection_by_name("Old")?.unwrap();
             assert_eq!(old.id, "con_old", "existing rows survive");
-            assert_eq!(
-                db.connection_options("con_old")?,
-                Some(serde_json::Map::new())
-            );
+            assert_eq!(old.options, serde_json::Map::new());
             Ok(())
         })
         .unwrap();
@@ -132,17 +111,19 @@ mod tests {
     }
 
     #[test]
-    fn connection_options_read_back_and_missing_is_none() {
+    fn connection_options_read_back_and_missing_is_refused() {
         let s = Store::in_memory().unwrap();
         s.call_sync(|db| {
-            let c = db.ensure_connection("Username-Password-Authentication", "now")?;
-            assert_eq!(db.connection_options(&c.id)?, Some(serde_json::Map::new()));
+            let name = "Username-Password-Authentication";
+            let c = db.ensure_connection(name, "now")?;
+            assert_eq!(c.options, serde_json::Map::new());
             let options = json!({"requires_username": true, "passwordPolicy": "good"});
             let options = options.as_object().unwrap();
-            assert!(db.set_connection_options(&c.id, options)?);
-            assert_eq!(db.connection_options(&c.id)?.as_ref(), Some(options));
-            assert_eq!(db.connection_options("con_missing")?, None);
-            assert!(!db.set_connection_options("con_missing", options)?);
+            assert!(db.update_connection(&c.id, None, Some(options))?);
+            let read = db.connection_by_name(name)?.unwrap();
+            assert_eq!(&read.options, options);
+            assert_eq!(read.metadata, c.metadata, "None keeps the metadata");
+            assert!(!db.update_connection("con_missing", None, Some(options))?);
             Ok(())
         })
         .unwrap();

@@ -296,18 +296,18 @@ async fn connection_options_set_by_the_cli_reach_the_rules_context() {
     let before = s.claims().await;
     assert_eq!(before["https://t/options"], json!({}), "{before}");
     let db = s.dir.path().join("claimsmith.db");
-    let row = cli_json(&[
-        "--db",
-        db.to_str().unwrap(),
-        "connections",
-        "set",
-        "--name",
-        CONNECTION,
+    let db = db.to_str().unwrap();
+    let set = |rest: &[&'static str]| {
+        let mut args = vec!["--db", db, "connections", "set", "--name", CONNECTION];
+        args.extend_from_slice(rest);
+        args
+    };
+    let row = cli_json(&set(&[
         "--options",
         r#"{"tenant_domain":"acme.example","domain_aliases":["acme.example"]}"#,
         "--metadata",
         r#"{"region":"eu"}"#,
-    ])
+    ]))
     .await;
     assert_eq!(row["options"]["tenant_domain"], "acme.example", "{row}");
     let after = s.claims().await;
@@ -321,17 +321,7 @@ async fn connection_options_set_by_the_cli_reach_the_rules_context() {
     assert_eq!(conn["name"], CONNECTION);
     assert!(conn.get("options").is_none(), "{conn}");
     // A value that is not an object is refused.
-    let out = run_cli(&[
-        "--db",
-        db.to_str().unwrap(),
-        "connections",
-        "set",
-        "--name",
-        CONNECTION,
-        "--options",
-        "[1]",
-    ])
-    .await;
+    let out = run_cli(&set(&["--options", "[1]"])).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--options must be a JSON object"));
     s.stop().await;

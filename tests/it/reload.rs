@@ -167,6 +167,35 @@ impl Seen {
         self.versions_per_save
             .fetch_max(now - before, Ordering::Relaxed);
     }
+
+    /// A test's claim: logins ran, none failed or was torn, each save was one version.
+    fn assert_clean(&self) {
+        assert!(
+            self.logins.load(Ordering::Relaxed) > 0,
+            "no login ran: {self:?}"
+        );
+        assert_eq!(self.failed.load(Ordering::Relaxed), 0, "{self:?}");
+        assert_eq!(
+            self.torn.load(Ordering::Relaxed),
+            0,
+            "a login was torn: {self:?}"
+        );
+        let versions = self.versions_per_save.load(Ordering::Relaxed);
+        assert_eq!(
+            versions, 1,
+            "a save published more than one version: {self:?}"
+        );
+    }
+
+    /// A control's claim: a save was published in parts, and a login saw a part.
+    fn assert_torn(&self) {
+        let versions = self.versions_per_save.load(Ordering::Relaxed);
+        assert!(versions > 1, "the half was never published: {self:?}");
+        assert!(
+            self.torn.load(Ordering::Relaxed) > 0,
+            "no login saw the half: {self:?}"
+        );
+    }
 }
 
 /// Runs `clients` login loops (each token verified against the JWKS and passed to `is_torn`) and
@@ -264,23 +293,11 @@ async fn truncate_then_write_and_chunked_writes_never_serve_half_a_file() {
     // The pauses (2 × 50 ms) are well inside the debounce: the whole save is one change.
     let seen = rewrite_in_chunks(Duration::from_millis(400), 3, false).await;
     eprintln!("{seen:?}");
-    let logins = seen.logins.load(Ordering::Relaxed);
-    assert!(logins > 0, "no login ran during the rewrites");
-    assert_eq!(seen.failed.load(Ordering::Relaxed), 0, "{seen:?}");
-    assert_eq!(
-        seen.torn.load(Ordering::Relaxed),
-        0,
-        "a login ran half a file: {seen:?}"
-    );
+    seen.assert_clean();
     assert_eq!(
         seen.errors.load(Ordering::Relaxed),
         0,
         "/healthz reported the empty or half file: {seen:?}"
-    );
-    assert_eq!(
-        seen.versions_per_save.load(Ordering::Relaxed),
-        1,
-        "a save published more than one version: {seen:?}"
     );
 }
 
@@ -290,14 +307,7 @@ async fn truncate_then_write_and_chunked_writes_never_serve_half_a_file() {
 async fn control_without_the_debounce_the_half_file_is_seen() {
     let seen = rewrite_in_chunks(Duration::from_millis(2), 60, true).await;
     eprintln!("{seen:?}");
-    assert!(
-        seen.versions_per_save.load(Ordering::Relaxed) > 1,
-        "the half file was never published: {seen:?}"
-    );
-    assert!(
-        seen.torn.load(Ordering::Relaxed) > 0,
-        "no login saw the half file: {seen:?}"
-    );
+    seen.assert_torn();
     assert!(
         seen.errors.load(Ordering::Relaxed) > 0,
         "/healthz never showed the empty file: {seen:?}"
@@ -388,18 +398,7 @@ async fn scripts_written_as_a_pair_never_mix_versions_in_one_token() {
     // 50 ms between the two files of a pair, inside a 300 ms debounce: one change.
     let seen = write_pairs(Duration::from_millis(300), 8, false).await;
     eprintln!("{seen:?}");
-    assert!(seen.logins.load(Ordering::Relaxed) > 0, "{seen:?}");
-    assert_eq!(seen.failed.load(Ordering::Relaxed), 0, "{seen:?}");
-    assert_eq!(
-        seen.torn.load(Ordering::Relaxed),
-        0,
-        "a token mixed two versions: {seen:?}"
-    );
-    assert_eq!(
-        seen.versions_per_save.load(Ordering::Relaxed),
-        1,
-        "a pair published more than one version: {seen:?}"
-    );
+    seen.assert_clean();
 }
 
 /// The positive control of the test above: with a debounce far shorter than the pause between
@@ -408,14 +407,7 @@ async fn scripts_written_as_a_pair_never_mix_versions_in_one_token() {
 async fn control_without_the_debounce_a_pair_does_mix() {
     let seen = write_pairs(Duration::from_millis(2), 60, true).await;
     eprintln!("{seen:?}");
-    assert!(
-        seen.versions_per_save.load(Ordering::Relaxed) > 1,
-        "the half pair was never published: {seen:?}"
-    );
-    assert!(
-        seen.torn.load(Ordering::Relaxed) > 0,
-        "no token mixed the pair: {seen:?}"
-    );
+    seen.assert_torn();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
