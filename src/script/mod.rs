@@ -149,7 +149,8 @@ pub trait Host: Send + Sync + 'static {
 /// Why a metadata write from a Rule failed: its text is what the script's promise rejects with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatchError {
-    /// Auth0's Management API answers this (404) for an unknown user id.
+    /// An unknown user id (the wording Auth0 users quote for the Management API's 404; not checked
+    /// against Auth0's reference, so only the meaning is promised).
     #[error("The user does not exist.")]
     NoSuchUser,
     /// The store failed (logged by the host, never shown to the script).
