@@ -35,11 +35,11 @@ pub async fn issue(
     req: &TokenRequest,
     grant: Grant,
 ) -> Result<TokenResponse, OAuthError> {
-    let req = PasswordRequest::read(req, grant, &state.config)?;
+    let mut req = PasswordRequest::read(req, grant, &state.config)?;
     let found = find(state, &req, grant).await?;
     let user = check_password(state, &req, &found).await?;
     let account = count_login(state, &req, &found, user).await?;
-    let (outcome, account, scopes) = run_scripts(state, &req, &found, account).await?;
+    let (outcome, account, scopes) = run_scripts(state, &mut req, &found, account).await?;
     sign_tokens(state, &req, &found, &account, &outcome, scopes).await
 }
 
@@ -190,7 +190,7 @@ async fn count_login(
 /// of `max_token_bytes` could hold).
 async fn run_scripts(
     state: &AppState,
-    req: &PasswordRequest<'_>,
+    req: &mut PasswordRequest<'_>,
     found: &Found,
     account: Account,
 ) -> Result<(Outcome, Account, Granted), OAuthError> {
@@ -201,7 +201,8 @@ async fn run_scripts(
         user: user_profile(user),
         client: (&found.client).into(),
         connection: (&found.connection).into(),
-        request: RequestInfo::new(req.meta, req.body.clone()),
+        // The scripts' copy: nothing after them reads the body.
+        request: RequestInfo::new(req.meta, std::mem::take(&mut req.body)),
         protocol: "oauth2-password".into(),
         requested_scopes: requested.clone(),
         audience: req.audience.aud.clone(),
