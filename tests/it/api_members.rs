@@ -397,26 +397,13 @@ async fn primary_user_gets_its_own_rbac_permissions() {
     let action = "exports.onExecutePostLogin = async (e, api) => { api.authentication.setPrimaryUser(e.request.body.primary); };";
     let s = TestServer::start_scripts(&[("actions/01-link.js", action)], |_| {}).await;
     let primary = insert_other_user(&s);
+    let api = s.insert_rbac_api();
     s.db(|db| {
-        db.insert_api(
-            &claimsmith::store::NewApi {
-                identifier: "https://rbac.test".into(),
-                name: "rbac".into(),
-                token_lifetime_s: 60,
-                signing_alg: "RS256".into(),
-                rbac_enabled: true,
-                permissions_in_token: true,
-                allow_offline_access: false,
-                scopes: vec!["read:a".into(), "write:a".into()],
-            },
-            "t",
-        )?;
-        let api = db.api("https://rbac.test")?.unwrap();
         let reader = db.insert_role("reader", "")?;
-        db.grant_role_permission(&reader, &api.id, "read:a")?;
+        db.grant_role_permission(&reader, &api, "read:a")?;
         db.assign_role("reader", &s.seed.user_id)?;
         let writer = db.insert_role("writer", "")?;
-        db.grant_role_permission(&writer, &api.id, "write:a")?;
+        db.grant_role_permission(&writer, &api, "write:a")?;
         db.assign_role("writer", &primary)
     });
     let (status, b) = s

@@ -116,16 +116,7 @@ async fn healthz_is_degraded_while_a_script_has_a_load_error() {
         c.health_token = Some("op-t0ken".into())
     })
     .await;
-    let get = |bearer: Option<&'static str>| {
-        let mut r = s.http.get(s.url("/healthz"));
-        if let Some(b) = bearer {
-            r = r.bearer_auth(b);
-        }
-        async move {
-            let r = r.send().await.unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
+    let get = |bearer: Option<&'static str>| s.health_as(bearer);
     assert_eq!(get(None).await, (200, json!({"status": "ok"})));
     // A changed file that breaks keeps its last good version, and still degrades the health.
     write_atomically(&s.dir.path().join("actions/01-a.js"), DENY_ALL_TYPO);

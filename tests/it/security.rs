@@ -248,16 +248,7 @@ async fn failed_logins_take_as_long_whoever_they_name() {
 #[tokio::test]
 async fn healthz_detail_is_for_the_operator_only() {
     let s = TestServer::start_with(|c| c.health_token = Some("op-t0ken".into())).await;
-    let get = |bearer: Option<&'static str>| {
-        let mut r = s.http.get(s.url("/healthz"));
-        if let Some(b) = bearer {
-            r = r.bearer_auth(b);
-        }
-        async move {
-            let r = r.send().await.unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
+    let get = |bearer: Option<&'static str>| s.health_as(bearer);
     // Loopback alone is not enough once a token is configured (a local proxy makes every caller
     // loopback): no version, paths, hashes or load errors.
     assert_eq!(get(None).await, (200, json!({"status": "ok"})));

@@ -24,6 +24,8 @@ pub const API_ED: &str = "https://ed.test";
 pub const EMAIL: &str = "ann@example.com";
 pub const PASSWORD: &str = "correct horse battery";
 pub const CONNECTION: &str = "Username-Password-Authentication";
+/// The API [`TestServer::insert_rbac_api`] creates.
+pub const RBAC_API: &str = "https://rbac.test";
 
 /// A running server.
 pub struct TestServer {
@@ -198,6 +200,37 @@ impl TestServer {
     }
 
     /// `GET /healthz`.
+    /// `/healthz` with an optional bearer token: (status, body).
+    pub async fn health_as(&self, bearer: Option<&str>) -> (u16, Value) {
+        let mut r = self.http.get(self.url("/healthz"));
+        if let Some(b) = bearer {
+            r = r.bearer_auth(b);
+        }
+        let r = r.send().await.expect("healthz");
+        (r.status().as_u16(), r.json().await.expect("healthz json"))
+    }
+
+    /// Creates the API `https://rbac.test` (RBAC on, permissions in the token, scopes `read:a`
+    /// and `write:a`) and returns its id.
+    pub fn insert_rbac_api(&self) -> String {
+        self.db(|db| {
+            db.insert_api(
+                &claimsmith::store::NewApi {
+                    identifier: RBAC_API.into(),
+                    name: "rbac".into(),
+                    token_lifetime_s: 60,
+                    signing_alg: "RS256".into(),
+                    rbac_enabled: true,
+                    permissions_in_token: true,
+                    allow_offline_access: false,
+                    scopes: vec!["read:a".into(), "write:a".into()],
+                },
+                "t",
+            )?;
+            Ok(db.api(RBAC_API)?.expect("the API just made").id)
+        })
+    }
+
     pub async fn health(&self) -> Value {
         self.http
             .get(self.url("/healthz"))

@@ -194,23 +194,10 @@ async fn organization_member_gets_org_claims() {
 #[tokio::test]
 async fn rbac_limits_scopes_to_permissions_and_adds_them_to_the_token() {
     let s = TestServer::start().await;
+    let api = s.insert_rbac_api();
     s.db(|db| {
-        db.insert_api(
-            &claimsmith::store::NewApi {
-                identifier: "https://rbac.test".into(),
-                name: "rbac".into(),
-                token_lifetime_s: 60,
-                signing_alg: "RS256".into(),
-                rbac_enabled: true,
-                permissions_in_token: true,
-                allow_offline_access: false,
-                scopes: vec!["read:a".into(), "write:a".into()],
-            },
-            "t",
-        )?;
-        let api = db.api("https://rbac.test")?.unwrap();
         let role = db.insert_role("reader", "")?;
-        db.grant_role_permission(&role, &api.id, "read:a")?;
+        db.grant_role_permission(&role, &api, "read:a")?;
         db.assign_role("reader", &s.seed.user_id)
     });
     let (status, body) = s
