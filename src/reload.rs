@@ -220,7 +220,13 @@ impl Watch {
         }
         // Watching again is cheap, and renews the watch of a folder that was removed and made again.
         for target in &needed {
-            if let Err(e) = d.watcher().watch(target, RecursiveMode::NonRecursive) {
+            // A folder's subfolders hold the local modules its scripts require.
+            let mode = if *target == folders.actions || *target == folders.rules {
+                RecursiveMode::Recursive
+            } else {
+                RecursiveMode::NonRecursive
+            };
+            if let Err(e) = d.watcher().watch(target, mode) {
                 tracing::warn!(path = %target.display(), error = %e, "cannot watch");
             }
         }
@@ -273,13 +279,21 @@ async fn run(mut t: Task, mut wake: mpsc::Receiver<()>, mut stopped: oneshot::Re
 fn quiet_for(folders: &Folders) -> Option<Duration> {
     let mut youngest: Option<Duration> = None;
     for dir in [&folders.actions, &folders.rules] {
-        let entries = std::fs::read_dir(dir)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path());
-        for path in std::iter::once(dir.clone()).chain(entries) {
-            let age = std::fs::metadata(&path)
+        let mut paths = vec![dir.clone()];
+        while let Some(path) = paths.pop() {
+            let meta = std::fs::metadata(&path);
+            // Subfolders hold local modules (`node_modules` is not watched); symlinked ones are
+            // not followed (a link to an ancestor would never end).
+            let real_dir =
+                path == *dir || std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+            if real_dir
+                && meta.as_ref().is_ok_and(|m| m.is_dir())
+                && path.file_name().is_none_or(|n| n != "node_modules")
+            {
+                let entries = std::fs::read_dir(&path).into_iter().flatten().flatten();
+                paths.extend(entries.map(|e| e.path()));
+            }
+            let age = meta
                 .and_then(|m| m.modified())
                 .ok()
                 .map(|t| t.elapsed().unwrap_or_default());
@@ -367,7 +381,8 @@ fn same_scripts(a: &ScriptSet, b: &ScriptSet) -> bool {
             .map(|x| (x.name.to_string(), x.hash.clone(), x.path.clone()))
             .collect()
     };
-    key(a) == key(b)
+    // A local module the scripts require counts as theirs.
+    key(a) == key(b) && a.modules.local == b.modules.local
 }
 
 #[cfg(test)]

@@ -9,9 +9,14 @@ use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
-use rquickjs::{Ctx, Function, Object};
+use std::path::Path;
+use std::sync::Arc;
+
+use rquickjs::{Ctx, Function, Object, Value};
 use serde_json::{Map, Value as Json};
 
+use super::library::{Loaded, Modules};
+use super::resolve::Resolved;
 use super::sandbox::{Env, LoginState};
 use super::{Host, MetadataKind};
 
@@ -22,8 +27,24 @@ pub(super) fn host_object<'js>(
     ctx: &Ctx<'js>,
     env: &Env,
     state: &Rc<RefCell<LoginState>>,
+    modules: &Arc<Modules>,
 ) -> rquickjs::Result<Object<'js>> {
     let host = Object::new(ctx.clone())?;
+    let m = modules.clone();
+    host.set(
+        "resolve",
+        Function::new(
+            ctx.clone(),
+            move |dir: String, spec: String, versioned: bool| resolved(&m, &dir, &spec, versioned),
+        )?,
+    )?;
+    let m = modules.clone();
+    host.set(
+        "module",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
+            module(&ctx, &m, &path)
+        })?,
+    )?;
     let st = state.clone();
     host.set(
         "enter",
@@ -83,6 +104,25 @@ pub(super) fn host_object<'js>(
         })?,
     )?;
     Ok(host)
+}
+
+/// `require`'s resolution as one string (no object to build): `F<path>` for a file, `B<name>`
+/// for a built-in, `E<code>\n<message>` when it does not resolve.
+fn resolved(modules: &Modules, dir: &str, spec: &str, versioned: bool) -> String {
+    match modules.resolve(Path::new(dir), spec, versioned) {
+        Ok(Resolved::File(p)) => format!("F{}", p.display()),
+        Ok(Resolved::Builtin(b)) => format!("B{b}"),
+        Err(e) => format!("E{}\n{}", e.code, e.message),
+    }
+}
+
+/// A resolved file for `require`: its CommonJS wrapper function, or its JSON text.
+fn module<'js>(ctx: &Ctx<'js>, modules: &Modules, path: &str) -> rquickjs::Result<Value<'js>> {
+    match modules.load(Path::new(path)) {
+        Loaded::Script(bytecode) => super::bytecode::run_script(ctx, &bytecode),
+        Loaded::Json(text) => rquickjs::String::from_str(ctx.clone(), &text).map(Value::from),
+        Loaded::Broken(why) => Err(rquickjs::Exception::throw_syntax(ctx, &why)),
+    }
 }
 
 fn console_line(st: &mut LoginState, level: i32, line: &str) {

@@ -17,6 +17,7 @@ use rquickjs::{Context, Module, Runtime};
 use serde::Deserialize;
 
 use super::bytecode;
+use super::library::Modules;
 use super::sandbox::{self, SandboxError};
 
 /// Largest script source accepted (Auth0: 100 kB per Action / for all enabled Rules).
@@ -48,6 +49,8 @@ pub struct Script {
     order: Option<i64>,
     /// False for an Action that only exports `onExecuteCredentialsExchange` (loaded, never run at login).
     pub(crate) post_login: bool,
+    /// The folder `require('./x')` resolves from (canonical; empty when unknown).
+    pub(crate) dir: Arc<str>,
 }
 
 impl Script {
@@ -61,7 +64,13 @@ impl Script {
             bytecode,
             order: None,
             post_login: true,
+            dir: "".into(),
         }
+    }
+
+    /// The same script, requiring relative to `dir`.
+    pub(crate) fn in_dir(self, dir: Arc<str>) -> Script {
+        Script { dir, ..self }
     }
 }
 
@@ -104,6 +113,8 @@ pub struct ScriptSet {
     /// file that never loaded, any failure at start-up, an Action past [`MAX_ACTIONS`]): logins
     /// would run without them.
     pub not_loaded: Vec<Arc<str>>,
+    /// What the scripts may `require`.
+    pub(crate) modules: Arc<Modules>,
 }
 
 impl ScriptSet {
@@ -133,20 +144,11 @@ pub fn load_scripts(
     version: u64,
 ) -> ScriptSet {
     let (mut errors, mut not_loaded) = (Vec::new(), Vec::new());
-    let rules = load_kind(
-        ScriptKind::Rule,
-        rules_dir,
-        previous,
-        &mut errors,
-        &mut not_loaded,
-    );
-    let mut actions = load_kind(
-        ScriptKind::Action,
-        actions_dir,
-        previous,
-        &mut errors,
-        &mut not_loaded,
-    );
+    let modules = Arc::new(Modules::read(&[actions_dir, rules_dir]));
+    let mut load =
+        |kind, dir| load_kind(kind, dir, previous, &modules, &mut errors, &mut not_loaded);
+    let rules = load(ScriptKind::Rule, rules_dir);
+    let mut actions = load(ScriptKind::Action, actions_dir);
     if actions.len() > MAX_ACTIONS {
         for extra in actions.drain(MAX_ACTIONS..) {
             not_loaded.push(extra.name.clone());
@@ -166,6 +168,7 @@ pub fn load_scripts(
         actions,
         errors,
         not_loaded,
+        modules,
     }
 }
 
@@ -173,6 +176,7 @@ fn load_kind(
     kind: ScriptKind,
     dir: &Path,
     previous: Option<&ScriptSet>,
+    modules: &Arc<Modules>,
     errors: &mut Vec<LoadError>,
     not_loaded: &mut Vec<Arc<str>>,
 ) -> Vec<Arc<Script>> {
@@ -186,7 +190,7 @@ fn load_kind(
     paths.sort();
     let mut out = Vec::new();
     for path in paths {
-        match load_one(kind, &path) {
+        match load_one(kind, &path, modules) {
             Ok(Some(script)) => out.push(Arc::new(script)),
             Ok(None) => {}
             Err(err) => {
@@ -216,7 +220,11 @@ fn error_at(path: &Path, message: impl Into<String>) -> LoadError {
 }
 
 /// `Ok(None)`: disabled or not a login-stage script.
-fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> {
+fn load_one(
+    kind: ScriptKind,
+    path: &Path,
+    modules: &Arc<Modules>,
+) -> Result<Option<Script>, LoadError> {
     let sidecar_path = path.with_extension("json");
     let sidecar = match std::fs::read_to_string(&sidecar_path) {
         Ok(text) => serde_json::from_str::<Sidecar>(&text)
@@ -250,25 +258,30 @@ fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> 
     let bytecode: Arc<[u8]> = compile(kind, &name, &source)
         .map_err(|e| with_path(e, path))?
         .into();
-    let post_login = sandbox::check_shape(kind, &name, &bytecode).map_err(|e| match e {
-        SandboxError::Script(m, stack) => {
-            // A throw at the script's own top level has a frame in it; the shape check's
-            // refusals come from the engine's shim and have none.
-            let at = stack.as_deref().and_then(|s| frame_in(s, &name));
-            LoadError {
-                line: at.map(|(l, _)| l),
-                column: at.map(|(l, c)| {
-                    if l == 1 {
-                        c.saturating_sub(wrap(kind, "").1 as u32)
-                    } else {
-                        c
-                    }
-                }),
-                ..error_at(path, m)
+    let dir: Arc<str> = path
+        .parent()
+        .and_then(|d| d.canonicalize().ok())
+        .map_or_else(|| "".into(), |d| d.to_string_lossy().into());
+    let post_login =
+        sandbox::check_shape(kind, &name, &bytecode, &dir, modules).map_err(|e| match e {
+            SandboxError::Script(m, stack) => {
+                // A throw at the script's own top level has a frame in it; the shape check's
+                // refusals come from the engine's shim and have none.
+                let at = stack.as_deref().and_then(|s| frame_in(s, &name));
+                LoadError {
+                    line: at.map(|(l, _)| l),
+                    column: at.map(|(l, c)| {
+                        if l == 1 {
+                            c.saturating_sub(wrap(kind, "").1 as u32)
+                        } else {
+                            c
+                        }
+                    }),
+                    ..error_at(path, m)
+                }
             }
-        }
-        other => error_at(path, other.to_string()),
-    })?;
+            other => error_at(path, other.to_string()),
+        })?;
     Ok(Some(Script {
         name,
         kind,
@@ -277,6 +290,7 @@ fn load_one(kind: ScriptKind, path: &Path) -> Result<Option<Script>, LoadError> 
         bytecode,
         order: sidecar.order,
         post_login,
+        dir,
     }))
 }
 
@@ -312,8 +326,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-const RULE_HEAD: &str = "(function (configuration, global, auth0, UnauthorizedError) { return (";
-const ACTION_HEAD: &str = "(function (require) { const module = { exports: {} }; (function (exports, module, __filename, __dirname) {";
+const RULE_HEAD: &str =
+    "(function (configuration, global, auth0, UnauthorizedError, require) { return (";
+const ACTION_HEAD: &str =
+    "(function (require, module) { (function (exports, module, __filename, __dirname) {";
 
 /// Wraps a script so it compiles as global code whose completion value is a function that
 /// initialises it: sloppy mode unless the script says `'use strict'`, as Auth0 runs Rules
@@ -328,7 +344,7 @@ pub(crate) fn wrap(kind: ScriptKind, source: &str) -> (String, usize) {
         }
         ScriptKind::Action => (
             format!(
-                "{ACTION_HEAD}{source}\n}}).call(module.exports, module.exports, module); return module; }})\n"
+                "{ACTION_HEAD}{source}\n}}).call(module.exports, module.exports, module, module.filename, module.path); }})\n"
             ),
             ACTION_HEAD.len(),
         ),

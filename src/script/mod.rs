@@ -27,11 +27,13 @@ mod engine_config;
 mod error;
 mod exception;
 mod input;
+mod library;
 mod modules;
 mod outcome;
 #[doc(hidden)]
 pub mod profile;
 mod queue;
+mod resolve;
 mod sandbox;
 mod shape;
 #[cfg(test)]
@@ -46,6 +48,8 @@ mod tests_globals;
 mod tests_harden;
 #[cfg(test)]
 mod tests_isolation;
+#[cfg(test)]
+mod tests_require;
 #[cfg(test)]
 mod tests_rules;
 #[cfg(test)]

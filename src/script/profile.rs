@@ -52,8 +52,14 @@ impl InProcess {
 
     /// `n` logins on one hardened (warm) sandbox; the total time of the logins.
     pub fn warm(&self, input: &LoginInput, n: usize) -> Result<Duration, ScriptError> {
-        let (mut sandbox, _) =
-            Sandbox::build(&self.env, self.scripts.iter(), 1, true, &self.deadline)?;
+        let (mut sandbox, _) = Sandbox::build(
+            &self.env,
+            self.scripts.iter(),
+            1,
+            &Arc::default(),
+            true,
+            &self.deadline,
+        )?;
         let t = Instant::now();
         for _ in 0..n {
             self.login(&mut sandbox, input)?;
@@ -66,8 +72,14 @@ impl InProcess {
         let mut times = StrictTimes::default();
         for _ in 0..n {
             let t0 = Instant::now();
-            let (mut sandbox, _) =
-                Sandbox::build(&self.env, self.scripts.iter(), 1, false, &self.deadline)?;
+            let (mut sandbox, _) = Sandbox::build(
+                &self.env,
+                self.scripts.iter(),
+                1,
+                &Arc::default(),
+                false,
+                &self.deadline,
+            )?;
             let t1 = Instant::now();
             self.login(&mut sandbox, input)?;
             let t2 = Instant::now();

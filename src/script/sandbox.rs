@@ -23,6 +23,7 @@ use super::catalog::{Script, ScriptKind, ScriptSet};
 pub(crate) use super::deadline::{Deadline, Progress};
 use super::engine_config::Isolation;
 pub(crate) use super::exception::describe_exception;
+use super::library::Modules;
 use super::modules::{NoImports, load_module, shim_bytecode};
 use super::{Host, MetadataKind, PatchError};
 use super::{Outcome, ScriptError, shape};
@@ -137,6 +138,7 @@ impl Sandbox {
         env: &Env,
         scripts: impl Iterator<Item = &'a Arc<Script>> + Clone,
         version: u64,
+        modules: &Arc<Modules>,
         harden: bool,
         deadline: &Deadline,
     ) -> Result<(Sandbox, Vec<bool>), Failure> {
@@ -177,7 +179,7 @@ impl Sandbox {
             let install: Function = load_module(&ctx, shim)
                 .and_then(|v| v.get())
                 .map_err(fail)?;
-            let host = bindings::host_object(&ctx, env, &state).map_err(fail)?;
+            let host = bindings::host_object(&ctx, env, &state, modules).map_err(fail)?;
             let driver: Object = install.call((host, config.as_str())).map_err(fail)?;
             let add: Function = driver.get("add").map_err(fail)?;
             let mut flags = Vec::new();
@@ -187,7 +189,9 @@ impl Sandbox {
                     ScriptKind::Rule => 0,
                     ScriptKind::Action => 1,
                 };
-                let login: bool = add.call((kind, &*script.name, init)).map_err(fail)?;
+                let login: bool = add
+                    .call((kind, &*script.name, init, &*script.dir))
+                    .map_err(fail)?;
                 flags.push(login);
             }
             let run: Function = driver.get("run").map_err(fail)?;
@@ -401,6 +405,8 @@ pub(crate) fn check_shape(
     kind: ScriptKind,
     name: &str,
     bytecode: &Arc<[u8]>,
+    dir: &Arc<str>,
+    modules: &Arc<Modules>,
 ) -> Result<bool, SandboxError> {
     struct NoHost;
     impl Host for NoHost {
@@ -423,10 +429,10 @@ pub(crate) fn check_shape(
         stack_size: 512 << 10,
         console_cap: 0,
     };
-    let script = Arc::new(Script::for_check(kind, name, bytecode.clone()));
+    let script = Arc::new(Script::for_check(kind, name, bytecode.clone()).in_dir(dir.clone()));
     let deadline = Deadline::new();
     deadline.arm_at(Instant::now() + Duration::from_millis(500));
-    let built = Sandbox::build(&env, std::iter::once(&script), 0, false, &deadline);
+    let built = Sandbox::build(&env, std::iter::once(&script), 0, modules, false, &deadline);
     deadline.disarm();
     match built {
         Ok((_, flags)) => Ok(flags.first().copied().unwrap_or(false)),
@@ -466,8 +472,15 @@ mod tests {
         );
         for run in [false, true] {
             deadline.arm_at(Instant::now() + Duration::from_secs(5));
-            let (mut sb, flags) =
-                Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
+            let (mut sb, flags) = Sandbox::build(
+                &env(),
+                std::iter::once(&script),
+                1,
+                &Arc::default(),
+                true,
+                &deadline,
+            )
+            .unwrap();
             assert_eq!(flags, [true]);
             if run {
                 let outcome = sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
@@ -479,8 +492,15 @@ mod tests {
         // Interrupted mid-login, then dropped.
         let spin = action("exports.onExecutePostLogin = async () => { while (true) {} };");
         deadline.arm_at(Instant::now() + Duration::from_secs(5));
-        let (mut sb, _) =
-            Sandbox::build(&env(), std::iter::once(&spin), 1, true, &deadline).unwrap();
+        let (mut sb, _) = Sandbox::build(
+            &env(),
+            std::iter::once(&spin),
+            1,
+            &Arc::default(),
+            true,
+            &deadline,
+        )
+        .unwrap();
         deadline.arm_at(Instant::now() + Duration::from_millis(50));
         let err = sb
             .run_login(&parts(), None, 0, Arc::default())
@@ -521,8 +541,15 @@ mod tests {
             tracing::callsite::rebuild_interest_cache();
             let deadline = Deadline::new();
             deadline.arm_at(Instant::now() + Duration::from_secs(5));
-            let (mut sb, _) =
-                Sandbox::build(&env(), std::iter::once(&script), 1, true, &deadline).unwrap();
+            let (mut sb, _) = Sandbox::build(
+                &env(),
+                std::iter::once(&script),
+                1,
+                &Arc::default(),
+                true,
+                &deadline,
+            )
+            .unwrap();
             for _ in 0..2 {
                 sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
             }

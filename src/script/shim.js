@@ -220,10 +220,60 @@ export default function install(host, cfgJson) {
       s.indent = s.indent.slice(2);
     },
   });
-  function require(name) {
-    throw new Err("Cannot find module '" + Str(name) + "' (claimsmith scripts cannot require modules)");
+  // ---- require: Node's CommonJS over the set's module table (library.rs, resolve.rs) -------------
+  // One module cache per context, as Node's `require.cache`: a module's state is shared by the
+  // scripts of a login and, in a warm context, by its later logins; strict starts empty each time.
+  const modCache = new Map();
+  function unavailable(name) {
+    const e = new Err("The Node.js module '" + name + "' is not available in claimsmith");
+    e.code = 'MODULE_NOT_FOUND'; // as a missing module: optional-dependency probes catch it
+    return e;
   }
-  freeze(require);
+  function builtin(name) {
+    throw unavailable(name);
+  }
+  // `host.resolve` answers `F<path>`, `B<built-in>` or `E<code>\n<message>`.
+  function resolveId(dir, id, versioned) {
+    if (typeof id !== 'string') throw new TE('The "id" argument must be of type string. Received ' + (id === null ? 'null' : typeof id));
+    if (id === '') throw new TE("The argument 'id' must be a non-empty string. Received ''");
+    const r = host.resolve(dir, id, versioned);
+    if (r.charCodeAt(0) === 69) {
+      const nl = r.indexOf('\n'), e = new Err(r.slice(nl + 1));
+      e.code = r.slice(1, nl);
+      throw e;
+    }
+    return r;
+  }
+  function makeRequire(dir, versioned) {
+    const require = function require(id) {
+      const r = resolveId(dir, id, versioned);
+      if (r.charCodeAt(0) === 66) return builtin(r.slice(1));
+      const path = r.slice(1);
+      const cached = modCache.get(path);
+      if (cached !== undefined) return cached.exports;
+      const d = path.slice(0, path.lastIndexOf('/')) || '/';
+      const m = { id: path, path: d, filename: path, loaded: false, exports: {}, children: [], paths: [] };
+      modCache.set(path, m); // before running it: a cycle sees the partial exports, as in Node
+      let ok = false;
+      try {
+        const f = host.module(path);
+        if (typeof f === 'string') {
+          try { m.exports = jparse(f); } catch (e) { e.message = path + ': ' + e.message; throw e; }
+        } else {
+          f.call(m.exports, m.exports, makeRequire(d, false), m, path, d);
+        }
+        ok = true;
+      } finally {
+        if (!ok) modCache.delete(path);
+      }
+      m.loaded = true;
+      return m.exports;
+    };
+    require.resolve = freeze(function resolve(id) { return resolveId(dir, id, versioned).slice(1); });
+    return freeze(require);
+  }
+  // The global `require` (Node has none; Auth0's webtask had one): built-ins and packages only.
+  const require = makeRequire('', false);
 
   // ---- Rules globals (lexical to each rule, see catalog.rs) ------------------------------------------
   class UnauthorizedError extends Err {
@@ -300,16 +350,18 @@ export default function install(host, cfgJson) {
   if (cfg.harden) harden();
 
   // ---- registration --------------------------------------------------------------------------------------
-  function add(kind, name, init) {
+  function add(kind, name, init, dir) {
     enter(scripts.length);
     if (kind === 0) {
-      const fn = init(configuration, G, auth0, UnauthorizedError);
+      const fn = init(configuration, G, auth0, UnauthorizedError, makeRequire(dir, true));
       if (typeof fn !== 'function') throw new TE('a Rule must be a function (user, context, callback)');
       if (fn.length !== 3) throw new TE('a Rule must take 3 parameters (user, context, callback), not ' + fn.length);
       scripts.push({ kind, name, value: fn, login: true });
       return true;
     } else {
-      const module = init(require);
+      const module = { id: '.', path: dir, filename: dir + '/' + name + '.js', loaded: false, exports: {}, children: [], paths: [] };
+      init(makeRequire(dir, false), module);
+      module.loaded = true;
       const ex = module.exports;
       const ok = (k) => ex !== null && (typeof ex === 'object' || typeof ex === 'function') && typeof ex[k] === 'function';
       const login = ok('onExecutePostLogin');

@@ -57,7 +57,8 @@ fn run_all(actions: &[(&str, &str)], cap: usize, logins: usize) -> Vec<(String, 
         env.console_cap = cap;
         let deadline = Deadline::new();
         deadline.arm_at(Instant::now() + Duration::from_secs(10));
-        let (mut sb, _) = Sandbox::build(&env, scripts.iter(), 1, true, &deadline).unwrap();
+        let (mut sb, _) =
+            Sandbox::build(&env, scripts.iter(), 1, &Arc::default(), true, &deadline).unwrap();
         for _ in 0..logins {
             let out = sb
                 .run_login(

@@ -65,7 +65,7 @@ async fn exact_global_names_for_actions_and_rules_in_both_modes() {
     let names = "Object.getOwnPropertyNames(globalThis).concat(Object.getOwnPropertySymbols(globalThis).map(String)).sort()";
     let a = act(&format!("api.accessToken.setCustomClaim('g', {names});"));
     let r = rule(&format!(
-        "context.idToken.g = {names}; context.idToken.lexical = [typeof configuration, typeof global, typeof auth0, typeof UnauthorizedError, typeof module, typeof exports]; callback(null, user, context);"
+        "context.idToken.g = {names}; context.idToken.lexical = [typeof configuration, typeof global, typeof auth0, typeof UnauthorizedError, typeof module, typeof exports, typeof __dirname, typeof require]; callback(null, user, context);"
     ));
     let set = set_of(&[("r", &r)], &[("a", &a)]);
     for iso in [Isolation::Warm, Isolation::Strict] {
@@ -84,7 +84,9 @@ async fn exact_global_names_for_actions_and_rules_in_both_modes() {
                 "object",
                 "function",
                 "undefined",
-                "undefined"
+                "undefined",
+                "undefined",
+                "function"
             ])
         );
     }
@@ -115,15 +117,16 @@ async fn exact_global_names_for_actions_and_rules_in_both_modes() {
         }
     }
     // Positive control: the same probe does see a binding that exists only in a script's lexical
-    // scope (an Action's `exports`), and a global (`require`).
+    // scope (an Action's `exports`, and its module's `__dirname` as in Node), and a global
+    // (`require`).
     let o = action(&act(
-        "api.accessToken.setCustomClaim('t', [[typeof exports, 'exports' in globalThis], [typeof require, 'require' in globalThis]]);",
+        "api.accessToken.setCustomClaim('t', [[typeof exports, 'exports' in globalThis], [typeof __dirname, '__dirname' in globalThis], [typeof require, 'require' in globalThis]]);",
     ))
     .await
     .unwrap();
     assert_eq!(
         claim(&o, "t").unwrap(),
-        json!([["object", false], ["function", true]])
+        json!([["object", false], ["string", false], ["function", true]])
     );
 }
 
@@ -148,8 +151,6 @@ const HOST_NAMES: &[&str] = &[
     "setImmediate",
     "clearTimeout",
     "Buffer",
-    "__dirname",
-    "__filename",
     "std",
     "os",
     "print",
@@ -203,12 +204,22 @@ async fn no_compiler_is_reachable_from_any_function() {
 }
 
 #[tokio::test]
-async fn require_throws_the_documented_error() {
-    for m in ["fs", "child_process", "axios@1.0.0"] {
+async fn require_of_a_host_module_throws_the_documented_error() {
+    for (m, text) in [
+        (
+            "fs",
+            "The Node.js module 'fs' is not available in claimsmith",
+        ),
+        (
+            "node:child_process",
+            "The Node.js module 'child_process' is not available in claimsmith",
+        ),
+        ("node:nope", "No such built-in module: node:nope"),
+        // An Action has no versioned form, and no package is installed.
+        ("axios@1.0.0", "Cannot find module 'axios@1.0.0'"),
+        ("./lib/x", "Cannot find module './lib/x'"),
+    ] {
         let r = action(&act(&format!("require('{m}');"))).await;
-        assert_eq!(
-            deny_text(&r),
-            format!("Cannot find module '{m}' (claimsmith scripts cannot require modules)")
-        );
+        assert_eq!(deny_text(&r), text);
     }
 }

@@ -132,6 +132,7 @@ impl Worker {
             &self.shared.env,
             set.all(),
             set.version,
+            &set.modules,
             harden,
             &self.deadline,
         );
@@ -167,6 +168,7 @@ impl Worker {
                     &self.shared.env,
                     set.all(),
                     set.version,
+                    &set.modules,
                     warm,
                     &self.deadline,
                 )?

@@ -1,0 +1,253 @@
+//! `require`: local modules and packages resolved as Node does, one module cache per context,
+//! failures that refuse the login. The resolution rules themselves are `resolve.rs`'s tests.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::tests_support::*;
+use super::*;
+
+/// A scripts tree (paths relative to the folder holding `actions/`, `rules/`, `node_modules/`),
+/// loaded as a set; the folder lives as long as the returned guard.
+fn tree(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<ScriptSet>) {
+    let dir = tempfile::tempdir().unwrap();
+    for (rel, text) in files {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let (a, r) = (dir.path().join("actions"), dir.path().join("rules"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&r).unwrap();
+    let set = load_scripts(&a, &r, None, 1);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    (dir, Arc::new(set))
+}
+
+fn real(p: &Path) -> String {
+    p.canonicalize().unwrap().display().to_string()
+}
+
+const COUNTER: &str = "let n = 0; exports.next = () => ++n;";
+
+#[tokio::test]
+async fn local_modules_json_and_folders_resolve_from_the_script() {
+    let (dir, set) = tree(&[
+        (
+            "actions/lib/greet.js",
+            "module.exports = (n) => 'hi ' + n + require('./suffix.json').s;",
+        ),
+        ("actions/lib/suffix.json", r#"{"s": "!"}"#),
+        (
+            "actions/lib/tools/index.js",
+            "exports.where = [__filename, __dirname, module.id === __filename];",
+        ),
+        (
+            "actions/a.js",
+            "const greet = require('./lib/greet'); \
+             exports.onExecutePostLogin = async (event, api) => { \
+               api.accessToken.setCustomClaim('g', greet(event.user.name)); \
+               api.accessToken.setCustomClaim('w', require('./lib/tools').where); \
+               api.accessToken.setCustomClaim('me', [__filename, __dirname, require.resolve('./lib/greet')]); };",
+        ),
+    ]);
+    let o = run(&set, Isolation::Warm).await.unwrap();
+    let lib = real(&dir.path().join("actions/lib"));
+    let actions = real(&dir.path().join("actions"));
+    assert_eq!(claim(&o, "g").unwrap(), json!("hi Ada!"));
+    assert_eq!(
+        claim(&o, "w").unwrap(),
+        json!([
+            format!("{lib}/tools/index.js"),
+            format!("{lib}/tools"),
+            true
+        ])
+    );
+    assert_eq!(
+        claim(&o, "me").unwrap(),
+        json!([
+            format!("{actions}/a.js"),
+            actions,
+            format!("{lib}/greet.js")
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_module_is_shared_within_a_login_and_follows_the_isolation_mode_between_logins() {
+    let counted = "const c = require('./lib/counter'); exports.onExecutePostLogin = async (e, api) => { api.accessToken.setCustomClaim('NAME', c.next()); };";
+    let (_dir, set) = tree(&[
+        ("actions/lib/counter.js", COUNTER),
+        ("actions/a.js", &counted.replace("NAME", "a")),
+        ("actions/b.js", &counted.replace("NAME", "b")),
+    ]);
+    // One context: the second Action sees the first one's module instance.
+    let engine = engine_with(Isolation::Warm);
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let o = engine.run_login(set.clone(), input()).await.unwrap();
+        seen.push((claim(&o, "a").unwrap(), claim(&o, "b").unwrap()));
+    }
+    // for_test runs 2 workers: a login lands on either warm context, each keeping its count.
+    assert_eq!(seen[0], (json!(1), json!(2)));
+    assert!(
+        seen[1] == (json!(3), json!(4)) || seen[1] == (json!(1), json!(2)),
+        "{seen:?}"
+    );
+    let strict = engine_with(Isolation::Strict);
+    for _ in 0..3 {
+        let o = strict.run_login(set.clone(), input()).await.unwrap();
+        assert_eq!(
+            (claim(&o, "a").unwrap(), claim(&o, "b").unwrap()),
+            (json!(1), json!(2))
+        );
+    }
+}
+
+#[tokio::test]
+async fn rules_require_packages_by_version_and_fail_on_another_version() {
+    let rule = |spec: &str| {
+        format!(
+            "function (user, context, callback) {{ context.idToken.v = require('{spec}').v; callback(null, user, context); }}"
+        )
+    };
+    let pkg = [
+        (
+            "node_modules/tiny/package.json",
+            r#"{"name": "tiny", "version": "1.2.3"}"#,
+        ),
+        ("node_modules/tiny/index.js", "exports.v = 'tiny';"),
+    ];
+    for (spec, want) in [
+        ("tiny", Ok("tiny")),
+        ("tiny@1.2.3", Ok("tiny")),
+        ("tiny@1.2.4", Err("version 1.2.3, not 1.2.4")),
+    ] {
+        let r = rule(spec);
+        let (_dir, set) = tree(&[pkg[0], pkg[1], ("rules/r.js", &r)]);
+        let o = run(&set, Isolation::Warm).await;
+        match want {
+            Ok(v) => assert_eq!(id_claim(&o.unwrap(), "v").unwrap(), json!(v), "{spec}"),
+            Err(text) => assert!(deny_text(&o).contains(text), "{spec}: {o:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn cycles_see_partial_exports_as_in_node() {
+    let (_dir, set) = tree(&[
+        (
+            "actions/lib/a.js",
+            "exports.early = 1; const b = require('./b'); exports.fromB = b.sawA; exports.done = true;",
+        ),
+        (
+            "actions/lib/b.js",
+            "const a = require('./a'); exports.sawA = JSON.stringify(a);",
+        ),
+        (
+            "actions/x.js",
+            "const a = require('./lib/a'); exports.onExecutePostLogin = async (e, api) => { api.accessToken.setCustomClaim('c', [a.fromB, a.done]); };",
+        ),
+    ]);
+    let o = run(&set, Isolation::Warm).await.unwrap();
+    assert_eq!(claim(&o, "c").unwrap(), json!([r#"{"early":1}"#, true]));
+}
+
+#[tokio::test]
+async fn a_module_that_fails_refuses_the_login_and_is_retried_next_time() {
+    let (_dir, set) = tree(&[
+        ("actions/lib/boom.js", "throw new Error('module boom');"),
+        ("actions/lib/bad.js", "let x = ;"),
+        ("actions/lib/bad.json", "{nope"),
+        (
+            "actions/a.js",
+            "exports.onExecutePostLogin = async (e, api) => { \
+               const tries = []; \
+               for (const m of ['./lib/boom', './lib/boom', './lib/bad.js', './lib/bad.json', '../../outside']) { \
+                 try { require(m); tries.push('loaded'); } catch (err) { tries.push(err.name + ': ' + err.message.split('/').pop() + ' ' + err.code); } \
+               } \
+               api.accessToken.setCustomClaim('t', tries); require('./lib/boom'); };",
+        ),
+    ]);
+    let r = run(&set, Isolation::Warm).await;
+    assert_eq!(deny_text(&r), "module boom");
+    // Again, from the claims of a login that catches: a failed module is not cached.
+    let (_dir2, set2) = tree(&[
+        ("actions/lib/boom.js", "throw new Error('module boom');"),
+        ("actions/lib/bad.js", "let x = ;"),
+        ("actions/lib/bad.json", "{nope"),
+        (
+            "actions/a.js",
+            "exports.onExecutePostLogin = async (e, api) => { \
+               const tries = []; \
+               for (const m of ['./lib/boom', './lib/boom', './lib/bad.js', './lib/bad.json', '../../outside']) { \
+                 try { require(m); tries.push('loaded'); } catch (err) { tries.push(err.name + ' ' + err.code); } \
+               } \
+               api.accessToken.setCustomClaim('t', tries); };",
+        ),
+    ]);
+    let o = run(&set2, Isolation::Warm).await.unwrap();
+    assert_eq!(
+        claim(&o, "t").unwrap(),
+        json!([
+            "Error undefined",
+            "Error undefined",
+            "SyntaxError undefined",
+            "SyntaxError undefined",
+            "Error MODULE_NOT_FOUND"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn packages_with_exports_maps_and_a_top_level_require_load_with_the_set() {
+    let (_dir, set) = tree(&[
+        (
+            "node_modules/dual/package.json",
+            r#"{"exports": {".": {"import": "./esm.mjs", "require": "./cjs.js"}, "./lite": "./lite.js"}}"#,
+        ),
+        (
+            "node_modules/dual/cjs.js",
+            "exports.kind = 'cjs:' + require('./lite').kind;",
+        ),
+        ("node_modules/dual/lite.js", "exports.kind = 'lite';"),
+        ("node_modules/dual/esm.mjs", "export const kind = 'esm';"),
+        (
+            "actions/a.js",
+            "const dual = require('dual'); \
+             exports.onExecutePostLogin = async (e, api) => { \
+               let hidden; try { require('dual/cjs.js'); } catch (err) { hidden = err.code; } \
+               api.accessToken.setCustomClaim('d', [dual.kind, require('dual/lite').kind, hidden]); };",
+        ),
+    ]);
+    let o = run(&set, Isolation::Strict).await.unwrap();
+    assert_eq!(
+        claim(&o, "d").unwrap(),
+        json!(["cjs:lite", "lite", "ERR_PACKAGE_PATH_NOT_EXPORTED"])
+    );
+}
+
+#[test]
+fn a_missing_module_at_the_top_level_is_a_load_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("actions");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::write(
+        a.join("a.js"),
+        "const x = require('./nope'); exports.onExecutePostLogin = async () => {};",
+    )
+    .unwrap();
+    let set = load_scripts(&a, &dir.path().join("rules"), None, 1);
+    assert_eq!(set.errors.len(), 1, "{:?}", set.errors);
+    assert!(
+        set.errors[0]
+            .message
+            .contains("Cannot find module './nope'"),
+        "{:?}",
+        set.errors
+    );
+    assert_eq!(set.not_loaded.len(), 1);
+}
