@@ -144,7 +144,10 @@ pub fn load_scripts(
     version: u64,
 ) -> ScriptSet {
     let (mut errors, mut not_loaded) = (Vec::new(), Vec::new());
-    let modules = Arc::new(Modules::read(&[actions_dir, rules_dir]));
+    let (modules, module_errors) =
+        Modules::read(&[actions_dir, rules_dir], previous.map(|p| &*p.modules));
+    errors.extend(module_errors);
+    let modules = Arc::new(modules);
     let mut load =
         |kind, dir| load_kind(kind, dir, previous, &modules, &mut errors, &mut not_loaded);
     let rules = load(ScriptKind::Rule, rules_dir);

@@ -1,14 +1,14 @@
-//! The modules a script set may `require`: local files in the scripts' subfolders (read and
-//! hashed with the set, so a change to one republishes the set) and packages in the
-//! `node_modules` beside the folders (read on first use, once per set). Each file is compiled
-//! once per set, on first `require`, to bytecode shared by every worker; each context keeps its
-//! own module cache (`shim.js`). Resolution is Node's (`resolve.rs`).
+//! The modules a script set may `require`: local files in the scripts' subfolders (compiled and
+//! hashed with the set, so a change to one republishes the set, and a broken one keeps its last
+//! good version) and packages in the `node_modules` beside the folders (compiled on first
+//! `require`, once per set). The bytecode is shared by every worker; each context keeps its own
+//! module cache (`shim.js`). Resolution is Node's (`resolve.rs`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::catalog;
+use super::catalog::{self, LoadError};
 use super::resolve::{self, ResolveError, Resolved, Roots};
 
 /// Largest module file read (lodash's single file is 540 KB; Auth0 has no per-file limit).
@@ -41,8 +41,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Modules {
-    /// The table of scripts read from these folders: their roots and local module files.
-    pub(crate) fn read(folders: &[&Path]) -> Modules {
+    /// The table of scripts read from these folders: their roots, and every local module
+    /// compiled now. A local module that fails keeps its version from `previous` (as a script
+    /// keeps its last good version); its error is returned either way.
+    pub(crate) fn read(folders: &[&Path], previous: Option<&Modules>) -> (Modules, Vec<LoadError>) {
         let mut local = Vec::new();
         for dir in folders {
             let Ok(entries) = std::fs::read_dir(dir) else {
@@ -53,11 +55,33 @@ impl Modules {
             }
         }
         local.sort();
-        Modules {
+        let (mut loaded, mut errors) = (HashMap::new(), Vec::new());
+        for (path, _) in &local {
+            // Keyed as `require` finds it: by canonical path.
+            let key = path.canonicalize().unwrap_or_else(|_| path.clone());
+            let l = match compile(path) {
+                Loaded::Broken(why) => {
+                    errors.push(LoadError {
+                        path: path.clone(),
+                        line: None,
+                        column: None,
+                        message: why.to_string(),
+                    });
+                    previous
+                        .and_then(|p| lock(&p.loaded).get(&key).cloned())
+                        .unwrap_or(Loaded::Broken(why))
+                }
+                good => good,
+            };
+            loaded.insert(key, l);
+        }
+        let modules = Modules {
             roots: Roots::new(folders),
             local,
-            ..Modules::default()
-        }
+            resolved: Mutex::default(),
+            loaded: Mutex::new(loaded),
+        };
+        (modules, errors)
     }
 
     /// `require(spec)` from a module in `from`, remembered for the life of the set.
@@ -134,7 +158,10 @@ fn compile(path: &Path) -> Loaded {
         Err(e) => return broken(format!("cannot read {name}: {e}")),
     };
     if path.extension().is_some_and(|x| x == "json") {
-        return Loaded::Json(text.into());
+        return match serde_json::from_str::<serde::de::IgnoredAny>(&text) {
+            Ok(_) => Loaded::Json(text.into()),
+            Err(e) => broken(format!("{name}: {e}")),
+        };
     }
     // A `#!` line is a comment to Node.
     let body = match text.strip_prefix("#!") {

@@ -23,7 +23,14 @@ fn tree(files: &[(&str, &str)]) -> (tempfile::TempDir, Arc<ScriptSet>) {
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&r).unwrap();
     let set = load_scripts(&a, &r, None, 1);
-    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    // Broken modules are named in the set's errors; the tests that write them look there.
+    assert!(
+        set.errors
+            .iter()
+            .all(|e| e.path.to_string_lossy().contains("/lib/bad")),
+        "{:?}",
+        set.errors
+    );
     (dir, Arc::new(set))
 }
 
@@ -158,38 +165,44 @@ async fn cycles_see_partial_exports_as_in_node() {
 
 #[tokio::test]
 async fn a_module_that_fails_refuses_the_login_and_is_retried_next_time() {
-    let (_dir, set) = tree(&[
-        ("actions/lib/boom.js", "throw new Error('module boom');"),
-        ("actions/lib/bad.js", "let x = ;"),
-        ("actions/lib/bad.json", "{nope"),
-        (
-            "actions/a.js",
-            "exports.onExecutePostLogin = async (e, api) => { \
-               const tries = []; \
-               for (const m of ['./lib/boom', './lib/boom', './lib/bad.js', './lib/bad.json', '../../outside']) { \
-                 try { require(m); tries.push('loaded'); } catch (err) { tries.push(err.name + ': ' + err.message.split('/').pop() + ' ' + err.code); } \
-               } \
-               api.accessToken.setCustomClaim('t', tries); require('./lib/boom'); };",
-        ),
-    ]);
-    let r = run(&set, Isolation::Warm).await;
-    assert_eq!(deny_text(&r), "module boom");
-    // Again, from the claims of a login that catches: a failed module is not cached.
-    let (_dir2, set2) = tree(&[
-        ("actions/lib/boom.js", "throw new Error('module boom');"),
-        ("actions/lib/bad.js", "let x = ;"),
-        ("actions/lib/bad.json", "{nope"),
-        (
-            "actions/a.js",
-            "exports.onExecutePostLogin = async (e, api) => { \
-               const tries = []; \
-               for (const m of ['./lib/boom', './lib/boom', './lib/bad.js', './lib/bad.json', '../../outside']) { \
-                 try { require(m); tries.push('loaded'); } catch (err) { tries.push(err.name + ' ' + err.code); } \
-               } \
-               api.accessToken.setCustomClaim('t', tries); };",
-        ),
-    ]);
-    let o = run(&set2, Isolation::Warm).await.unwrap();
+    let files = |tail: &str| {
+        [
+            (
+                "actions/lib/boom.js",
+                "throw new Error('module boom');".to_string(),
+            ),
+            ("actions/lib/bad.js", "let x = ;".to_string()),
+            ("actions/lib/bad.json", "{nope".to_string()),
+            (
+                "actions/a.js",
+                format!(
+                    "exports.onExecutePostLogin = async (e, api) => {{ \
+                       const tries = []; \
+                       for (const m of ['./lib/boom', './lib/boom', './lib/bad.js', './lib/bad.json', '../../outside']) {{ \
+                         try {{ require(m); tries.push('loaded'); }} catch (err) {{ tries.push(err.name + ' ' + err.code); }} \
+                       }} \
+                       api.accessToken.setCustomClaim('t', tries); {tail} }};"
+                ),
+            ),
+        ]
+    };
+    let caught = files("");
+    let list: Vec<(&str, &str)> = caught.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let (_dir, set) = tree(&list);
+    // Both broken files are load errors of the set, with where they failed.
+    let mut broken: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
+    broken.sort();
+    assert_eq!(broken.len(), 2, "{broken:?}");
+    assert!(
+        broken[0].contains("bad.js") && broken[0].contains(":1:"),
+        "{broken:?}"
+    );
+    assert!(
+        broken[1].contains("bad.json") && broken[1].contains("key must be a string"),
+        "{broken:?}"
+    );
+    let o = run(&set, Isolation::Warm).await.unwrap();
+    // A module that threw is not cached: the second require runs it again.
     assert_eq!(
         claim(&o, "t").unwrap(),
         json!([
@@ -200,6 +213,10 @@ async fn a_module_that_fails_refuses_the_login_and_is_retried_next_time() {
             "Error MODULE_NOT_FOUND"
         ])
     );
+    let uncaught = files("require('./lib/boom');");
+    let list: Vec<(&str, &str)> = uncaught.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    let (_dir, set) = tree(&list);
+    assert_eq!(deny_text(&run(&set, Isolation::Warm).await), "module boom");
 }
 
 #[tokio::test]

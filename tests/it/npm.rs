@@ -1,0 +1,160 @@
+//! `require` over HTTP: real npm packages (installed once per test run from
+//! `tests/npm/package-lock.json` with the machine's npm, into the build's temp folder; nothing
+//! third-party is committed), Rules' versioned form, and local modules with hot reload.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde_json::json;
+
+use crate::support::*;
+
+/// The installed `node_modules`, reinstalled when the lockfile changes.
+fn node_modules() -> PathBuf {
+    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
+            let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join("npm");
+            let lock = std::fs::read(src.join("package-lock.json")).expect("lockfile");
+            let marker = dest.join("installed-from.json");
+            if std::fs::read(&marker).ok().as_ref() != Some(&lock) {
+                let _ = std::fs::remove_dir_all(&dest);
+                std::fs::create_dir_all(&dest).expect("npm folder");
+                for f in ["package.json", "package-lock.json"] {
+                    std::fs::copy(src.join(f), dest.join(f)).expect("copy npm manifest");
+                }
+                let out = std::process::Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund", "--ignore-scripts"])
+                    .current_dir(&dest)
+                    .output()
+                    .expect("npm is on the machine (README, Development)");
+                assert!(
+                    out.status.success(),
+                    "npm ci failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                std::fs::write(&marker, &lock).expect("marker");
+            }
+            dest.join("node_modules")
+        })
+        .clone()
+}
+
+/// A server whose folder holds `files` and a `node_modules` link to the installed packages.
+async fn server_with_packages(files: &[(&str, &str)]) -> TestServer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for sub in ["actions", "rules"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+    }
+    for (path, source) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, source).expect("write script");
+    }
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(node_modules(), dir.path().join("node_modules"))
+        .expect("link node_modules");
+    TestServer::start_in(dir, |_| {}, None).await
+}
+
+const PACKAGES_ACTION: &str = r#"
+const _ = require('lodash');
+const ipaddr = require('ipaddr.js');
+const moment = require('moment');
+const { dequal } = require('dequal');
+const { dequal: lite } = require('dequal/lite');
+exports.onExecutePostLogin = async (event, api) => {
+  let outside;
+  try { require('../../../../../../../etc/passwd'); } catch (e) { outside = e.code; }
+  api.accessToken.setCustomClaim('https://t/pkgs', {
+    chunk: _.chunk(['a', 'b', 'c', 'd', 'e'], 2),
+    pick: _.pick({ a: 1, b: 2, c: 3 }, ['a', 'c']),
+    camel: _.camelCase('hello world-again'),
+    ip: ipaddr.parse('2001:db8::1').toNormalizedString(),
+    inRange: ipaddr.parse('10.1.2.3').match(ipaddr.parseCIDR('10.0.0.0/8')),
+    date: moment.utc(86400000 * 365).add(1, 'month').format('YYYY-MM-DD dddd'),
+    eq: [dequal({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), lite([1], [2])],
+    outside,
+  });
+};
+"#;
+
+const VERSIONED_RULE: &str = r#"function (user, context, callback) {
+  const _ = require('lodash@VERSION');
+  context.accessToken['https://t/rule'] = _.kebabCase('Hello World');
+  callback(null, user, context);
+}"#;
+
+#[tokio::test]
+async fn npm_packages_run_in_actions_and_rules_as_in_node() {
+    let rule = VERSIONED_RULE.replace("VERSION", "4.17.21");
+    let s = server_with_packages(&[
+        ("actions/01-packages.js", PACKAGES_ACTION),
+        ("rules/01-versioned.js", &rule),
+    ])
+    .await;
+    let c = s.claims().await;
+    // What Node 20 prints for the same calls (tests/npm's packages, same versions).
+    assert_eq!(
+        c["https://t/pkgs"],
+        json!({"chunk": [["a", "b"], ["c", "d"], ["e"]], "pick": {"a": 1, "c": 3}, "camel": "helloWorldAgain",
+               "ip": "2001:db8:0:0:0:0:0:1", "inRange": true, "date": "1971-02-01 Monday", "eq": [true, false],
+               "outside": "MODULE_NOT_FOUND"})
+    );
+    assert_eq!(c["https://t/rule"], "hello-world");
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_rule_asking_for_another_version_refuses_the_login_naming_both() {
+    let rule = VERSIONED_RULE.replace("VERSION", "4.17.20");
+    let s = server_with_packages(&[("rules/01-versioned.js", &rule)]).await;
+    let (status, body) = s.login(&[("audience", API)]).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "access_denied");
+    assert_eq!(
+        body["error_description"],
+        "Cannot find module 'lodash@4.17.20': the installed lodash is version 4.17.21, not 4.17.20"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_change_to_a_shared_local_module_republishes_the_scripts_that_use_it() {
+    let uses = |claim: &str| {
+        format!(
+            "const shared = require('./lib/shared'); exports.onExecutePostLogin = async (e, api) => {{ api.accessToken.setCustomClaim('https://t/{claim}', shared.v); }};"
+        )
+    };
+    let (a, b) = (uses("a"), uses("b"));
+    let s = server_with_packages(&[
+        ("actions/lib/shared.js", "exports.v = 'one';"),
+        ("actions/01-a.js", &a),
+        ("actions/02-b.js", &b),
+    ])
+    .await;
+    let c = s.claims().await;
+    assert_eq!(
+        (&c["https://t/a"], &c["https://t/b"]),
+        (&json!("one"), &json!("one"))
+    );
+    // Only the module changes: the set is republished, and both scripts see the new version.
+    s.put_script("actions/lib/shared.js", "exports.v = 'two';")
+        .await;
+    let c = s.claims().await;
+    assert_eq!(
+        (&c["https://t/a"], &c["https://t/b"]),
+        (&json!("two"), &json!("two"))
+    );
+    // A typo in the module keeps its last good version, as a script's does, and says so.
+    let h = s.put_script("actions/lib/shared.js", "exports.v = ;").await;
+    let errors = h["scripts"]["errors"].to_string();
+    assert!(errors.contains("shared.js"), "{h}");
+    let c = s.claims().await;
+    assert_eq!(
+        (&c["https://t/a"], &c["https://t/b"]),
+        (&json!("two"), &json!("two"))
+    );
+    s.stop().await;
+}
