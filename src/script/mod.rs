@@ -28,6 +28,7 @@ mod error;
 mod exception;
 mod input;
 mod modules;
+mod node_host;
 mod outcome;
 #[doc(hidden)]
 pub mod profile;
@@ -46,6 +47,8 @@ mod tests_globals;
 mod tests_harden;
 #[cfg(test)]
 mod tests_isolation;
+#[cfg(test)]
+mod tests_node_globals;
 #[cfg(test)]
 mod tests_rules;
 #[cfg(test)]
