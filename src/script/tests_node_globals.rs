@@ -51,3 +51,29 @@ async fn url_abort_crypto_and_process_match_node() {
     out["tick"] = json!(["sync"]);
     assert_eq!(out, node_printed(include_str!("tests_node/web.node.json")));
 }
+
+/// Every way to the host a script could try through the Node globals: anything reachable from
+/// them (values, prototypes, accessors, thrown errors, instances) that looks like a host function,
+/// the functions on the stack while script code runs inside them (call sites' `getFunction`, in
+/// strict isolation, including during the library's build; rquickjs host functions push no
+/// frame), `caller`, and the compiler behind any function.
+#[tokio::test]
+async fn no_node_global_leads_to_the_host() {
+    let set = set_of(&[], &[("a", &act(include_str!("tests_node/hostile.js")))]);
+    for iso in [Isolation::Strict, Isolation::Warm] {
+        let o = run(&set, iso).await.unwrap();
+        assert_eq!(o.verdict, Verdict::Allow, "{iso:?}: {o:?}");
+        let out = claim(&o, "out").unwrap();
+        assert_eq!(out["leaks"], json!([]), "{iso:?}: {out}");
+        assert_eq!(out["compilers"], json!([]), "{iso:?}: {out}");
+        assert_eq!(out["hostLike"], json!([]), "{iso:?}: {out}");
+        assert_eq!(out["reachedHostNames"], json!([]), "{iso:?}: {out}");
+        let callers = out["callers"].as_array().unwrap();
+        assert!(callers.len() >= 20, "{iso:?}: {out}");
+        assert!(callers.iter().all(|c| c == "none"), "{iso:?}: {out}");
+        if iso == Isolation::Strict {
+            // The probe works: it saw native frames (built-ins such as `forEach`).
+            assert!(out["nativeFrames"].as_u64().unwrap() > 0, "{out}");
+        }
+    }
+}
