@@ -21,9 +21,18 @@ use super::catalog::{self, LoadError};
 
 static LIBRARY: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
 
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread built the library (tests_node_globals: nothing is built for a
+    /// login that never reads a Node global).
+    pub(super) static BUILDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Runs `node_globals.js` in `ctx` with the host functions below and returns the object holding
 /// every global it defines (the shim installs them, and freezes them in warm isolation).
 pub(super) fn node_globals<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+    #[cfg(test)]
+    BUILDS.with(|b| b.set(b.get() + 1));
     let bytecode = LIBRARY.get_or_init(|| {
         let source = concat!(include_str!("node_globals.js"), include_str!("node_web.js"));
         catalog::compile_library("claimsmith:node", source).map_err(|e: LoadError| e.to_string())
