@@ -1,5 +1,6 @@
 //! The JS-facing surface implemented in Rust: the raw host functions the shim (`shim.js`) keeps
-//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter` (runs `console.js` on first use), `patch`
+//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter` (runs `console.js` on first use), `nodeGlobals` (builds
+//! `Buffer`, `URL`… on first use, `node_host.rs`), `patch`
 //! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
 //! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes
 //! back as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
@@ -96,6 +97,10 @@ pub(super) fn host_object<'js>(
         Function::new(ctx.clone(), move |key: String| {
             c.delete(&key, st.borrow().now_ms)
         })?,
+    )?;
+    host.set(
+        "nodeGlobals",
+        Function::new(ctx.clone(), super::node_host::node_globals)?,
     )?;
     host.set(
         "formatter",

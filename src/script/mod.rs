@@ -29,6 +29,7 @@ mod exception;
 mod input;
 mod library;
 mod modules;
+mod node_host;
 mod outcome;
 #[doc(hidden)]
 pub mod profile;
@@ -48,6 +49,8 @@ mod tests_globals;
 mod tests_harden;
 #[cfg(test)]
 mod tests_isolation;
+#[cfg(test)]
+mod tests_node_globals;
 #[cfg(test)]
 mod tests_require;
 #[cfg(test)]

@@ -29,8 +29,9 @@ use super::{Host, MetadataKind, PatchError};
 use super::{Outcome, ScriptError, shape};
 
 /// The intrinsics a script sees: the language core (from `Context::base`) plus these. No `Eval`
-/// (so no `eval`, no `Function` constructor), no Proxy, WeakRef, FinalizationRegistry,
-/// SharedArrayBuffer/Atomics (TypedArrays), `performance` or DOMException.
+/// (so no `eval`, no `Function` constructor), no WeakRef, FinalizationRegistry, `performance` or
+/// DOMException. TypedArrays brings ArrayBuffer, the typed arrays, DataView, SharedArrayBuffer
+/// and Atomics, as in Node; `Atomics.wait` throws, since a runtime is never allowed to block.
 pub(super) type SandboxIntrinsics = (
     intrinsic::Date,
     intrinsic::RegExpCompiler,
@@ -38,6 +39,8 @@ pub(super) type SandboxIntrinsics = (
     intrinsic::Json,
     intrinsic::MapSet,
     intrinsic::Promise,
+    intrinsic::TypedArrays,
+    intrinsic::Proxy,
 );
 
 /// What the engine shares with every sandbox it builds.

@@ -82,6 +82,10 @@ export default function install(host, cfgJson) {
     for (const a of anon) { roots.push(a); roots.push(getPrototypeOf(a)); }
     const tt = getOwnPropertyDescriptor(Function.prototype, 'caller');
     if (tt && tt.get) roots.push(tt.get);
+    freezeAll(roots);
+  }
+  // Freezes everything reachable from `roots` (also the Node globals, built after hardening).
+  function freezeAll(roots) {
     const seen = new Set();
     while (roots.length) {
       const o = roots.pop();
@@ -348,6 +352,28 @@ export default function install(host, cfgJson) {
     defineProperty(G, k, { value: v, writable: false, enumerable: false, configurable: false });
   }
   if (cfg.harden) harden();
+
+  // ---- Node globals (node_globals.js + node_web.js, node_host.rs) -------------------------------------
+  // Each name is an accessor that builds the whole library on the context's first read of any of
+  // them (`host.nodeGlobals`): a login that touches none pays one defineProperty per name. Warm:
+  // the library is frozen before a script sees it and the accessor stays, read-only like the
+  // hardened built-ins; strict: the first read or write makes the name a data property, as in Node.
+  let nodeLib = null;
+  const nodeGlobal = (k) => {
+    if (nodeLib === null) {
+      const lib = host.nodeGlobals();
+      if (cfg.harden) freezeAll([lib]);
+      nodeLib = lib;
+    }
+    return nodeLib[k];
+  };
+  const setGlobal = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
+  for (const k of ['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder', 'TextEncoder',
+    'URL', 'URLSearchParams', 'atob', 'btoa', 'crypto', 'process', 'structuredClone']) {
+    defineProperty(G, k, cfg.harden
+      ? { get: freeze(() => nodeGlobal(k)), enumerable: false, configurable: false }
+      : { get: () => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, set: (v) => setGlobal(k, v), enumerable: false, configurable: true });
+  }
 
   // ---- registration --------------------------------------------------------------------------------------
   function add(kind, name, init, dir) {

@@ -45,6 +45,18 @@ function walk(api, report, cap, only) {
   mark(() => getPrototypeOf(function* () {}).prototype, '%GeneratorPrototype%');
   mark(() => getPrototypeOf(async function* () {}).prototype, '%AsyncGeneratorPrototype%');
   mark(() => getPrototypeOf(getPrototypeOf(async function* () {}).prototype), '%AsyncIteratorPrototype%');
+  // The Node globals (built on first read: these marks build them, the walk must still find them).
+  mark(() => getPrototypeOf(Uint8Array.prototype), '%TypedArray.prototype%');
+  mark(() => ArrayBuffer.prototype, 'ArrayBuffer.prototype');
+  mark(() => Buffer.prototype, 'Buffer.prototype');
+  mark(() => TextDecoder.prototype, 'TextDecoder.prototype');
+  mark(() => URL.prototype, 'URL.prototype');
+  mark(() => URLSearchParams.prototype.entries.prototype, 'URLSearchParams iterator prototype');
+  mark(() => AbortSignal.prototype, 'AbortSignal.prototype');
+  mark(() => EventTarget.prototype, 'EventTarget.prototype');
+  mark(() => CryptoKey.prototype, 'CryptoKey.prototype');
+  mark(() => crypto.subtle, 'crypto.subtle');
+  mark(() => process, 'process');
 
   const shared = new Map(); // object -> where it was found
   const holderOf = new Map(); // function -> the shared object it was found on

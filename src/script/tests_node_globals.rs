@@ -1,0 +1,176 @@
+//! The Node globals (`node_globals.js`, `node_web.js`, `node_host.rs`): known-answer vectors
+//! printed by Node 20 (`node -e` over the same script, written here as data), in both isolation
+//! modes, plus the boundary: no way to the host through any of them, and nothing built until a
+//! script reads one.
+#![allow(clippy::unwrap_used)]
+
+use serde_json::{Value, json};
+
+use super::tests_support::*;
+use super::*;
+
+/// Runs `body` as an Action in both modes; it sets the access claim `out`, which must be the
+/// same in both and is returned.
+async fn node_out(body: &str) -> Value {
+    let set = set_of(&[], &[("a", &act(body))]);
+    let mut seen = Vec::new();
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set, iso).await;
+        let o = match o {
+            Ok(o) => o,
+            Err(e) => panic!("{iso:?}: {e:?}"),
+        };
+        assert_eq!(o.verdict, Verdict::Allow, "{iso:?}: {o:?}");
+        seen.push(claim(&o, "out").unwrap());
+    }
+    assert_eq!(seen[0], seen[1], "warm and strict differ");
+    seen.remove(0)
+}
+
+/// What Node 20 printed for the same script (`tests_node/*.js`, run with `node` with its last
+/// line printing `out` instead of setting a claim).
+fn node_printed(json: &str) -> Value {
+    serde_json::from_str(json).unwrap()
+}
+
+#[tokio::test]
+async fn text_atob_structured_clone_and_buffer_match_node() {
+    let out = node_out(include_str!("tests_node/bytes.js")).await;
+    assert_eq!(
+        out,
+        node_printed(include_str!("tests_node/bytes.node.json"))
+    );
+}
+
+#[tokio::test]
+async fn url_abort_crypto_and_process_match_node() {
+    let mut out = node_out(include_str!("tests_node/web.js")).await;
+    // The one difference: `process.nextTick` is a plain microtask here, so it runs before the
+    // script's second `await null`; Node runs its tick queue only after the microtasks.
+    assert_eq!(out["tick"], json!(["sync", "tick 12"]));
+    out["tick"] = json!(["sync"]);
+    assert_eq!(out, node_printed(include_str!("tests_node/web.node.json")));
+}
+
+/// Every way to the host a script could try through the Node globals: anything reachable from
+/// them (values, prototypes, accessors, thrown errors, instances) that looks like a host function,
+/// the functions on the stack while script code runs inside them (call sites' `getFunction`, in
+/// strict isolation, including during the library's build; rquickjs host functions push no
+/// frame), `caller`, and the compiler behind any function.
+#[tokio::test]
+async fn no_node_global_leads_to_the_host() {
+    let set = set_of(&[], &[("a", &act(include_str!("tests_node/hostile.js")))]);
+    for iso in [Isolation::Strict, Isolation::Warm] {
+        let o = run(&set, iso).await.unwrap();
+        assert_eq!(o.verdict, Verdict::Allow, "{iso:?}: {o:?}");
+        let out = claim(&o, "out").unwrap();
+        assert_eq!(out["leaks"], json!([]), "{iso:?}: {out}");
+        assert_eq!(out["compilers"], json!([]), "{iso:?}: {out}");
+        assert_eq!(out["hostLike"], json!([]), "{iso:?}: {out}");
+        assert_eq!(out["reachedHostNames"], json!([]), "{iso:?}: {out}");
+        let callers = out["callers"].as_array().unwrap();
+        assert!(callers.len() >= 20, "{iso:?}: {out}");
+        assert!(callers.iter().all(|c| c == "none"), "{iso:?}: {out}");
+        if iso == Isolation::Strict {
+            // The probe works: it saw native frames (built-ins such as `forEach`).
+            assert!(out["nativeFrames"].as_u64().unwrap() > 0, "{out}");
+        }
+    }
+}
+
+/// Runs `logins` warm logins of one Action in a sandbox built on this thread; returns how many
+/// times the Node library was built meanwhile.
+fn builds_during(body: &str, logins: usize) -> usize {
+    use std::time::{Duration, Instant};
+
+    use super::sandbox::{Deadline, Sandbox};
+    let src = act(body);
+    let bytecode = catalog::compile(ScriptKind::Action, "a", &src).unwrap();
+    let scripts = [std::sync::Arc::new(catalog::Script::for_check(
+        ScriptKind::Action,
+        "a",
+        bytecode.into(),
+    ))];
+    let env = tests_env();
+    let deadline = Deadline::new();
+    deadline.arm_at(Instant::now() + Duration::from_secs(10));
+    let before = super::node_host::BUILDS.with(|b| b.get());
+    let (mut sb, _) = Sandbox::build(&env, scripts.iter(), 1, &Arc::default(), true, &deadline).unwrap();
+    for _ in 0..logins {
+        let parts = ["transaction".to_owned(), "{}".to_owned()];
+        let out = sb.run_login(&parts, None, 0, Default::default()).unwrap();
+        assert_eq!(out.verdict, Verdict::Allow, "{out:?}");
+    }
+    deadline.disarm();
+    super::node_host::BUILDS.with(|b| b.get()) - before
+}
+
+/// The cost when unused: a login that never reads a Node global never builds the library (only
+/// the accessors exist, and listing or testing names does not read them); one that does builds
+/// it once per context, not once per login.
+#[test]
+fn the_node_library_is_built_on_first_read_and_once_per_context() {
+    let untouched = "if (!Object.getOwnPropertyNames(globalThis).includes('Buffer') || !('URL' in globalThis)) throw new Error('missing');";
+    assert_eq!(builds_during(untouched, 3), 0);
+    assert_eq!(
+        builds_during("Buffer.from('x'); new URL('http://x/');", 3),
+        1
+    );
+    assert_eq!(
+        builds_during("if (typeof process !== 'object') throw 1;", 2),
+        1
+    );
+}
+
+/// Warm isolation: what one login does to the Node globals is refused and never seen by the
+/// next login on the same context; strict: the names are ordinary writable globals, as in Node.
+#[tokio::test]
+async fn warm_logins_cannot_change_the_node_globals_for_the_next_one() {
+    let tamper = r#"
+      const tries = {
+        global: () => { globalThis.Buffer = 1; },
+        define: () => Object.defineProperty(globalThis, 'URL', { value: 1 }),
+        static: () => { Buffer.from = () => 'evil'; },
+        proto: () => { URL.prototype.toString = () => 'evil'; },
+        method: () => { crypto.randomUUID = () => 'evil'; },
+        env: () => { process.env.SECRET = 'evil'; },
+        nested: () => { crypto.subtle.digest = null; },
+        textProto: () => { Object.getPrototypeOf(new TextEncoder()).encode = null; },
+        typedProto: () => { Object.getPrototypeOf(Uint8Array.prototype).map = null; },
+      };
+      const out = {};
+      for (const k of Object.keys(tries)) {
+        try { tries[k](); out[k] = 'changed'; } catch (e) { out[k] = e.name; }
+      }
+      out.intact = [typeof Buffer.from('x'), String(new URL('http://x/')), crypto.randomUUID().length,
+        process.env.SECRET === undefined, typeof crypto.subtle.digest, typeof new TextEncoder().encode,
+        typeof new Uint8Array(1).map];
+      api.accessToken.setCustomClaim('out', out);"#;
+    // Strict code, so that a refused assignment throws instead of doing nothing.
+    let set = set_of(&[], &[("a", &format!("'use strict';\n{}", act(tamper)))]);
+    let intact = json!([
+        "object",
+        "http://x/",
+        36,
+        true,
+        "function",
+        "function",
+        "function"
+    ]);
+    let warm = one_worker(Isolation::Warm, Default::default());
+    for _ in 0..2 {
+        let o = warm.run_login(set.clone(), input()).await.unwrap();
+        let out = claim(&o, "out").unwrap();
+        for (k, v) in out.as_object().unwrap() {
+            if k == "intact" {
+                assert_eq!(v, &intact);
+            } else {
+                assert_eq!(v, "TypeError", "{k}: {out}");
+            }
+        }
+    }
+    let strict = "'use strict';\nglobalThis.Buffer = 1; URL.prototype.toString = () => 'mine';\n\
+        api.accessToken.setCustomClaim('out', [Buffer, String(new URL('http://x/'))]);";
+    let o = run(&set_of(&[], &[("a", &act(strict))]), Isolation::Strict).await;
+    assert_eq!(claim(&o.unwrap(), "out").unwrap(), json!([1, "mine"]));
+}
