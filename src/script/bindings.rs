@@ -39,6 +39,12 @@ pub(super) fn host_object<'js>(
             move |dir: String, spec: String, versioned: bool| resolved(&m, &dir, &spec, versioned),
         )?,
     )?;
+    host.set(
+        "builtin",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            super::modules::builtin_module(&ctx, &name)
+        })?,
+    )?;
     let m = modules.clone();
     host.set(
         "module",

@@ -138,7 +138,8 @@ fn real_dir(p: &Path) -> bool {
 }
 
 /// The head of Node's CommonJS module wrapper; the source starts on line 1 after it.
-const MODULE_HEAD: &str = "(function (exports, require, module, __filename, __dirname) {";
+pub(super) const MODULE_HEAD: &str =
+    "(function (exports, require, module, __filename, __dirname) {";
 
 fn compile(path: &Path) -> Loaded {
     let name = path.display().to_string();

@@ -85,3 +85,43 @@ pub(super) fn load_module<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Res
     promise.finish::<()>()?;
     module.get("default")
 }
+
+/// Node's built-in modules claimsmith provides, as CommonJS source (`src/script/node/`); the
+/// `claimsmith:` ones are internal, required only by the others. Each is compiled once per
+/// process on its first `require`, and run once per context (the shim caches it).
+const BUILTINS: &[(&str, &str)] = &[
+    ("assert", include_str!("node/assert.js")),
+    (
+        "assert/strict",
+        "module.exports = require('assert').strict;",
+    ),
+    ("events", include_str!("node/events.js")),
+    ("path", include_str!("node/path.js")),
+    ("path/posix", "module.exports = require('path');"),
+    ("querystring", include_str!("node/querystring.js")),
+    ("util", include_str!("node/util.js")),
+    ("util/types", "module.exports = require('util').types;"),
+    ("claimsmith:equal", include_str!("node/equal.js")),
+];
+
+static COMPILED: [OnceLock<Result<Vec<u8>, String>>; BUILTINS.len()] =
+    [const { OnceLock::new() }; BUILTINS.len()];
+
+/// A built-in module's CommonJS wrapper function, or `undefined` when claimsmith has none.
+pub(super) fn builtin_module<'js>(ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Value<'js>> {
+    let Some(i) = BUILTINS.iter().position(|(n, _)| *n == name) else {
+        return Ok(Value::new_undefined(ctx.clone()));
+    };
+    let bytecode = COMPILED[i].get_or_init(|| {
+        let head = super::library::MODULE_HEAD;
+        let source = format!("{head}{}\n}})\n", BUILTINS[i].1);
+        catalog::compile_library(&format!("node:{name}"), &source).map_err(|e| e.to_string())
+    });
+    match bytecode {
+        Ok(bytes) => super::bytecode::run_script(ctx, bytes),
+        Err(e) => Err(rquickjs::Exception::throw_internal(
+            ctx,
+            &format!("node:{name} failed to compile: {e}"),
+        )),
+    }
+}

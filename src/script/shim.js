@@ -233,8 +233,31 @@ export default function install(host, cfgJson) {
     e.code = 'MODULE_NOT_FOUND'; // as a missing module: optional-dependency probes catch it
     return e;
   }
+  // Built-ins (modules.rs, src/script/node/): each run once per context, frozen when warm like
+  // the globals. Their own `require` also reaches claimsmith's internal modules.
+  const consoleApi = () => freeze({ format: (...a) => format(a), inspect: (v, o) => inspect(v, o) });
+  const builtinRequire = freeze(function require(id) {
+    if (id === 'claimsmith:console') return consoleApi();
+    return builtin(id.startsWith('node:') ? id.slice(5) : id);
+  });
   function builtin(name) {
-    throw unavailable(name);
+    const key = 'node:' + name;
+    const cached = modCache.get(key);
+    if (cached !== undefined) return cached.exports;
+    const f = host.builtin(name);
+    if (f === undefined) throw unavailable(name);
+    const m = { id: key, path: '/', filename: key, loaded: false, exports: {}, children: [], paths: [] };
+    modCache.set(key, m);
+    let ok = false;
+    try {
+      f.call(m.exports, m.exports, builtinRequire, m, key, '/');
+      ok = true;
+    } finally {
+      if (!ok) modCache.delete(key);
+    }
+    if (cfg.harden) freezeAll([m.exports]);
+    m.loaded = true;
+    return m.exports;
   }
   // `host.resolve` answers `F<path>`, `B<built-in>` or `E<code>\n<message>`.
   function resolveId(dir, id, versioned) {

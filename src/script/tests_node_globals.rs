@@ -95,7 +95,8 @@ fn builds_during(body: &str, logins: usize) -> usize {
     let deadline = Deadline::new();
     deadline.arm_at(Instant::now() + Duration::from_secs(10));
     let before = super::node_host::BUILDS.with(|b| b.get());
-    let (mut sb, _) = Sandbox::build(&env, scripts.iter(), 1, &Arc::default(), true, &deadline).unwrap();
+    let (mut sb, _) =
+        Sandbox::build(&env, scripts.iter(), 1, &Arc::default(), true, &deadline).unwrap();
     for _ in 0..logins {
         let parts = ["transaction".to_owned(), "{}".to_owned()];
         let out = sb.run_login(&parts, None, 0, Default::default()).unwrap();

@@ -268,3 +268,66 @@ fn a_missing_module_at_the_top_level_is_a_load_error() {
     );
     assert_eq!(set.not_loaded.len(), 1);
 }
+
+/// The same calls run by Node 20; its output is the expected value below.
+const BUILTINS_ACTION: &str = r#"
+const path = require('path'), qs = require('node:querystring'), util = require('util'), assert = require('assert'), EventEmitter = require('events');
+exports.onExecutePostLogin = async (event, api) => {
+const out = {};
+out.path = [path.join('/a/b', '../c', 'd.txt'), path.basename('/x/y.tar.gz', '.gz'), path.extname('a/b.c.d'), path.normalize('a//b/../c/.'), path.relative('/a/b/c', '/a/d'), path.parse('/home/u/f.txt'), require('path/posix') === path, path.sep];
+out.qs = [qs.stringify({ a: [1, 2], b: 'x y', c: 'é&=' }), qs.parse('a=1&a=2&b=%20x+y&c'), qs.escape('a b/c'), qs.unescape('%41%zz')];
+out.util = [util.format('%s=%d %j %o', 'n', 42.5, { a: [1] }, 'x'), util.inspect({ a: { b: { c: { d: 1 } } } }), util.isDeepStrictEqual({ a: [1, new Date(0)] }, { a: [1, new Date(0)] }), util.types.isDate(new Date()), util.types.isRegExp(/x/)];
+const e = new EventEmitter(); const seen = []; e.once('x', (v) => seen.push('once' + v)); e.on('x', (v) => seen.push('on' + v)); e.emit('x', 1); e.emit('x', 2);
+out.events = [seen, e.listenerCount('x'), typeof EventEmitter.EventEmitter];
+const tries = [];
+for (const f of [() => assert.strictEqual(1, 2), () => assert.deepStrictEqual({ a: 1 }, { a: 1 }), () => assert.ok(''), () => assert.throws(() => { throw new TypeError('t'); }, TypeError), () => require('assert/strict').equal(1, '1')]) {
+  try { f(); tries.push('ok'); } catch (err) { tries.push([err.name, err.code, err.message]); }
+}
+out.assert = tries;
+function Dog() { EventEmitter.call(this); } util.inherits(Dog, EventEmitter); const d = new Dog(); let barked = 0; d.on('bark', () => barked++); d.emit('bark');
+out.inherits = [barked, Dog.super_ === EventEmitter];
+out.promisify = await util.promisify((a, cb) => cb(null, a * 2))(21);
+api.accessToken.setCustomClaim('out', out);
+};
+"#;
+
+#[tokio::test]
+async fn built_in_modules_answer_as_node_does() {
+    let (_dir, set) = tree(&[("actions/a.js", BUILTINS_ACTION)]);
+    // Node 20's output, except `assert.ok('')`: Node quotes the call's source, which a sandbox
+    // without the source text cannot; claimsmith gives Node's fallback text.
+    let node = json!({"path":["/a/c/d.txt","y.tar",".d","a/c","../../d",{"root":"/","dir":"/home/u","base":"f.txt","ext":".txt","name":"f"},true,"/"],
+        "qs":["a=1&a=2&b=x%20y&c=%C3%A9%26%3D",{"a":["1","2"],"b":" x y","c":""},"a%20b%2Fc","A%zz"],
+        "util":["n=42.5 {\"a\":[1]} 'x'","{ a: { b: { c: [Object] } } }",true,true,true],
+        "events":[["once1","on1","on2"],1,"function"],
+        "assert":[["AssertionError","ERR_ASSERTION","Expected values to be strictly equal:\n\n1 !== 2\n"],"ok",
+                  ["AssertionError","ERR_ASSERTION","'' == true"],"ok",
+                  ["AssertionError","ERR_ASSERTION","Expected values to be strictly equal:\n\n1 !== '1'\n"]],
+        "inherits":[1,true],"promisify":42});
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set, iso).await.unwrap();
+        assert_eq!(claim(&o, "out").unwrap(), node, "{iso:?}");
+    }
+}
+
+#[tokio::test]
+async fn built_in_modules_are_cached_per_context_and_frozen_when_warm() {
+    let a = "exports.onExecutePostLogin = async (e, api) => { \
+        'use strict'; const events = require('events'); \
+        let wrote; try { events.defaultMaxListeners = 99; wrote = 'wrote'; } catch (err) { wrote = err.name; } \
+        let poked; try { require('path').join = () => 'hijacked'; poked = 'poked'; } catch (err) { poked = err.name; } \
+        api.accessToken.setCustomClaim('b', [require('node:events') === events, wrote, poked, require('path').join('a', 'b'), \
+          Object.isFrozen(require('util').types)]); };";
+    let (_dir, set) = tree(&[("actions/a.js", a)]);
+    let o = run(&set, Isolation::Warm).await.unwrap();
+    assert_eq!(
+        claim(&o, "b").unwrap(),
+        json!([true, "TypeError", "TypeError", "a/b", true])
+    );
+    // Strict: a fresh context per login, so nothing a login changes can outlive it.
+    let o = run(&set, Isolation::Strict).await.unwrap();
+    assert_eq!(
+        claim(&o, "b").unwrap(),
+        json!([true, "wrote", "poked", "hijacked", false])
+    );
+}
