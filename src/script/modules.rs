@@ -95,10 +95,17 @@ const BUILTINS: &[(&str, &str)] = &[
         "assert/strict",
         "module.exports = require('assert').strict;",
     ),
+    (
+        "buffer",
+        "module.exports = { Buffer, atob, btoa, kMaxLength: 2 ** 32, kStringMaxLength: 2 ** 29 - 24, \
+         constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 2 ** 29 - 24 } };",
+    ),
     ("events", include_str!("node/events.js")),
     ("path", include_str!("node/path.js")),
     ("path/posix", "module.exports = require('path');"),
     ("querystring", include_str!("node/querystring.js")),
+    ("string_decoder", include_str!("node/string_decoder.js")),
+    ("url", include_str!("node/url.js")),
     ("util", include_str!("node/util.js")),
     ("util/types", "module.exports = require('util').types;"),
     ("claimsmith:equal", include_str!("node/equal.js")),

@@ -331,3 +331,34 @@ async fn built_in_modules_are_cached_per_context_and_frozen_when_warm() {
         json!([true, "wrote", "poked", "hijacked", false])
     );
 }
+
+#[tokio::test]
+async fn url_buffer_and_string_decoder_modules_answer_as_node_does() {
+    let a = r#"exports.onExecutePostLogin = async (e, api) => {
+const url = require('url'), { Buffer: B } = require('buffer'), { StringDecoder } = require('string_decoder');
+const u = url.parse('https://App.Example.com:8443/cb?code=a%20b&state=1#x', true);
+const d = new StringDecoder('utf8'); const parts = [d.write(B.from([0xe2, 0x82])), d.write(B.from([0xac])), d.end()];
+api.accessToken.setCustomClaim('u', [u.hostname, u.port, u.pathname, u.query.code, u.href,
+  url.format({ protocol: 'https', hostname: 'a.example', pathname: '/cb', query: { code: 'x y' } }),
+  url.resolve('https://a.example/x/y', '../z'), new url.URL('https://a.example/p?q=1').searchParams.get('q'),
+  B.from('hi').toString('base64'), B === Buffer, parts]); };"#;
+    let (_dir, set) = tree(&[("actions/a.js", a)]);
+    // Node 20's output for the same calls.
+    let node = json!([
+        "app.example.com",
+        "8443",
+        "/cb",
+        "a b",
+        "https://app.example.com:8443/cb?code=a%20b&state=1#x",
+        "https://a.example/cb?code=x%20y",
+        "https://a.example/z",
+        "1",
+        "aGk=",
+        true,
+        ["", "€", ""]
+    ]);
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set, iso).await.unwrap();
+        assert_eq!(claim(&o, "u").unwrap(), node, "{iso:?}");
+    }
+}
