@@ -103,6 +103,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("events", include_str!("node/events.js")),
     ("path", include_str!("node/path.js")),
     ("path/posix", "module.exports = require('path');"),
+    ("punycode", include_str!("node/punycode.js")),
     ("querystring", include_str!("node/querystring.js")),
     ("string_decoder", include_str!("node/string_decoder.js")),
     ("url", include_str!("node/url.js")),
