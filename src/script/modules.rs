@@ -105,6 +105,7 @@ const BUILTINS: &[(&str, &str)] = &[
     ("path/posix", "module.exports = require('path');"),
     ("punycode", include_str!("node/punycode.js")),
     ("querystring", include_str!("node/querystring.js")),
+    ("stream", include_str!("node/stream.js")),
     ("string_decoder", include_str!("node/string_decoder.js")),
     ("url", include_str!("node/url.js")),
     ("util", include_str!("node/util.js")),
