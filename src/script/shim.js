@@ -338,13 +338,22 @@ export default function install(host, cfgJson) {
     p.then(() => cb(null), (e) => cb(e));
     return undefined;
   }
-  const auth0 = freeze({
+  // `auth0.accessToken` and `auth0.baseUrl` are a Management API token and its URL in Auth0;
+  // claimsmith has no Management API yet, so reading either throws, naming what is missing
+  // (non-enumerable, so that printing `auth0` still works).
+  const noManagementApi = (what) => freeze(function () {
+    throw new Err('auth0.' + what + ' is not available in claimsmith: it needs the Management API, which claimsmith does not have yet');
+  });
+  const auth0 = freeze(O.defineProperties({
     domain: cfg.domain,
     users: freeze({
       updateAppMetadata: (id, obj, cb) => patchUser(0, id, obj, cb),
       updateUserMetadata: (id, obj, cb) => patchUser(1, id, obj, cb),
     }),
-  });
+  }, {
+    accessToken: { get: noManagementApi('accessToken'), enumerable: false },
+    baseUrl: { get: noManagementApi('baseUrl'), enumerable: false },
+  }));
   freeze(UnauthorizedError);
   freeze(UnauthorizedError.prototype);
 
