@@ -12,6 +12,7 @@ mod event_shape;
 mod fail_closed;
 mod hostile;
 mod keys;
+mod modules;
 mod npm;
 mod overload;
 mod promises;
