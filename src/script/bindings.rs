@@ -39,6 +39,13 @@ pub(super) fn host_object<'js>(
             move |dir: String, spec: String, versioned: bool| resolved(&m, &dir, &spec, versioned),
         )?,
     )?;
+    let st = state.clone();
+    host.set(
+        "typedArrays",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            super::sandbox::add_typed_arrays(&ctx, &st)
+        })?,
+    )?;
     host.set(
         "builtin",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {

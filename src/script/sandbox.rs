@@ -43,6 +43,53 @@ pub(super) type SandboxIntrinsics = (
     intrinsic::Proxy,
 );
 
+/// A strict context's intrinsics: the same but the typed arrays, which cost about a tenth of
+/// building a context. The shim installs them on the first read of one of their names
+/// (`host.typedArrays`, [`add_typed_arrays`]), so a login that uses none does not pay for them.
+pub(super) type StrictIntrinsics = (
+    intrinsic::Date,
+    intrinsic::RegExpCompiler,
+    intrinsic::RegExp,
+    intrinsic::Json,
+    intrinsic::MapSet,
+    intrinsic::Promise,
+    intrinsic::Proxy,
+);
+
+/// Adds the typed arrays (and `ArrayBuffer`, `DataView`, `SharedArrayBuffer`, `Atomics`) to a
+/// strict context, once: quickjs-ng defines them on the global object, replacing the shim's
+/// accessors. Nothing in the engine makes a typed array before a script reads one of the names.
+#[allow(unsafe_code)]
+pub(super) fn add_typed_arrays(
+    ctx: &Ctx<'_>,
+    state: &Rc<RefCell<LoginState>>,
+) -> rquickjs::Result<()> {
+    if std::mem::replace(&mut state.borrow_mut().typed_arrays, true) {
+        return Ok(());
+    }
+    // quickjs-ng defines `Atomics` as a lazily built property and aborts the process if the name
+    // exists already: remove the shim's accessor (or whatever a script put there) first, and
+    // refuse if it cannot be removed.
+    let global = ctx.globals();
+    if global.remove("Atomics").is_err() {
+        let _ = ctx.catch(); // not configurable: refused just below
+    }
+    if global.contains_key("Atomics")? {
+        return Err(rquickjs::Exception::throw_type(
+            ctx,
+            "the typed arrays cannot be installed: this login redefined Atomics",
+        ));
+    }
+    // SAFETY: `ctx` is a live context of this thread's runtime; the intrinsic adder only defines
+    // constructors and prototypes on it (`Atomics` is absent, checked above), and runs at most
+    // once per context (the flag above).
+    let failed = unsafe { rquickjs::qjs::JS_AddIntrinsicTypedArrays(ctx.as_raw().as_ptr()) } < 0;
+    if failed {
+        return Err(rquickjs::Error::Exception);
+    }
+    Ok(())
+}
+
 /// What the engine shares with every sandbox it builds.
 pub(crate) struct Env {
     pub host: Arc<dyn Host>,
@@ -64,6 +111,8 @@ pub(super) struct LoginState {
     pub host_panicked: bool,
     pub now_ms: i64,
     pub progress: Option<Arc<Progress>>,
+    /// The context has its typed arrays (warm: from the start; strict: once a script asked).
+    pub typed_arrays: bool,
 }
 
 impl LoginState {
@@ -157,7 +206,12 @@ impl Sandbox {
         let d = deadline.clone();
         rt.set_interrupt_handler(Some(Box::new(move || d.expired())));
         rt.set_loader(NoImports, NoImports);
-        let ctx = Context::custom::<SandboxIntrinsics>(&rt).map_err(|e| engine(e.to_string()))?;
+        let ctx = if harden {
+            Context::custom::<SandboxIntrinsics>(&rt)
+        } else {
+            Context::custom::<StrictIntrinsics>(&rt)
+        }
+        .map_err(|e| engine(e.to_string()))?;
         let script_list: Vec<Arc<Script>> = scripts.clone().cloned().collect();
         let state = Rc::new(RefCell::new(LoginState {
             names: scripts.clone().map(|s| (s.name.clone(), s.kind)).collect(),
@@ -167,6 +221,7 @@ impl Sandbox {
             host_panicked: false,
             now_ms: 0,
             progress: None,
+            typed_arrays: harden,
         }));
         let config = if harden {
             &env.shim_config_warm

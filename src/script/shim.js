@@ -385,6 +385,28 @@ export default function install(host, cfgJson) {
   }
   if (cfg.harden) harden();
 
+  // ---- typed arrays, strict ------------------------------------------------------------------------------
+  // A strict context starts without them (sandbox.rs `StrictIntrinsics`): the first read of one of
+  // these names installs them all (`host.typedArrays`, which replaces these accessors with the real
+  // data properties); a write first makes the name the script's own value, as any global.
+  if (!cfg.harden) {
+    const own = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
+    for (const k of ['ArrayBuffer', 'SharedArrayBuffer', 'Uint8ClampedArray', 'Int8Array', 'Uint8Array', 'Int16Array',
+      'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Float16Array', 'Float32Array',
+      'Float64Array', 'DataView', 'Atomics']) {
+      defineProperty(G, k, {
+        get() {
+          host.typedArrays();
+          const d = getOwnPropertyDescriptor(G, k); // the real one now (never this accessor again)
+          return d !== undefined && 'value' in d ? d.value : undefined;
+        },
+        set(v) { own(k, v); },
+        enumerable: false,
+        configurable: true,
+      });
+    }
+  }
+
   // ---- Node globals (node_globals.js + node_web.js, node_host.rs) -------------------------------------
   // Each name is an accessor that builds the whole library on the context's first read of any of
   // them (`host.nodeGlobals`): a login that touches none pays one defineProperty per name. Warm:

@@ -175,3 +175,57 @@ async fn warm_logins_cannot_change_the_node_globals_for_the_next_one() {
     let o = run(&set_of(&[], &[("a", &act(strict))]), Isolation::Strict).await;
     assert_eq!(claim(&o.unwrap(), "out").unwrap(), json!([1, "mine"]));
 }
+
+#[tokio::test]
+async fn strict_contexts_install_typed_arrays_only_when_a_script_reads_one() {
+    let a = act(
+        "const before = typeof Object.getOwnPropertyDescriptor(globalThis, 'Uint8Array').get; \
+         const n = new Uint8Array([1, 2, 3]).length + new DataView(new ArrayBuffer(4)).byteLength; \
+         const after = Object.getOwnPropertyDescriptor(globalThis, 'Float64Array'); \
+         api.accessToken.setCustomClaim('t', [before, n, typeof after.get, typeof after.value, typeof Atomics, Buffer.from('hi').toString('hex')]);",
+    );
+    let set = set_of(&[], &[("a", &a)]);
+    let o = run(&set, Isolation::Strict).await.unwrap();
+    assert_eq!(
+        claim(&o, "t").unwrap(),
+        json!(["function", 7, "undefined", "function", "object", "6869"])
+    );
+    // Warm contexts have them from the start (and frozen, like every built-in).
+    let o = run(&set, Isolation::Warm).await.unwrap();
+    assert_eq!(
+        claim(&o, "t").unwrap(),
+        json!(["undefined", 7, "undefined", "function", "object", "6869"])
+    );
+    // A strict login whose first use is Buffer (built on Uint8Array) gets them too.
+    let b = act(
+        "api.accessToken.setCustomClaim('b', [Buffer.alloc(2).length, Buffer.from('x') instanceof Uint8Array]);",
+    );
+    let o = run(&set_of(&[], &[("b", &b)]), Isolation::Strict)
+        .await
+        .unwrap();
+    assert_eq!(claim(&o, "b").unwrap(), json!([2, true]));
+}
+
+#[tokio::test]
+async fn a_strict_script_that_pins_atomics_cannot_abort_the_process() {
+    // quickjs-ng aborts when it installs Atomics over an existing property (sandbox.rs).
+    let a = act(
+        "Object.defineProperty(globalThis, 'Atomics', { value: 1, configurable: false }); \
+         let r; try { r = typeof Uint8Array; } catch (e) { r = e.name + ': ' + e.message; } \
+         api.accessToken.setCustomClaim('r', r);",
+    );
+    let o = run(&set_of(&[], &[("a", &a)]), Isolation::Strict)
+        .await
+        .unwrap();
+    assert_eq!(
+        claim(&o, "r").unwrap(),
+        json!("TypeError: the typed arrays cannot be installed: this login redefined Atomics")
+    );
+    let b = act(
+        "globalThis.Atomics = 5; api.accessToken.setCustomClaim('r', [new Uint8Array(2).length, typeof Atomics]);",
+    );
+    let o = run(&set_of(&[], &[("b", &b)]), Isolation::Strict)
+        .await
+        .unwrap();
+    assert_eq!(claim(&o, "r").unwrap(), json!([2, "object"]));
+}
