@@ -1,4 +1,4 @@
-  // claimsmith's Node globals, part 2 of 2 (appended to node_globals.js, inside its factory):
+  // claimsmith's Node globals, part 3 of 3 (appended to node_globals.js, inside its factory):
   // `URL`, `URLSearchParams`, `Event`, `EventTarget`, `AbortController`, `AbortSignal`, `crypto`
   // (Web Crypto: randomUUID, getRandomValues, subtle digest and HMAC) and `process`.
   function makeWeb(host, lib) {

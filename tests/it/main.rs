@@ -12,6 +12,7 @@ mod event_shape;
 mod fail_closed;
 mod hostile;
 mod keys;
+mod node_globals;
 mod overload;
 mod promises;
 mod reload;
