@@ -77,9 +77,13 @@ pub(super) fn host_object<'js>(
             c.delete(&key, st.borrow().now_ms)
         })?,
     )?;
+    let st = state.clone();
     host.set(
         "nodeGlobals",
-        Function::new(ctx.clone(), super::node_host::node_globals)?,
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            st.borrow_mut().node_built = true;
+            super::node_host::node_globals(ctx)
+        })?,
     )?;
     host.set(
         "formatter",

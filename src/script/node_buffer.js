@@ -1,4 +1,4 @@
-  // claimsmith's Node globals, part 2 of 3 (appended to node_globals.js, inside its factory):
+  // claimsmith's Node globals, part 2 of 4 (appended to node_globals.js, inside its factory):
   // `Buffer`, Node's Uint8Array subclass, over the UTF-8 and base64 helpers of part 1.
   function makeBuffer() {
     const ENC = { utf8: 'utf8', 'utf-8': 'utf8', hex: 'hex', base64: 'base64', base64url: 'base64url', latin1: 'latin1',

@@ -1,4 +1,5 @@
-// claimsmith's Node globals, part 1 of 3 (this file, node_buffer.js and node_web.js, compiled together):
+// claimsmith's Node globals, part 1 of 4 (this file, node_buffer.js, node_web.js and node_timers.js,
+// compiled together):
 // text and bytes (`TextEncoder`, `TextDecoder`, `atob`, `btoa`, `Buffer`) and `structuredClone`.
 //
 // Compiled once to bytecode as global code whose value is the factory below, and run only when a
@@ -234,7 +235,11 @@
   if (typeof Float16Array === 'function') TYPED.Float16Array = Float16Array;
 
   const buffer = makeBuffer();
-  const web = makeWeb(host, { named, utf8Encode, utf8Decode, latin1, isArrayBuffer, isShared, bytesOfView });
-  return { TextEncoder, TextDecoder, atob, btoa, structuredClone, Buffer: buffer, ...web };
+  const timers = makeTimers(named);
+  const web = makeWeb(host, { named, utf8Encode, utf8Decode, latin1, isArrayBuffer, isShared, bytesOfView,
+    setTimeout: timers.globals.setTimeout });
+  // `timerQueue` is the driver's (through the shim), never a global.
+  return { TextEncoder, TextDecoder, atob, btoa, structuredClone, Buffer: buffer, ...web, ...timers.globals, timerQueue: timers.runner };
 
-  // makeBuffer: node_buffer.js, makeWeb: node_web.js; both appended to this file at compile time.
+  // makeBuffer: node_buffer.js, makeWeb: node_web.js, makeTimers: node_timers.js; appended to this
+  // file at compile time.

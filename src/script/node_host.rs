@@ -1,5 +1,5 @@
-//! The Node globals' library (`node_globals.js`, `node_buffer.js`, `node_web.js`: `Buffer`, `URL`,
-//! `TextEncoder`, `crypto`…) and the few host functions it needs: the WHATWG URL parser (the `url`
+//! The Node globals' library (`node_globals.js`, `node_buffer.js`, `node_web.js`, `node_timers.js`:
+//! `Buffer`, `URL`, `TextEncoder`, `crypto`, timers…) and the few host functions it needs: the WHATWG URL parser (the `url`
 //! crate), SHA digests and HMAC (aws-lc-rs, the crypto library the project already signs tokens
 //! with) and the OS random source.
 //!
@@ -38,7 +38,8 @@ pub(super) fn node_globals<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Value<'js>> {
         let source = concat!(
             include_str!("node_globals.js"),
             include_str!("node_buffer.js"),
-            include_str!("node_web.js")
+            include_str!("node_web.js"),
+            include_str!("node_timers.js")
         );
         catalog::compile_library("claimsmith:node", source).map_err(|e: LoadError| e.to_string())
     });

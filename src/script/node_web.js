@@ -1,8 +1,8 @@
-  // claimsmith's Node globals, part 3 of 3 (appended to node_globals.js, inside its factory):
+  // claimsmith's Node globals, part 3 of 4 (appended to node_globals.js, inside its factory):
   // `URL`, `URLSearchParams`, `Event`, `EventTarget`, `AbortController`, `AbortSignal`, `crypto`
   // (Web Crypto: randomUUID, getRandomValues, subtle digest and HMAC) and `process`.
   function makeWeb(host, lib) {
-    const { named, utf8Encode, utf8Decode, latin1, isArrayBuffer, isShared, bytesOfView } = lib;
+    const { named, utf8Encode, utf8Decode, latin1, isArrayBuffer, isShared, bytesOfView, setTimeout } = lib;
     const { defineProperty, freeze, keys } = O;
     const P = Promise;
     const enqueue = queueMicrotask;
@@ -239,8 +239,10 @@
       set onabort(f) { this.#onabort = typeof f === 'function' ? f : null; }
       throwIfAborted() { if (this.#aborted) throw this.#reason; }
       static abort(reason) { const s = new AbortSignal(TOKEN); abort(s, reason); return s; }
-      static timeout() {
-        throw named('NotSupportedError', 'AbortSignal.timeout is not available in claimsmith (there are no timers)', Err, 9);
+      static timeout(ms) {
+        const s = new AbortSignal(TOKEN);
+        setTimeout(() => abort(s, named('TimeoutError', 'The operation was aborted due to timeout', Err, 23)), ms);
+        return s;
       }
       static any(signals) {
         const s = new AbortSignal(TOKEN);
@@ -348,4 +350,3 @@
     };
     return { URL, URLSearchParams, Event, EventTarget, AbortController, AbortSignal, CryptoKey, crypto, process };
   }
-})

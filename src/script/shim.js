@@ -319,11 +319,20 @@ export default function install(host, cfgJson) {
   };
   const setGlobal = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
   for (const k of ['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder', 'TextEncoder',
-    'URL', 'URLSearchParams', 'atob', 'btoa', 'crypto', 'process', 'structuredClone']) {
+    'URL', 'URLSearchParams', 'atob', 'btoa', 'clearImmediate', 'clearInterval', 'clearTimeout', 'crypto', 'process',
+    'setImmediate', 'setInterval', 'setTimeout', 'structuredClone']) {
     defineProperty(G, k, cfg.harden
       ? { get: freeze(() => nodeGlobal(k)), enumerable: false, configurable: false }
       : { get: () => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, set: (v) => setGlobal(k, v), enumerable: false, configurable: true });
   }
+  // The driver's hold on the timers (sandbox.rs, once the library exists): `timers(false)` fires
+  // the earliest due timer (0) or answers the wait in ms (-1: none); `timers(true)` drops them all.
+  const timers = (drop) => {
+    if (nodeLib === null) return -1;
+    if (!drop) return nodeLib.timerQueue.run();
+    nodeLib.timerQueue.clear();
+    return -1;
+  };
 
   // ---- registration --------------------------------------------------------------------------------------
   function add(kind, name, init) {
@@ -778,5 +787,5 @@ export default function install(host, cfgJson) {
     out.user = keys(out.user).length ? jstringify(out.user) : null;
     return out;
   }
-  return freeze({ add, run });
+  return freeze({ add, run, timers });
 }

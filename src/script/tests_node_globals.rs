@@ -137,6 +137,7 @@ async fn warm_logins_cannot_change_the_node_globals_for_the_next_one() {
         nested: () => { crypto.subtle.digest = null; },
         textProto: () => { Object.getPrototypeOf(new TextEncoder()).encode = null; },
         typedProto: () => { Object.getPrototypeOf(Uint8Array.prototype).map = null; },
+        timerProto: () => { Object.getPrototypeOf(setTimeout(() => {}, 1)).ref = null; },
       };
       const out = {};
       for (const k of Object.keys(tries)) {
@@ -144,7 +145,7 @@ async fn warm_logins_cannot_change_the_node_globals_for_the_next_one() {
       }
       out.intact = [typeof Buffer.from('x'), String(new URL('http://x/')), crypto.randomUUID().length,
         process.env.SECRET === undefined, typeof crypto.subtle.digest, typeof new TextEncoder().encode,
-        typeof new Uint8Array(1).map];
+        typeof new Uint8Array(1).map, typeof setImmediate(() => {}).ref];
       api.accessToken.setCustomClaim('out', out);"#;
     // Strict code, so that a refused assignment throws instead of doing nothing.
     let set = set_of(&[], &[("a", &format!("'use strict';\n{}", act(tamper)))]);
@@ -153,6 +154,7 @@ async fn warm_logins_cannot_change_the_node_globals_for_the_next_one() {
         "http://x/",
         36,
         true,
+        "function",
         "function",
         "function",
         "function"
@@ -173,4 +175,46 @@ async fn warm_logins_cannot_change_the_node_globals_for_the_next_one() {
         api.accessToken.setCustomClaim('out', [Buffer, String(new URL('http://x/'))]);";
     let o = run(&set_of(&[], &[("a", &act(strict))]), Isolation::Strict).await;
     assert_eq!(claim(&o.unwrap(), "out").unwrap(), json!([1, "mine"]));
+}
+
+#[tokio::test]
+async fn timers_fire_in_nodes_order() {
+    let out = node_out(include_str!("tests_node/timers.js")).await;
+    assert_eq!(
+        out,
+        node_printed(include_str!("tests_node/timers.node.json"))
+    );
+}
+
+/// The login's deadline bounds the wait for a timer; a timer still pending when a login ends
+/// never fires, not even in the next login of a warm context; an error thrown by a timer fails
+/// the login (500, naming the script), as an uncaught error ends a Node process.
+#[tokio::test]
+async fn timers_end_with_the_login() {
+    let far = act("await new Promise((r) => setTimeout(r, 60000)); api.access.deny('waited');");
+    let started = std::time::Instant::now();
+    let (kind, _) = error_kind(action(&far).await);
+    assert_eq!(kind, ScriptErrorKind::Timeout);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+
+    // `late` (a warm global) counts the runs of a timer each login leaves pending.
+    let pending_at_end = act("const late = globalThis.late || (globalThis.late = []);\n\
+        const before = late.length;\n\
+        await new Promise((r) => setTimeout(r, 20));\n\
+        setTimeout(() => late.push('ran'), 1);\n\
+        api.accessToken.setCustomClaim('out', [before, late.length]);");
+    let set = set_of(&[], &[("a", &pending_at_end)]);
+    let warm = one_worker(Isolation::Warm, Default::default());
+    for _ in 0..3 {
+        // Had the first login's timer survived, it was due during the next login's 20 ms wait.
+        let o = warm.run_login(set.clone(), input()).await.unwrap();
+        assert_eq!(claim(&o, "out").unwrap(), json!([0, 0]));
+    }
+
+    let throws = act(
+        "await new Promise((r) => { setTimeout(() => { throw new Error('in a timer'); }, 1); setTimeout(r, 10); });",
+    );
+    let (kind, script) = error_kind(action(&throws).await);
+    assert_eq!(kind, ScriptErrorKind::Engine("in a timer".into()));
+    assert_eq!(script.as_deref(), Some("a"));
 }

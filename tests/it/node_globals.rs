@@ -1,5 +1,5 @@
 //! The Node globals of issue 11 over HTTP: a Rule in Auth0's old style (`new Buffer(…, 'base64')`)
-//! and an async Action (Web Crypto HMAC and digest, `URL`, `TextEncoder`, typed arrays, `Proxy`…)
+//! and an async Action (Web Crypto HMAC and digest, `URL`, `TextEncoder`, timers, `Proxy`…)
 //! put what they computed into the access token, checked against the server's JWKS, in both
 //! isolation modes. The expected values are what Node 20 prints for the same expressions.
 
@@ -23,7 +23,8 @@ const ACTION: &str = r#"exports.onExecutePostLogin = async (event, api) => {
   u.searchParams.set('user', event.user.email);
   const ticks = [];
   process.nextTick(() => ticks.push('tick'));
-  await null;
+  setTimeout((x) => ticks.push(x), 5, 'timeout');
+  await new Promise((r) => setTimeout(r, 10));
   api.accessToken.setCustomClaim('https://t/node', {
     sig, digest, url: u.href, b64: btoa('hi'), euro: new TextDecoder().decode(new Uint8Array([0xe2, 0x82, 0xac])),
     clone: structuredClone({ n: new Map([[1, 2]]) }).n.get(1), ticks,
@@ -57,7 +58,7 @@ async fn rules_and_actions_put_values_computed_by_node_globals_into_the_token() 
                 "b64": "aGk=",
                 "euro": "€",
                 "clone": 2,
-                "ticks": ["tick"],
+                "ticks": ["tick", "timeout"],
                 "uuid": true,
                 "platform": "linux",
                 "env": [],
