@@ -1,7 +1,7 @@
-//! The Node globals' library (`node_globals.js`, `node_buffer.js`, `node_web.js`, `node_timers.js`:
-//! `Buffer`, `URL`, `TextEncoder`, `crypto`, timers…) and the few host functions it needs: the WHATWG URL parser (the `url`
-//! crate), SHA digests and HMAC (aws-lc-rs, the crypto library the project already signs tokens
-//! with) and the OS random source.
+//! The Node globals' library (`node_globals.js`, `node_buffer.js`, `node_web.js`,
+//! `node_timers.js`: `Buffer`, `URL`, `TextEncoder`, `crypto`, timers…) and the few host
+//! functions it needs: the WHATWG URL parser (the `url` crate), SHA digests and HMAC (aws-lc-rs,
+//! the crypto library the project already signs tokens with) and the OS random source.
 //!
 //! Nothing here runs when a login never touches those globals: the shim calls
 //! [`node_globals`] (as `host.nodeGlobals`) on a context's first access to one of them, and only

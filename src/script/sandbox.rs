@@ -209,22 +209,22 @@ impl Sandbox {
             ))
         });
         let (run, timers, flags) = built?;
-        Ok((
-            Sandbox {
-                run: Some(run),
-                timers: Some(timers),
-                state,
-                deadline: deadline.clone(),
-                ctx,
-                rt,
-                memory_limit: env.memory_limit,
-                version,
-                scripts: script_list,
-                runs: 0,
-                dirty: false,
-            },
-            flags,
-        ))
+        let mut sandbox = Sandbox {
+            run: Some(run),
+            timers: Some(timers),
+            state,
+            deadline: deadline.clone(),
+            ctx,
+            rt,
+            memory_limit: env.memory_limit,
+            version,
+            scripts: script_list,
+            runs: 0,
+            dirty: false,
+        };
+        // Timers a script's top level set belong to no login: none runs.
+        sandbox.drop_timers();
+        Ok((sandbox, flags))
     }
 
     /// Runs one login: the driver's outcome, parsed and checked (Rust never trusts its shape). A

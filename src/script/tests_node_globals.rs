@@ -187,7 +187,8 @@ async fn timers_fire_in_nodes_order() {
 }
 
 /// The login's deadline bounds the wait for a timer; a timer still pending when a login ends
-/// never fires, not even in the next login of a warm context; an error thrown by a timer fails
+/// never fires, not even in the next login of a warm context (nor one a script's top level set);
+/// an error thrown by a timer fails
 /// the login (500, naming the script), as an uncaught error ends a Node process.
 #[tokio::test]
 async fn timers_end_with_the_login() {
@@ -211,10 +212,50 @@ async fn timers_end_with_the_login() {
         assert_eq!(claim(&o, "out").unwrap(), json!([0, 0]));
     }
 
+    // A timer set by a script's top level (when the context is built) belongs to no login.
+    let top = "globalThis.topRan = false; setTimeout(() => { globalThis.topRan = true; }, 1);\n"
+        .to_owned()
+        + &act(
+            "await new Promise((r) => setTimeout(r, 20)); api.accessToken.setCustomClaim('out', topRan);",
+        );
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set_of(&[], &[("a", &top)]), iso).await.unwrap();
+        assert_eq!(claim(&o, "out").unwrap(), json!(false), "{iso:?}");
+    }
+
     let throws = act(
         "await new Promise((r) => { setTimeout(() => { throw new Error('in a timer'); }, 1); setTimeout(r, 10); });",
     );
     let (kind, script) = error_kind(action(&throws).await);
     assert_eq!(kind, ScriptErrorKind::Engine("in a timer".into()));
     assert_eq!(script.as_deref(), Some("a"));
+}
+
+/// The typed arrays, `Proxy` and `Atomics` come from the engine's intrinsics; `Atomics.wait`
+/// throws instead of blocking the worker (the runtime may never block).
+#[tokio::test]
+async fn typed_arrays_proxy_and_atomics_work_and_nothing_blocks() {
+    let out = node_out(
+        "const dv = new DataView(new ArrayBuffer(8)); dv.setFloat64(0, Math.PI);\n\
+         const p = new Proxy({}, { get: (t, k) => 'got ' + String(k), has: () => true });\n\
+         let wait;\n\
+         try { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); wait = 'blocked'; } catch (e) { wait = e.name; }\n\
+         api.accessToken.setCustomClaim('out', [Array.from(new Uint8Array(dv.buffer)), p.x, 'y' in p,\n\
+           Array.from(new Float32Array([1.5, -2])), new BigUint64Array([2n ** 64n - 1n])[0].toString(), wait,\n\
+           Atomics.add(new Int32Array(new SharedArrayBuffer(4)), 0, 5), Reflect.ownKeys({ a: 1 })]);",
+    )
+    .await;
+    assert_eq!(
+        out,
+        json!([
+            [64, 9, 33, 251, 84, 68, 45, 24],
+            "got x",
+            true,
+            [1.5, -2],
+            "18446744073709551615",
+            "TypeError",
+            0,
+            ["a"]
+        ])
+    );
 }
