@@ -393,3 +393,23 @@ fn the_event_shows_its_lazy_sections_and_percent_o_shows_hidden_keys() {
         ]
     );
 }
+
+/// Typed arrays, `Buffer` and `ArrayBuffer` (issue 11) as Node 20 prints them.
+#[test]
+fn typed_arrays_buffers_and_array_buffers_render_like_node() {
+    let t = texts(
+        "console.log(new Uint8Array(8)); console.log({a: {b: {c: new Uint8Array(2)}}});\n\
+         console.log([new Float64Array([1.5])], new BigInt64Array(1), Buffer.alloc(0), new ArrayBuffer(0));\n\
+         console.log(Buffer.alloc(60)); console.log(Buffer.from('hi'), new ArrayBuffer(3));",
+    );
+    assert_eq!(
+        t,
+        [
+            "Uint8Array(8) [\n  0, 0, 0, 0,\n  0, 0, 0, 0\n]",
+            "{ a: { b: { c: [Uint8Array] } } }",
+            "[ Float64Array(1) [ 1.5 ] ] BigInt64Array(1) [ 0n ] <Buffer > ArrayBuffer { [Uint8Contents]: <>, byteLength: 0 }",
+            &format!("<Buffer {} ... 10 more bytes>", ["00"; 50].join(" ")),
+            "<Buffer 68 69> ArrayBuffer { [Uint8Contents]: <00 00 00>, byteLength: 3 }",
+        ]
+    );
+}
