@@ -86,12 +86,14 @@
         }
       }
     }
-    const typeName = (v) => (v === null ? 'null' : typeof v === 'object' ? 'an instance of ' + ((v.constructor && v.constructor.name) || 'Object') : 'type ' + typeof v + ' (' + Str(v) + ')');
+    const typeName = (v) => (v === null ? 'null' : typeof v === 'object' ? 'an instance of ' + ((v.constructor && v.constructor.name) || 'Object')
+      : 'type ' + typeof v + ' (' + (typeof v === 'string' ? "'" + v + "'" : Str(v)) + ')');
+    const outOfRange = (what, range, v) => named('RangeError', 'The value of "' + what + '" is out of range. It must be ' + range + '. Received ' + Str(v), RE, 'ERR_OUT_OF_RANGE');
     const badArg = (name, want, v) => named('TypeError', 'The "' + name + '" argument must be ' + want + '. Received ' + typeName(v), TE, 'ERR_INVALID_ARG_TYPE');
     const checkSize = (n) => {
       if (typeof n !== 'number') throw badArg('size', 'of type number', n);
-      if (!(n >= 0 && n <= 0x100000000)) throw named('RangeError', "The argument 'size' is invalid. Received " + Str(n), RE, 'ERR_INVALID_ARG_VALUE');
-      return n | 0;
+      if (!(n >= 0 && n <= 0x100000000)) throw outOfRange('size', '>= 0 && <= 4294967296', n);
+      return Math.floor(n);
     };
     function from(value, encodingOrOffset, length) {
       if (typeof value === 'string') return wrap(stringBytes(value, encodingOf(encodingOrOffset)));
@@ -113,7 +115,7 @@
       throw badArg('first', 'of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object', value);
     }
     function fromArrayLike(a) {
-      const n = a.length < 0 ? 0 : a.length | 0;
+      const n = a.length > 0 ? checkSize(Math.floor(a.length)) : 0;
       const b = make(n);
       for (let i = 0; i < n; i++) b[i] = a[i];
       return b;
@@ -158,12 +160,12 @@
     }
 
     // Bounds as Node checks them: ERR_OUT_OF_RANGE / ERR_BUFFER_OUT_OF_BOUNDS.
-    const outOfRange = (what, range, v) => named('RangeError', 'The value of "' + what + '" is out of range. It must be ' + range + '. Received ' + Str(v), RE, 'ERR_OUT_OF_RANGE');
     function offsetOf(b, offset, size) {
       if (offset === undefined) offset = 0;
       if (typeof offset !== 'number') throw badArg('offset', 'of type number', offset);
       if (b.length - size < 0) throw named('RangeError', 'Attempt to access memory outside buffer bounds', RE, 'ERR_BUFFER_OUT_OF_BOUNDS');
-      if (!Number.isInteger(offset) || offset < 0 || offset > b.length - size) throw outOfRange('offset', '>= 0 and <= ' + (b.length - size), offset);
+      if (!Number.isInteger(offset)) throw outOfRange('offset', 'an integer', offset);
+      if (offset < 0 || offset > b.length - size) throw outOfRange('offset', '>= 0 and <= ' + (b.length - size), offset);
       return offset;
     }
     const readers = {};
@@ -182,7 +184,7 @@
         writers['write' + suffix] = function (value, offset) {
           const at = offsetOf(this, offset, size);
           const v = +value;
-          if (!(v >= min && v <= max)) throw outOfRange('value', '>= ' + (signed && bits > 16 ? '-(2 ** ' + (bits - 1) + ')' : min) + ' and <= ' + (bits > 16 ? (signed ? '2 ** ' + (bits - 1) + ' - 1' : '2 ** ' + bits + ' - 1') : max), value);
+          if (!(v >= min && v <= max)) throw outOfRange('value', '>= ' + min + ' and <= ' + max, value);
           let u = v < 0 ? v + 2 ** bits : Math.floor(v);
           for (let k = 0; k < size; k++) { this[le ? at + k : at + size - 1 - k] = u & 255; u = Math.floor(u / 256); }
           return at + size;

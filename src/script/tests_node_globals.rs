@@ -259,3 +259,12 @@ async fn typed_arrays_proxy_and_atomics_work_and_nothing_blocks() {
         ])
     );
 }
+
+#[tokio::test]
+async fn buffer_edges_match_node() {
+    let out = node_out(include_str!("tests_node/buffer.js")).await;
+    assert_eq!(
+        out,
+        node_printed(include_str!("tests_node/buffer.node.json"))
+    );
+}
