@@ -85,11 +85,13 @@ export default function install(host, cfgJson) {
     freezeAll(roots);
   }
   // Freezes everything reachable from `roots` (also the Node globals, built after hardening).
-  function freezeAll(roots) {
+  // `hardened`: skip frozen objects, all of whose reachable objects `harden` froze already.
+  function freezeAll(roots, hardened) {
     const seen = new Set();
     while (roots.length) {
       const o = roots.pop();
       if (o === null || (typeof o !== 'object' && typeof o !== 'function') || o === G || seen.has(o)) continue;
+      if (hardened && O.isFrozen(o)) continue;
       seen.add(o);
       // Static accessors with a setter (quickjs-ng: Error.prepareStackTrace, Error.stackTraceLimit)
       // keep engine-wide state that freezing does not protect: pin them to their current value.
@@ -312,7 +314,8 @@ export default function install(host, cfgJson) {
   const nodeGlobal = (k) => {
     if (nodeLib === null) {
       const lib = host.nodeGlobals();
-      if (cfg.harden) freezeAll([lib]);
+      // The library freezes only objects without object children (process.env, versions, argv).
+      if (cfg.harden) freezeAll([lib], true);
       nodeLib = lib;
     }
     return nodeLib[k];
