@@ -305,7 +305,7 @@ export default function install(host, cfgJson) {
   }
   if (cfg.harden) harden();
 
-  // ---- Node globals (node_globals.js + node_web.js, node_host.rs) -------------------------------------
+  // ---- Node globals (node_globals/node_buffer/node_web/node_timers.js, node_host.rs) -------------------
   // Each name is an accessor that builds the whole library on the context's first read of any of
   // them (`host.nodeGlobals`): a login that touches none pays one defineProperty per name. Warm:
   // the library is frozen before a script sees it and the accessor stays, read-only like the
