@@ -125,6 +125,7 @@ file_table! {
         configuration: Map<String, Value>,
         secrets: Map<String, Value>,
         action_secrets: HashMap<String, Map<String, Value>>,
+        process_env: Map<String, Value>,
     }
 }
 
@@ -168,6 +169,17 @@ impl ScriptsFile {
             Some(n) => positive("scripts.max_abandoned_workers", n as u64)? as usize,
             None => d.max_abandoned_workers,
         };
+        // Node's `process.env` holds strings only.
+        let mut process_env = std::collections::BTreeMap::new();
+        for (name, v) in self.process_env {
+            let Value::String(text) = v else {
+                return Err(invalid(
+                    "scripts.process_env",
+                    format!("{name}: values must be strings"),
+                ));
+            };
+            process_env.insert(name, text);
+        }
         let engine = EngineConfig {
             workers: self.workers.unwrap_or(d.workers).max(1),
             isolation: self.isolation.unwrap_or(d.isolation),
@@ -185,6 +197,7 @@ impl ScriptsFile {
             configuration: self.configuration,
             shared_secrets: self.secrets,
             action_secrets: self.action_secrets,
+            process_env,
             ..d
         };
         Ok(ScriptsConfig {
@@ -476,6 +489,25 @@ mod tests {
         assert_eq!(c.tenant, "123", "text keys stay text");
         assert_eq!(c.scripts.engine.login_timeout, Duration::from_millis(200));
         assert_eq!(c.scripts.engine.shared_secrets["API_KEY"], "s3cret");
+    }
+
+    #[test]
+    fn process_env_comes_from_the_file_and_the_environment_and_holds_strings() {
+        let file = "[scripts.process_env]\nNODE_ENV = \"production\"\nREGION = \"eu\"\n";
+        let env = [("CLAIMSMITH_PROCESS_ENV_REGION", "us")];
+        let c = load(file, &env, &Overrides::default()).unwrap();
+        let got: Vec<_> = c.scripts.engine.process_env.into_iter().collect();
+        assert_eq!(
+            got,
+            [
+                ("NODE_ENV".to_owned(), "production".to_owned()),
+                ("REGION".to_owned(), "us".to_owned())
+            ]
+        );
+        let e = load("[scripts.process_env]\nN = 1\n", &[], &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("scripts.process_env"), "{e}");
+        let c = load("", &[], &Overrides::default()).unwrap();
+        assert!(c.scripts.engine.process_env.is_empty());
     }
 
     #[test]

@@ -314,6 +314,9 @@ export default function install(host, cfgJson) {
   const nodeGlobal = (k) => {
     if (nodeLib === null) {
       const lib = host.nodeGlobals();
+      // `[scripts.process_env]`: copied into this context's `process.env` (frozen there).
+      const env = cfg.processEnv;
+      if (env !== null && typeof env === 'object' && keys(env).length) lib.process.env = freeze({ ...env });
       // The library freezes only objects without object children (process.env, versions, argv).
       if (cfg.harden) freezeAll([lib], true);
       nodeLib = lib;

@@ -268,3 +268,25 @@ async fn buffer_edges_match_node() {
         node_printed(include_str!("tests_node/buffer.node.json"))
     );
 }
+
+/// `process.env` holds `[scripts.process_env]` and nothing else, frozen in both modes.
+#[tokio::test]
+async fn process_env_is_the_configured_map() {
+    let body = "'use strict';\nlet wrote;\ntry { process.env.NODE_ENV = 'x'; wrote = 'yes'; } catch (e) { wrote = e.name; }\n\
+        api.accessToken.setCustomClaim('out', [process.env, wrote, process.env.PATH === undefined]);";
+    let set = set_of(&[], &[("a", &act(body))]);
+    for isolation in [Isolation::Warm, Isolation::Strict] {
+        let config = EngineConfig {
+            isolation,
+            process_env: [("NODE_ENV".to_owned(), "production".to_owned())].into(),
+            ..EngineConfig::for_test()
+        };
+        let engine = ScriptEngine::start(config, std::sync::Arc::new(TestHost::default())).unwrap();
+        let o = engine.run_login(set.clone(), input()).await.unwrap();
+        assert_eq!(
+            claim(&o, "out").unwrap(),
+            json!([{"NODE_ENV": "production"}, "TypeError", true]),
+            "{isolation:?}"
+        );
+    }
+}
