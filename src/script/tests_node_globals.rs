@@ -290,3 +290,30 @@ async fn process_env_is_the_configured_map() {
         );
     }
 }
+
+/// Rules' callback style: a Rule that calls back from a timer finishes when the timer runs. A
+/// script that replaces `Date.now` (strict isolation) cannot make the driver misbehave: a timer
+/// due "never" ends at the deadline.
+#[tokio::test]
+async fn a_rule_can_call_back_from_a_timer_and_date_now_cannot_break_the_wait() {
+    let r = rule(
+        "setTimeout(() => { context.idToken.t = 'later'; callback(null, user, context); }, 5);",
+    );
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set_of(&[("r", &r)], &[]), iso).await.unwrap();
+        assert_eq!(id_claim(&o, "t").unwrap(), json!("later"), "{iso:?}");
+    }
+    for now in ["NaN", "Infinity", "-Infinity", "1e308"] {
+        let a = act(&format!(
+            "const real = Date.now;\n\
+             await new Promise((r) => {{ Date.now = () => {now}; setTimeout(r, 5); Date.now = real; }});"
+        ));
+        let r = run(&set_of(&[], &[("a", &a)]), Isolation::Strict).await;
+        // Due at NaN or -Infinity: now; at Infinity or 1e308: never (a wait no Duration holds).
+        if now == "NaN" || now == "-Infinity" {
+            assert_eq!(r.unwrap().verdict, Verdict::Allow, "{now}");
+        } else {
+            assert_eq!(error_kind(r).0, ScriptErrorKind::Timeout, "{now}");
+        }
+    }
+}
