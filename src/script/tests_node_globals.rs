@@ -317,3 +317,9 @@ async fn a_rule_can_call_back_from_a_timer_and_date_now_cannot_break_the_wait() 
         }
     }
 }
+
+#[tokio::test]
+async fn tricky_urls_parse_as_in_node() {
+    let out = node_out(include_str!("tests_node/url.js")).await;
+    assert_eq!(out, node_printed(include_str!("tests_node/url.node.json")));
+}
