@@ -115,12 +115,23 @@
     for (let i = 0; i < shown; i++) parts.push((u8[i] < 16 ? '0' : '') + u8[i].toString(16));
     return parts.join(' ') + (n > shown ? ' ... ' + (n - shown) + ' more byte' + (n - shown > 1 ? 's' : '') : '');
   }
+  // Node's `util.inspect.custom` protocol (the Node globals' URL and URLSearchParams use it): a
+  // method called with (depth, options, inspect); a string it returns is printed as is.
+  const CUSTOM = Symbol.for('nodejs.util.inspect.custom');
+  // What a custom method gets as `inspect`: frozen, as it outlives the login in a warm context.
+  const inspectArg = O.freeze((x, opts) => inspect(x, opts));
   function fmt(v, level, ctx) {
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return prim(v);
     if (ctx.seen.indexOf(v) >= 0) {
       let id = ctx.circ.get(v);
       if (id === undefined) { id = ctx.circ.size + 1; ctx.circ.set(v, id); }
       return '[Circular *' + id + ']';
+    }
+    const custom = v[CUSTOM];
+    if (typeof custom === 'function') {
+      const d = ctx.depth - level;
+      const r = custom.call(v, d, { depth: d, breakLength: ctx.brk, maxArrayLength: ctx.maxArr }, inspectArg);
+      if (r !== v) return typeof r === 'string' ? r.split('\n').join('\n' + ' '.repeat(ctx.ind)) : fmt(r, level, ctx);
     }
     let base = '', braces = ['{', '}'], entries = [], isArr = false, noBody = false;
     const tag = objToString(v).slice(8, -1);

@@ -9,6 +9,7 @@
     const { urlParse, urlSet, digest, hmac, hmacVerify, random } = host;
     const usv = (v) => Str(v).toWellFormed(); // WebIDL USVString: lone surrogates become U+FFFD
     const missing = (what) => named('TypeError', 'The "' + what + '" argument must be specified', TE, 'ERR_MISSING_ARGS');
+    const INSPECT = Symbol.for('nodejs.util.inspect.custom'); // console.js prints URLs with it
     const parse = (url, base) => (base === undefined ? urlParse(usv(url)) : urlParse(usv(url), usv(base)));
 
     // ---- application/x-www-form-urlencoded (WHATWG URL §5) ----------------------------------------
@@ -100,6 +101,11 @@
       [Symbol.iterator]() { return this.entries(); }
       toString() { return this.#list.map(([k, v]) => formEncode(k) + '=' + formEncode(v)).join('&'); }
       get [Symbol.toStringTag]() { return 'URLSearchParams'; }
+      [INSPECT](depth, options, inspect) {
+        if (typeof inspect !== 'function') return this;
+        if (this.#list.length === 0) return 'URLSearchParams {}';
+        return 'URLSearchParams { ' + this.#list.map(([k, v]) => inspect(k) + ' => ' + inspect(v)).join(', ') + ' }';
+      }
     }
 
     // ---- URL (WHATWG, parsed by the `url` crate on the host) ---------------------------------------
@@ -165,6 +171,12 @@
       toString() { return this.#p[0]; }
       toJSON() { return this.#p[0]; }
       get [Symbol.toStringTag]() { return 'URL'; }
+      [INSPECT](depth, options, inspect) {
+        if (typeof inspect !== 'function') return this;
+        const p = this.#p;
+        return 'URL ' + inspect({ href: p[0], origin: p[10], protocol: p[1], username: p[2], password: p[3], host: p[4],
+          hostname: p[5], port: p[6], pathname: p[7], search: p[8], searchParams: this.searchParams, hash: p[9] }, options);
+      }
     }
 
     // ---- Event, EventTarget, AbortController, AbortSignal (DOM §2, §3.1) -----------------------------

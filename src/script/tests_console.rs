@@ -413,3 +413,34 @@ fn typed_arrays_buffers_and_array_buffers_render_like_node() {
         ]
     );
 }
+
+/// `util.inspect.custom` as Node calls it (depth, options, inspect), and the URL and
+/// URLSearchParams it gives, as Node 20 prints them.
+#[test]
+fn custom_inspect_urls_and_search_params_render_like_node() {
+    let t = texts(
+        "console.log(new URL('http://u:p@x.example:8/p?a=1#h'));\n\
+         console.log(new URLSearchParams('a=1&b=%C3%A9'), new URLSearchParams());\n\
+         console.log({ u: new URL('http://x/') });\n\
+         class C { [Symbol.for('nodejs.util.inspect.custom')](depth, opts, inspect) { return 'C<' + depth + ',' + typeof inspect + '>'; } }\n\
+         console.log(new C(), [new C()], { a: { b: { c: new C() } } });\n\
+         class D { [Symbol.for('nodejs.util.inspect.custom')]() { return { x: 1 }; } }\n\
+         console.log(new D());\n\
+         let got; console.log({ [Symbol.for('nodejs.util.inspect.custom')](d, o, i) { got = i; return 'e'; } });\n\
+         console.log(Object.isFrozen(got));",
+    );
+    let url = "URL {\n  href: 'http://u:p@x.example:8/p?a=1#h',\n  origin: 'http://x.example:8',\n  protocol: 'http:',\n  username: 'u',\n  password: 'p',\n  host: 'x.example:8',\n  hostname: 'x.example',\n  port: '8',\n  pathname: '/p',\n  search: '?a=1',\n  searchParams: URLSearchParams { 'a' => '1' },\n  hash: '#h'\n}";
+    let nested = "{\n  u: URL {\n    href: 'http://x/',\n    origin: 'http://x',\n    protocol: 'http:',\n    username: '',\n    password: '',\n    host: 'x',\n    hostname: 'x',\n    port: '',\n    pathname: '/',\n    search: '',\n    searchParams: URLSearchParams {},\n    hash: ''\n  }\n}";
+    assert_eq!(
+        t,
+        [
+            url,
+            "URLSearchParams { 'a' => '1', 'b' => 'é' } URLSearchParams {}",
+            nested,
+            "C<2,function> [ C<1,function> ] { a: { b: { c: C<-1,function> } } }",
+            "{ x: 1 }",
+            "e",
+            "true",
+        ]
+    );
+}
