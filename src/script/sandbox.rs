@@ -113,6 +113,9 @@ pub(super) struct LoginState {
     pub progress: Option<Arc<Progress>>,
     /// The context has its typed arrays (warm: from the start; strict: once a script asked).
     pub typed_arrays: bool,
+    /// The Node globals' library was built in this context (`host.nodeGlobals`): only then are
+    /// there timers to drive or drop.
+    pub node_built: bool,
 }
 
 impl LoginState {
@@ -162,6 +165,8 @@ pub(crate) struct Failure {
 /// `Persistent` must go before the runtime (RUNTIME-NOTES §8.3), hence the explicit `Drop`.
 pub(crate) struct Sandbox {
     run: Option<Persistent<Function<'static>>>,
+    /// The shim's `timers(drop)`: fires a due timer or answers the wait (see `drive`).
+    timers: Option<Persistent<Function<'static>>>,
     state: Rc<RefCell<LoginState>>,
     deadline: Deadline,
     ctx: Context,
@@ -181,6 +186,7 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         // Before `ctx` and `rt`: a Persistent outliving its runtime aborts the process.
         self.run.take();
+        self.timers.take();
     }
 }
 
@@ -222,6 +228,7 @@ impl Sandbox {
             now_ms: 0,
             progress: None,
             typed_arrays: harden,
+            node_built: false,
         }));
         let config = if harden {
             &env.shim_config_warm
@@ -253,24 +260,30 @@ impl Sandbox {
                 flags.push(login);
             }
             let run: Function = driver.get("run").map_err(fail)?;
-            Ok((Persistent::save(&ctx, run), flags))
+            let timers: Function = driver.get("timers").map_err(fail)?;
+            Ok((
+                Persistent::save(&ctx, run),
+                Persistent::save(&ctx, timers),
+                flags,
+            ))
         });
-        let (run, flags) = built?;
-        Ok((
-            Sandbox {
-                run: Some(run),
-                state,
-                deadline: deadline.clone(),
-                ctx,
-                rt,
-                memory_limit: env.memory_limit,
-                version,
-                scripts: script_list,
-                runs: 0,
-                dirty: false,
-            },
-            flags,
-        ))
+        let (run, timers, flags) = built?;
+        let mut sandbox = Sandbox {
+            run: Some(run),
+            timers: Some(timers),
+            state,
+            deadline: deadline.clone(),
+            ctx,
+            rt,
+            memory_limit: env.memory_limit,
+            version,
+            scripts: script_list,
+            runs: 0,
+            dirty: false,
+        };
+        // Timers a script's top level set belong to no login: none runs.
+        sandbox.drop_timers();
+        Ok((sandbox, flags))
     }
 
     /// Runs one login: the driver's outcome, parsed and checked (Rust never trusts its shape). A
@@ -329,17 +342,34 @@ impl Sandbox {
                 script: None,
             });
         };
-        let (deadline, state) = (&self.deadline, &self.state);
+        let (deadline, state, timers) = (&self.deadline, &self.state, &self.timers);
         let result = self.ctx.with(|ctx| {
             let fail = |e: rquickjs::Error| classify(&ctx, e, deadline, state);
             let run = run.restore(&ctx).map_err(fail)?;
             let promise: Promise = run.call((event_parts, rules_json)).map_err(fail)?;
-            while promise.state() == PromiseState::Pending {
-                if deadline.expired() {
-                    return Err(failure_of(state, SandboxError::Timeout));
+            loop {
+                while promise.state() == PromiseState::Pending {
+                    if deadline.expired() {
+                        return Err(failure_of(state, SandboxError::Timeout));
+                    }
+                    if !ctx.execute_pending_job() {
+                        break;
+                    }
                 }
-                if !ctx.execute_pending_job() {
+                // No job left: only a timer could still settle the login.
+                if promise.state() != PromiseState::Pending || !state.borrow().node_built {
                     break;
+                }
+                let Some(timers) = timers.clone() else { break };
+                let next: f64 = timers
+                    .restore(&ctx)
+                    .and_then(|t| t.call((false,)))
+                    .map_err(fail)?;
+                if next < 0.0 {
+                    break;
+                }
+                if !deadline.wait(next) {
+                    return Err(failure_of(state, SandboxError::Timeout));
                 }
             }
             let out = match promise.state() {
@@ -365,6 +395,7 @@ impl Sandbox {
                 }
             }
         });
+        self.drop_timers();
         if self.state.borrow().host_panicked {
             self.dirty = true;
             return Err(failure_of(&self.state, SandboxError::HostPanicked));
@@ -393,6 +424,25 @@ impl Sandbox {
                 Err(f)
             }
         }
+    }
+
+    /// Drops the timers still pending when a login ends: they never run in a later login. A
+    /// failure here (the deadline passed, say) leaves the sandbox dirty, so none can survive.
+    fn drop_timers(&mut self) {
+        if !self.state.borrow().node_built {
+            return;
+        }
+        let Some(timers) = self.timers.clone() else {
+            return;
+        };
+        let dropped = self.ctx.with(|ctx| {
+            let r = timers.restore(&ctx).and_then(|t| t.call::<_, f64>((true,)));
+            if r.is_err() {
+                ctx.catch();
+            }
+            r.is_ok()
+        });
+        self.dirty |= !dropped;
     }
 
     /// Whether the heap is over 3/4 of its limit.

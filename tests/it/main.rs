@@ -13,6 +13,7 @@ mod fail_closed;
 mod hostile;
 mod keys;
 mod modules;
+mod node_globals;
 mod npm;
 mod overload;
 mod promises;
