@@ -101,12 +101,26 @@ const BUILTINS: &[(&str, &str)] = &[
          constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 2 ** 29 - 24 } };",
     ),
     ("events", include_str!("node/events.js")),
+    ("console", "module.exports = console;"),
     ("path", include_str!("node/path.js")),
     ("path/posix", "module.exports = require('path');"),
+    ("process", "module.exports = process;"),
     ("punycode", include_str!("node/punycode.js")),
     ("querystring", include_str!("node/querystring.js")),
     ("stream", include_str!("node/stream.js")),
     ("string_decoder", include_str!("node/string_decoder.js")),
+    (
+        "timers",
+        "module.exports = { setTimeout, clearTimeout, setInterval, clearInterval, setImmediate, \
+         clearImmediate, promises: require('timers/promises') };",
+    ),
+    (
+        "timers/promises",
+        "module.exports = { setTimeout: (ms, v) => new Promise((r) => setTimeout(r, ms, v)), \
+         setImmediate: (v) => new Promise((r) => setImmediate(r, v)), \
+         scheduler: { wait: (ms) => new Promise((r) => setTimeout(r, ms)), \
+         yield: () => new Promise((r) => setImmediate(r)) } };",
+    ),
     ("url", include_str!("node/url.js")),
     ("util", include_str!("node/util.js")),
     ("util/types", "module.exports = require('util').types;"),

@@ -388,3 +388,22 @@ exports.onExecutePostLogin = async (e, api) => {
         ])
     );
 }
+
+#[tokio::test]
+async fn timers_process_and_console_modules_are_the_globals() {
+    let a = r#"exports.onExecutePostLogin = async (e, api) => {
+  const t = require('timers'), tp = require('node:timers/promises');
+  const waited = await tp.setTimeout(2, 'later');
+  api.accessToken.setCustomClaim('m', [t.setTimeout === setTimeout, t.promises === tp, waited,
+    await tp.setImmediate('now'), require('process') === process, require('console') === console]);
+};"#;
+    let (_dir, set) = tree(&[("actions/a.js", a)]);
+    for iso in [Isolation::Warm, Isolation::Strict] {
+        let o = run(&set, iso).await.unwrap();
+        assert_eq!(
+            claim(&o, "m").unwrap(),
+            json!([true, true, "later", "now", true, true]),
+            "{iso:?}"
+        );
+    }
+}
