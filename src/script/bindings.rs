@@ -1,6 +1,7 @@
 //! The JS-facing surface implemented in Rust: the raw host functions the shim (`shim.js`) keeps
 //! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter` (runs `console.js` on first use), `nodeGlobals` (builds
-//! `Buffer`, `URL`… on first use, `node_host.rs`), `patch`
+//! `Buffer`, `URL`… on first use, `node_host.rs`), `cryptoHost` (the `crypto` module's host
+//! functions, `node_crypto.rs`), `patch`
 //! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
 //! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes
 //! back as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
@@ -107,6 +108,10 @@ pub(super) fn host_object<'js>(
     host.set(
         "nodeGlobals",
         Function::new(ctx.clone(), super::node_host::node_globals)?,
+    )?;
+    host.set(
+        "cryptoHost",
+        Function::new(ctx.clone(), super::node_crypto::crypto_host)?,
     )?;
     host.set(
         "formatter",
