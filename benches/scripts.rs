@@ -91,6 +91,11 @@ fn input() -> LoginInput {
 }
 
 fn script_set() -> (tempfile::TempDir, Arc<ScriptSet>) {
+    script_set_with(&[])
+}
+
+/// The bench's scripts plus `extra` actions, in a folder whose `node_modules` is `modules`.
+fn script_set_with(extra: &[(&str, &str)]) -> (tempfile::TempDir, Arc<ScriptSet>) {
     let dir = tempfile::tempdir().unwrap();
     let (r, a) = (dir.path().join("rules"), dir.path().join("actions"));
     std::fs::create_dir_all(&r).unwrap();
@@ -106,13 +111,56 @@ fn script_set() -> (tempfile::TempDir, Arc<ScriptSet>) {
     for (n, s) in rules {
         std::fs::write(r.join(format!("{n}.js")), s).unwrap();
     }
-    for (n, s) in actions {
+    for (n, s) in actions.iter().chain(extra) {
         std::fs::write(a.join(format!("{n}.js")), s).unwrap();
+    }
+    #[cfg(unix)]
+    if let Some(modules) = npm_packages() {
+        std::os::unix::fs::symlink(modules, dir.path().join("node_modules")).unwrap();
     }
     let set = load_scripts(&a, &r, None, 1);
     assert!(set.errors.is_empty(), "{:?}", set.errors);
     (dir, Arc::new(set))
 }
+
+/// tests/npm's packages (lodash among them), installed with `npm ci` into the build's folder;
+/// `None` (and the lodash row skipped) when npm cannot install them.
+fn npm_packages() -> Option<std::path::PathBuf> {
+    use std::path::Path;
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/npm");
+    let dest = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-npm");
+    let lock = std::fs::read(src.join("package-lock.json")).ok()?;
+    let marker = dest.join("installed-from.json");
+    if std::fs::read(&marker).ok().as_ref() != Some(&lock) {
+        let _ = std::fs::remove_dir_all(&dest);
+        std::fs::create_dir_all(&dest).ok()?;
+        for f in ["package.json", "package-lock.json"] {
+            std::fs::copy(src.join(f), dest.join(f)).ok()?;
+        }
+        let ok = std::process::Command::new("npm")
+            .args([
+                "ci",
+                "--no-audit",
+                "--no-fund",
+                "--ignore-scripts",
+                "--silent",
+            ])
+            .current_dir(&dest)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        std::fs::write(&marker, &lock).ok()?;
+    }
+    Some(dest.join("node_modules"))
+}
+
+/// Issue 11's case: one more Action, which requires lodash (at its top level, so once per
+/// context) and calls it on every login.
+const LODASH_ACTION: &str = "const _ = require('lodash'); \
+    exports.onExecutePostLogin = async (event, api) => { \
+      api.accessToken.setCustomClaim('https://claimsmith.example/meta', _.pick(event.user.app_metadata || {}, ['plan', 'tenant'])); };";
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -270,6 +318,29 @@ fn main() {
                 rate
             );
         }
+    }
+    // The same pipeline with a fourth Action that uses lodash (issue 11).
+    if npm_packages().is_some() {
+        let (_dir, set) = script_set_with(&[("04-lodash", LODASH_ACTION)]);
+        for (isolation, n) in [(Isolation::Warm, 5000), (Isolation::Strict, 2000)] {
+            if !only.is_empty() && !format!("{isolation:?}").eq_ignore_ascii_case(&only) {
+                continue;
+            }
+            for concurrency in [1, 8] {
+                let (median, p99, rate) =
+                    rt.block_on(measure(isolation, &set, n, concurrency, None));
+                println!(
+                    "{:<8} {:>11} {:>8.1}µs {:>8.1}µs {:>12.0}  + an Action requiring lodash",
+                    format!("{isolation:?}").to_lowercase(),
+                    concurrency,
+                    median.as_secs_f64() * 1e6,
+                    p99.as_secs_f64() * 1e6,
+                    rate
+                );
+            }
+        }
+    } else {
+        println!("(the lodash rows need npm: `npm ci` of tests/npm failed)");
     }
     in_process("");
 }

@@ -125,6 +125,7 @@ file_table! {
         configuration: Map<String, Value>,
         secrets: Map<String, Value>,
         action_secrets: HashMap<String, Map<String, Value>>,
+        env: Map<String, Value>,
     }
 }
 
@@ -185,6 +186,7 @@ impl ScriptsFile {
             configuration: self.configuration,
             shared_secrets: self.secrets,
             action_secrets: self.action_secrets,
+            process_env: process_env(self.env)?,
             ..d
         };
         Ok(ScriptsConfig {
@@ -194,6 +196,22 @@ impl ScriptsFile {
             on_load_error: self.on_load_error.unwrap_or_default(),
         })
     }
+}
+
+/// `[scripts.env]`: `process.env` holds strings only, as in Node (numbers and booleans are
+/// written as text; anything else is refused).
+fn process_env(table: Map<String, Value>) -> Result<Map<String, Value>, ConfigError> {
+    table
+        .into_iter()
+        .map(|(k, v)| match v {
+            Value::String(_) => Ok((k, v)),
+            Value::Number(_) | Value::Bool(_) => Ok((k, Value::String(v.to_string()))),
+            _ => Err(invalid(
+                "scripts.env",
+                format!("{k}: process.env values are strings"),
+            )),
+        })
+        .collect()
 }
 
 fn positive(key: &'static str, v: u64) -> Result<u64, ConfigError> {
@@ -476,6 +494,23 @@ mod tests {
         assert_eq!(c.tenant, "123", "text keys stay text");
         assert_eq!(c.scripts.engine.login_timeout, Duration::from_millis(200));
         assert_eq!(c.scripts.engine.shared_secrets["API_KEY"], "s3cret");
+    }
+
+    #[test]
+    fn process_env_holds_strings() {
+        let file = "[scripts.env]\nNODE_ENV = \"production\"\nPORT = 8080\nDEBUG = false\n";
+        let c = load(file, &[], &Overrides::default()).unwrap();
+        let env = &c.scripts.engine.process_env;
+        assert_eq!(
+            (&env["NODE_ENV"], &env["PORT"], &env["DEBUG"]),
+            (
+                &serde_json::json!("production"),
+                &serde_json::json!("8080"),
+                &serde_json::json!("false")
+            )
+        );
+        let e = load("[scripts.env]\nX = [1]\n", &[], &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("scripts.env"), "{e}");
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct EngineConfig {
     pub shared_secrets: Map<String, Value>,
     /// Per Action (file stem), merged over `shared_secrets`.
     pub action_secrets: HashMap<String, Map<String, Value>>,
+    /// `process.env` of every script (strings).
+    pub process_env: Map<String, Value>,
     /// `auth0.domain`.
     pub domain: String,
     /// Test-only: warm contexts skip `harden()`, so built-ins stay writable. It exists for the
@@ -69,6 +71,7 @@ impl Default for EngineConfig {
             configuration: Map::new(),
             shared_secrets: Map::new(),
             action_secrets: HashMap::new(),
+            process_env: Map::new(),
             domain: "localhost".into(),
             unhardened_for_test: false,
         }
@@ -99,7 +102,7 @@ impl EngineConfig {
             "\u{0}shared".into(),
             Value::Object(self.shared_secrets.clone()),
         );
-        json!({"configuration": self.configuration, "secrets": secrets, "domain": self.domain, "harden": harden})
+        json!({"configuration": self.configuration, "secrets": secrets, "env": self.process_env, "domain": self.domain, "harden": harden})
             .to_string()
     }
 }

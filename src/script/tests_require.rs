@@ -362,3 +362,29 @@ api.accessToken.setCustomClaim('u', [u.hostname, u.port, u.pathname, u.query.cod
         assert_eq!(claim(&o, "u").unwrap(), node, "{iso:?}");
     }
 }
+
+#[tokio::test]
+async fn stream_is_the_legacy_stream_that_jws_builds_on() {
+    let a = r#"const Stream = require('stream'), util = require('util');
+function Source() { Stream.call(this); this.readable = true; } util.inherits(Source, Stream);
+function Sink() { Stream.call(this); this.writable = true; this.got = []; } util.inherits(Sink, Stream);
+Sink.prototype.write = function (c) { this.got.push(c); return true; };
+Sink.prototype.end = function () { this.emit('finish', this.got.join('')); };
+exports.onExecutePostLogin = async (e, api) => {
+  const src = new Source(), sink = new Sink(); let out;
+  sink.on('finish', (s) => { out = s; });
+  src.pipe(sink); src.emit('data', 'a'); src.emit('data', 'b'); src.emit('end');
+  let readable; try { new Stream.Readable(); } catch (err) { readable = err.message; }
+  api.accessToken.setCustomClaim('s', [out, src instanceof require('events'), readable]);
+};"#;
+    let (_dir, set) = tree(&[("actions/a.js", a)]);
+    let o = run(&set, Isolation::Warm).await.unwrap();
+    assert_eq!(
+        claim(&o, "s").unwrap(),
+        json!([
+            "ab",
+            true,
+            "stream.Readable is not available in claimsmith (only the legacy Stream is)"
+        ])
+    );
+}

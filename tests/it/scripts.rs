@@ -420,7 +420,7 @@ const SLOPPY_RULE: &str = r#"function (user, context, callback) {
 const COMMONJS_ACTION: &str = r#"const self = this;
 module.exports.onExecutePostLogin = async (event, api) => {
   api.accessToken.setCustomClaim('https://t/cjs',
-    [self === module.exports, typeof __filename, global === globalThis, typeof exports]);
+    [self === module.exports, __filename.endsWith('/actions/01-cjs.js') && __dirname.endsWith('/actions'), global === globalThis, typeof exports]);
 };"#;
 
 const STRICT_ACTION: &str = r#"'use strict';
@@ -451,7 +451,7 @@ async fn rules_and_actions_run_as_sloppy_code_unless_they_say_use_strict() {
         );
         assert_eq!(
             c["https://t/cjs"],
-            json!([true, "undefined", true, "object"]),
+            json!([true, true, true, "object"]),
             "{isolation}: CommonJS this, __filename, global, exports"
         );
         assert_eq!(c["https://t/strict"], "ReferenceError", "{isolation}");
