@@ -190,4 +190,7 @@ out.sign = {
     threw(() => c.createSign('sha256').update(msg).sign(c.createSecretKey(Buffer.from('k')))),
     err(() => c.sign('sha256', 'a string', rsa))],
 };
+const { types } = require('util');
+out.utilTypes = [types.isKeyObject(rsa), types.isKeyObject(c.createSecretKey(Buffer.from('k'))), types.isKeyObject({}), types.isKeyObject(null),
+  types.isCryptoKey(rsa), types.isCryptoKey({})];
 api.accessToken.setCustomClaim('out', out);
