@@ -159,7 +159,7 @@ async fn a_change_to_a_shared_local_module_republishes_the_scripts_that_use_it()
     s.stop().await;
 }
 
-/// An Action that signs and verifies tokens with npm `jsonwebtoken` (through `jws`/`jwa` onto
+/// An Action that signs and verifies HS256, RS256, ES256 and PS256 tokens with npm `jsonwebtoken` (through `jws`/`jwa` onto
 /// `require('crypto')`) and makes uuids with npm `uuid` (its `exports` map, `crypto.randomUUID`
 /// and `createHash`). `KEYS` is put before it: the test-only keys of src/script/tests_node/keys.
 const JWT_ACTION: &str = r#"
@@ -170,12 +170,13 @@ exports.onExecutePostLogin = async (event, api) => {
   const hs = jwt.sign(payload, 'hs-secret', { algorithm: 'HS256', noTimestamp: true });
   const rs = jwt.sign(payload, KEYS.rsa, { algorithm: 'RS256', noTimestamp: true, keyid: 'k1' });
   const es = jwt.sign(payload, KEYS.ec, { algorithm: 'ES256', noTimestamp: true });
+  const ps = jwt.sign(payload, KEYS.rsa, { algorithm: 'PS256', noTimestamp: true });
   const bad = (f) => { try { f(); return 'verified'; } catch (e) { return e.name + ': ' + e.message; } };
   const v4 = uuid.v4();
   api.accessToken.setCustomClaim('https://t/jwt', {
-    hs, rs, es,
+    hs, rs, es, ps,
     verified: [jwt.verify(hs, 'hs-secret'), jwt.verify(rs, KEYS.rsaPub, { algorithms: ['RS256'] }),
-      jwt.verify(es, KEYS.ecPub), jwt.decode(rs, { complete: true }).header],
+      jwt.verify(es, KEYS.ecPub), jwt.verify(ps, KEYS.rsaPub), jwt.decode(rs, { complete: true }).header],
     refused: [bad(() => jwt.verify(hs, 'other-secret')), bad(() => jwt.verify(rs.slice(0, -4) + 'AAAA', KEYS.rsaPub)),
       bad(() => jwt.verify(rs, KEYS.rsaPub, { algorithms: ['HS256'] })), bad(() => jwt.sign(payload, KEYS.rsaPub, { algorithm: 'RS256' }))],
     uuid: [uuid.validate(v4), uuid.version(v4), v4 === uuid.v4(), uuid.v5('claimsmith', uuid.v5.URL), uuid.v3('claimsmith', uuid.v3.DNS)],
@@ -184,7 +185,7 @@ exports.onExecutePostLogin = async (event, api) => {
 "#;
 
 #[tokio::test]
-async fn npm_jsonwebtoken_signs_and_verifies_hs256_rs256_and_es256_and_uuid_makes_ids() {
+async fn npm_jsonwebtoken_signs_and_verifies_hs256_rs256_ps256_and_es256_and_uuid_makes_ids() {
     use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 
     const RSA_PUB: &str = include_str!("../../src/script/tests_node/keys/rsa.pub.pem");
@@ -202,7 +203,7 @@ async fn npm_jsonwebtoken_signs_and_verifies_hs256_rs256_and_es256_and_uuid_make
     let payload = json!({ "sub": "auth0|ada", "n": 1 });
     assert_eq!(
         out["verified"],
-        json!([payload, payload, payload, { "alg": "RS256", "typ": "JWT", "kid": "k1" }]),
+        json!([payload, payload, payload, payload, { "alg": "RS256", "typ": "JWT", "kid": "k1" }]),
         "{out}"
     );
     assert_eq!(
@@ -240,7 +241,8 @@ async fn npm_jsonwebtoken_signs_and_verifies_hs256_rs256_and_es256_and_uuid_make
     )
     .expect("ec key");
     assert_eq!(hs, payload);
-    assert_eq!(check(&out["rs"], Algorithm::RS256, rsa), payload);
+    assert_eq!(check(&out["rs"], Algorithm::RS256, rsa.clone()), payload);
+    assert_eq!(check(&out["ps"], Algorithm::PS256, rsa), payload);
     assert_eq!(check(&out["es"], Algorithm::ES256, ec), payload);
     // What Node 20 prints for the deterministic uuids (uuid 9.0.1).
     assert_eq!(
