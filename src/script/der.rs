@@ -60,6 +60,12 @@ impl Curve {
             (Curve::P384, true) => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
         }
     }
+    fn verification(self) -> &'static signature::EcdsaVerificationAlgorithm {
+        match self {
+            Curve::P256 => &signature::ECDSA_P256_SHA256_ASN1,
+            Curve::P384 => &signature::ECDSA_P384_SHA384_ASN1,
+        }
+    }
     fn of_oid(oid: &[u8]) -> Option<Curve> {
         match oid {
             PRIME256V1 => Some(Curve::P256),
@@ -209,71 +215,27 @@ const BAD: &str = "Invalid key: the data is not a supported RSA or EC (P-256, P-
 /// Any accepted DER input of `type` (`pkcs8`, `pkcs1`, `sec1`, `spki`, `pkcs1-public`,
 /// `certificate`), checked by aws-lc-rs and normalised to PKCS#8 or SPKI.
 pub(super) fn import(der: &[u8], ty: &str, private: bool) -> Result<Imported, &'static str> {
-    fn bad<E>(_: E) -> &'static str {
-        BAD
-    }
     match ty {
         "pkcs8" => {
-            // Re-written by aws-lc-rs, so one key has one DER whatever its PKCS#8 looked like
-            // (`KeyObject.equals` compares the DER).
             let (kind, _) = identify(der, true).ok_or(BAD)?;
-            let der = match kind {
-                Kind::Rsa => RsaKeyPair::from_pkcs8(der)
-                    .map_err(bad)?
-                    .as_der()
-                    .map_err(bad)?
-                    .as_ref()
-                    .to_vec(),
-                Kind::Ec(c) => EcdsaKeyPair::from_pkcs8(c.signing(false), der)
-                    .map_err(bad)?
-                    .to_pkcs8v1()
-                    .map_err(bad)?
-                    .as_ref()
-                    .to_vec(),
-            };
-            Ok(Imported {
-                private: true,
-                kind,
-                der,
-            })
+            Ok(Imported::private(kind, canonical_pkcs8(kind, der)?))
         }
-        "pkcs1" if private && RsaKeyPair::from_der(der).is_ok() => {
-            let kp = RsaKeyPair::from_der(der).map_err(bad)?;
-            let der = kp.as_der().map_err(bad)?.as_ref().to_vec();
-            Ok(Imported {
-                private: true,
-                kind: Kind::Rsa,
-                der,
-            })
-        }
+        "pkcs1" if private => match RsaKeyPair::from_der(der) {
+            Ok(kp) => Ok(Imported::private(
+                Kind::Rsa,
+                kp.as_der().map_err(bad)?.as_ref().to_vec(),
+            )),
+            Err(_) => import(der, "pkcs1-public", false),
+        },
         "pkcs1" | "pkcs1-public" => {
             let pk = rsa::PublicKey::from_der(der).map_err(bad)?;
-            let der = pk.as_der().map_err(bad)?.as_ref().to_vec();
-            Ok(Imported {
-                private: false,
-                kind: Kind::Rsa,
-                der,
-            })
+            public(pk.as_der().map_err(bad)?.as_ref())
         }
         "sec1" => {
-            let (seq, _) = expect(der, SEQUENCE).ok_or(BAD)?;
-            let (_version, rest) = expect(seq, INTEGER).ok_or(BAD)?;
-            let (_scalar, mut rest) = expect(rest, OCTET_STRING).ok_or(BAD)?;
-            let mut curve = None;
-            while let Some((tag, c, r)) = tlv(rest) {
-                if tag == 0xa0 {
-                    curve = Curve::of_oid(expect(c, OID).ok_or(BAD)?.0);
-                }
-                rest = r;
-            }
-            let c = curve.ok_or(BAD)?;
+            let c = sec1_curve(der).ok_or(BAD)?;
             let kp = EcdsaKeyPair::from_private_key_der(c.signing(false), der).map_err(bad)?;
-            let der = kp.to_pkcs8v1().map_err(bad)?.as_ref().to_vec();
-            Ok(Imported {
-                private: true,
-                kind: Kind::Ec(c),
-                der,
-            })
+            let pkcs8 = kp.to_pkcs8v1().map_err(bad)?;
+            Ok(Imported::private(Kind::Ec(c), pkcs8.as_ref().to_vec()))
         }
         "spki" => public(der),
         "certificate" => public(certificate_spki(der).ok_or(BAD)?),
@@ -281,11 +243,63 @@ pub(super) fn import(der: &[u8], ty: &str, private: bool) -> Result<Imported, &'
     }
 }
 
+fn bad<E>(_: E) -> &'static str {
+    BAD
+}
+
+/// A PKCS#8 key re-written by aws-lc-rs (which checks it), so that one key has one DER whatever
+/// its PKCS#8 looked like (`KeyObject.equals` compares the DER).
+fn canonical_pkcs8(kind: Kind, der: &[u8]) -> Result<Vec<u8>, &'static str> {
+    Ok(match kind {
+        Kind::Rsa => RsaKeyPair::from_pkcs8(der)
+            .map_err(bad)?
+            .as_der()
+            .map_err(bad)?
+            .as_ref()
+            .to_vec(),
+        Kind::Ec(c) => EcdsaKeyPair::from_pkcs8(c.signing(false), der)
+            .map_err(bad)?
+            .to_pkcs8v1()
+            .map_err(bad)?
+            .as_ref()
+            .to_vec(),
+    })
+}
+
+/// The named curve in a SEC1 ECPrivateKey's `[0] parameters`.
+fn sec1_curve(der: &[u8]) -> Option<Curve> {
+    let (seq, _) = expect(der, SEQUENCE)?;
+    let (_version, rest) = expect(seq, INTEGER)?;
+    let (_scalar, mut rest) = expect(rest, OCTET_STRING)?;
+    while let Some((tag, c, r)) = tlv(rest) {
+        if tag == 0xa0 {
+            return Curve::of_oid(expect(c, OID)?.0);
+        }
+        rest = r;
+    }
+    None
+}
+
+impl Imported {
+    fn private(kind: Kind, der: Vec<u8>) -> Imported {
+        Imported {
+            private: true,
+            kind,
+            der,
+        }
+    }
+}
+
 fn public(spki: &[u8]) -> Result<Imported, &'static str> {
     let (kind, key) = identify(spki, false).ok_or(BAD)?;
     let ok = match kind {
         Kind::Rsa => rsa::PublicKey::from_der(key).is_ok(),
-        Kind::Ec(c) => key.len() == 1 + 2 * c.size() && key.first() == Some(&4),
+        // An uncompressed point on the curve (aws-lc-rs parses it now, not at the first verify).
+        Kind::Ec(c) => {
+            key.len() == 1 + 2 * c.size()
+                && key.first() == Some(&4)
+                && signature::ParsedPublicKey::new(c.verification(), key).is_ok()
+        }
     };
     if !ok {
         return Err(BAD);

@@ -20,78 +20,64 @@ fn jwk_field(jwk: &Map<String, Json>, name: &str) -> Result<Vec<u8>, &'static st
         .map_err(|_| "Invalid JWK: a member is not base64url")
 }
 
+/// A JWK (its JSON text): RSA, or EC on P-256 or P-384; private when it has `d`.
 pub(super) fn import(data: &[u8]) -> Result<Imported, &'static str> {
     let jwk: Map<String, Json> = serde_json::from_slice(data).map_err(|_| "Invalid JWK")?;
-    let private = jwk.contains_key("d");
     match jwk.get("kty").and_then(Json::as_str) {
-        Some("RSA") => {
-            let f = |n| jwk_field(&jwk, n);
-            let public = rsa::PublicKeyComponents {
-                n: strip(f("n")?),
-                e: strip(f("e")?),
-            };
-            if !private {
-                let spki = public.as_der().map_err(|_| "Invalid JWK RSA key")?;
-                let pk =
-                    rsa::PublicKey::from_der(spki.as_ref()).map_err(|_| "Invalid JWK RSA key")?;
-                let spki = pk.as_der().map_err(|_| "Invalid JWK RSA key")?;
-                return Ok(Imported {
-                    private,
-                    kind: der::Kind::Rsa,
-                    der: spki.as_ref().to_vec(),
-                });
-            }
-            let parts = rsa::KeyPairComponents {
-                public_key: public,
-                d: f("d")?,
-                p: f("p")?,
-                q: f("q")?,
-                dP: f("dp")?,
-                dQ: f("dq")?,
-                qInv: f("qi")?,
-            };
-            let kp = RsaKeyPair::from_components(&parts).map_err(|_| "Invalid JWK RSA key")?;
-            let pkcs8 = kp.as_der().map_err(|_| "Invalid JWK RSA key")?;
-            Ok(Imported {
-                private,
-                kind: der::Kind::Rsa,
-                der: pkcs8.as_ref().to_vec(),
-            })
-        }
-        Some("EC") => {
-            let curve = match jwk.get("crv").and_then(Json::as_str) {
-                Some("P-256") => der::Curve::P256,
-                Some("P-384") => der::Curve::P384,
-                _ => return Err("Unsupported JWK EC curve"),
-            };
-            let mut point = vec![4u8];
-            for c in ["x", "y"] {
-                let v = jwk_field(&jwk, c)?;
-                if v.len() != curve.size() {
-                    return Err("Invalid JWK EC key");
-                }
-                point.extend(v);
-            }
-            if !private {
-                return Ok(Imported {
-                    private,
-                    kind: der::Kind::Ec(curve),
-                    der: der::ec_spki(curve, &point),
-                });
-            }
-            let d = jwk_field(&jwk, "d")?;
-            let kp =
-                EcdsaKeyPair::from_private_key_and_public_key(curve.signing(false), &d, &point)
-                    .map_err(|_| "Invalid JWK EC key")?;
-            let pkcs8 = kp.to_pkcs8v1().map_err(|_| "Invalid JWK EC key")?;
-            Ok(Imported {
-                private,
-                kind: der::Kind::Ec(curve),
-                der: pkcs8.as_ref().to_vec(),
-            })
-        }
+        Some("RSA") => rsa_key(&jwk),
+        Some("EC") => ec_key(&jwk),
         _ => Err("Unsupported JWK key type"),
     }
+}
+
+fn rsa_key(jwk: &Map<String, Json>) -> Result<Imported, &'static str> {
+    const BAD: &str = "Invalid JWK RSA key";
+    let f = |n| jwk_field(jwk, n);
+    let public = rsa::PublicKeyComponents {
+        n: strip(f("n")?),
+        e: strip(f("e")?),
+    };
+    if !jwk.contains_key("d") {
+        let spki = public.as_der().map_err(|_| BAD)?;
+        return der::import(spki.as_ref(), "spki", false).map_err(|_| BAD);
+    }
+    let parts = rsa::KeyPairComponents {
+        public_key: public,
+        d: f("d")?,
+        p: f("p")?,
+        q: f("q")?,
+        dP: f("dp")?,
+        dQ: f("dq")?,
+        qInv: f("qi")?,
+    };
+    let kp = RsaKeyPair::from_components(&parts).map_err(|_| BAD)?;
+    let pkcs8 = kp.as_der().map_err(|_| BAD)?;
+    der::import(pkcs8.as_ref(), "pkcs8", true).map_err(|_| BAD)
+}
+
+fn ec_key(jwk: &Map<String, Json>) -> Result<Imported, &'static str> {
+    const BAD: &str = "Invalid JWK EC key";
+    let curve = match jwk.get("crv").and_then(Json::as_str) {
+        Some("P-256") => der::Curve::P256,
+        Some("P-384") => der::Curve::P384,
+        _ => return Err("Unsupported JWK EC curve"),
+    };
+    let mut point = vec![4u8];
+    for c in ["x", "y"] {
+        let v = jwk_field(jwk, c)?;
+        if v.len() != curve.size() {
+            return Err(BAD);
+        }
+        point.extend(v);
+    }
+    if !jwk.contains_key("d") {
+        return der::import(&der::ec_spki(curve, &point), "spki", false).map_err(|_| BAD);
+    }
+    let d = jwk_field(jwk, "d")?;
+    let kp = EcdsaKeyPair::from_private_key_and_public_key(curve.signing(false), &d, &point)
+        .map_err(|_| BAD)?;
+    let pkcs8 = kp.to_pkcs8v1().map_err(|_| BAD)?;
+    der::import(pkcs8.as_ref(), "pkcs8", true).map_err(|_| BAD)
 }
 
 /// A big-endian integer without its leading zero bytes (as `PublicKeyComponents` wants).

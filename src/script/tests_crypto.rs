@@ -109,7 +109,8 @@ async fn bad_input_is_an_error_and_the_host_stays_out_of_reach() {
            results.add(String(c.verify('sha256', r, KEYS.ec, r)));
          }
          out.results = [...results].sort();
-         out.jwk = [{ kty: 'EC', crv: 'P-521', x: 'AA', y: 'AA' }, { kty: 'RSA', n: '', e: '' }, { kty: 'oct', k: 'AA' }, { kty: 'EC', crv: 'P-256', x: '!!', y: 'AA' }]
+         out.jwk = [{ kty: 'EC', crv: 'P-521', x: 'AA', y: 'AA' }, { kty: 'RSA', n: '', e: '' }, { kty: 'oct', k: 'AA' }, { kty: 'EC', crv: 'P-256', x: '!!', y: 'AA' },
+             { kty: 'EC', crv: 'P-256', x: 'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE', y: 'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE' }]
            .map((key) => msg(() => c.createPublicKey({ key, format: 'jwk' })));
          out.unsupported = [msg(() => c.createSign('md5').update('x').sign(KEYS.rsa)), msg(() => c.createSign('sha384').update('x').sign(KEYS.ec)),
            msg(() => c.createPrivateKey({ key: KEYS.rsa, passphrase: 'x' })), msg(() => c.createPrivateKey('-----BEGIN ENCRYPTED PRIVATE KEY-----\\nAAAA\\n-----END ENCRYPTED PRIVATE KEY-----'))];
@@ -121,7 +122,7 @@ async fn bad_input_is_an_error_and_the_host_stays_out_of_reach() {
         json!({
             "internal": ["Error", "Error"],
             "results": ["Error", "false"],
-            "jwk": ["Error", "Error", "Error", "Error"],
+            "jwk": ["Error", "Error", "Error", "Error", "Error"],
             "unsupported": ["Error", "Error", "Error", "Error"],
         })
     );
