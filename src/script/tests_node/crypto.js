@@ -1,6 +1,11 @@
 // require('crypto') against Node 20: run here as an Action body with `KEYS` defined before it
 // (tests_crypto.rs), and with `node` (its output is crypto.node.json). Everything recorded is
 // deterministic: random values and ECDSA/PSS signatures are checked by property, not by value.
+// To print Node's answers again, from tests_node/keys:
+//   node -e "const fs = require('fs'); const KEYS = {}; for (const k of ['rsa', 'ec', 'ec384']) KEYS[k] = fs.readFileSync(k + '.pem', 'utf8');
+//     KEYS.cert = fs.readFileSync('rsa-cert.pem', 'utf8');
+//     const api = { accessToken: { setCustomClaim: (k, v) => fs.writeFileSync('../crypto.node.json', JSON.stringify(v) + '\n') } };
+//     eval('(async () => {' + fs.readFileSync('../crypto.js', 'utf8') + '})()');"
 const c = require('crypto');
 const out = {};
 const err = (f) => { try { f(); return 'no error'; } catch (e) { return [e.name, e.code, e.message, String(e), e instanceof Error]; } };
@@ -192,6 +197,25 @@ out.sign = {
     threw(() => c.createSign('sha256').update(msg).sign(c.createSecretKey(Buffer.from('k')))),
     err(() => c.sign('sha256', 'a string', rsa))],
 };
+// The callback forms answer later, never during the call.
+out.callbacks = await new Promise((resolve) => {
+  const seen = [];
+  let returned = false;
+  c.randomBytes(4, (e, b) => {
+    seen.push(['bytes', e, b.length, returned]);
+    c.randomInt(5, (e2, n) => {
+      seen.push(['int', e2, n >= 0 && n < 5]);
+      c.randomFill(new Uint8Array(3), 1, (e3, b3) => {
+        seen.push(['fill', e3, b3.length]);
+        c.sign('sha256', Buffer.from('x'), KEYS.rsa, (e4, sig) => {
+          seen.push(['sign', e4, sig.length]);
+          c.verify('sha256', Buffer.from('x'), KEYS.rsa, sig, (e5, ok) => { seen.push(['verify', e5, ok]); resolve(seen); });
+        });
+      });
+    });
+  });
+  returned = true;
+});
 const { types } = require('util');
 out.utilTypes = [types.isKeyObject(rsa), types.isKeyObject(c.createSecretKey(Buffer.from('k'))), types.isKeyObject({}), types.isKeyObject(null),
   types.isCryptoKey(rsa), types.isCryptoKey({})];
