@@ -51,15 +51,15 @@ const encode = (bytes, enc) => {
 };
 
 // ---- hash names -----------------------------------------------------------------------------------
-const HASHES = {};
+const HASHES = new Map(); // a Map: no 'constructor' or '__proto__' is a hash name
 for (const [name, sha] of [['md5', null], ['sha1', 'sha-1'], ['sha224', 'sha-224'], ['sha256', 'sha-256'],
   ['sha384', 'sha-384'], ['sha512', 'sha-512'], ['sha512-256', 'sha-512/256']]) {
-  HASHES[name] = name;
-  HASHES[name + 'withrsaencryption'] = name;
-  HASHES['rsa-' + (name === 'sha512-256' ? 'sha512/256' : name)] = name;
-  if (sha !== null) HASHES[sha] = name;
+  HASHES.set(name, name);
+  HASHES.set(name + 'withrsaencryption', name);
+  HASHES.set('rsa-' + (name === 'sha512-256' ? 'sha512/256' : name), name);
+  if (sha !== null) HASHES.set(sha, name);
 }
-const hashName = (alg) => (typeof alg === 'string' ? HASHES[alg.toLowerCase()] : undefined);
+const hashName = (alg) => (typeof alg === 'string' ? HASHES.get(alg.toLowerCase()) : undefined);
 const HASH_LIST = ['RSA-MD5', 'RSA-SHA1', 'RSA-SHA224', 'RSA-SHA256', 'RSA-SHA384', 'RSA-SHA512',
   'RSA-SHA512/256', 'md5', 'md5WithRSAEncryption', 'sha1', 'sha1WithRSAEncryption', 'sha224',
   'sha224WithRSAEncryption', 'sha256', 'sha256WithRSAEncryption', 'sha384', 'sha384WithRSAEncryption',

@@ -48,6 +48,7 @@ out.hashErrors = {
   copyAfter: err(() => { const h = c.createHash('sha1'); h.digest(); h.copy(); }),
   unknown: err(() => c.createHash('nope')),
   ecdsaName: err(() => c.createHash('ecdsa-with-SHA256')),
+  inherited: [err(() => c.createHash('constructor')), err(() => c.createHash('__proto__')), err(() => c.createHmac('toString', 'k'))],
   arrayBuffer: err(() => c.createHash('sha1').update(new ArrayBuffer(2))),
   number: err(() => c.createHash('sha1').update(12)),
   noAlg: err(() => c.createHash()),
