@@ -93,8 +93,9 @@ fn sub_table<'t>(t: &'t mut toml::Table, key: &str) -> Option<&'t mut toml::Tabl
 }
 
 /// `CLAIMSMITH_<KEY>` sets a top-level key, `CLAIMSMITH_SCRIPTS_<KEY>` a `[scripts]` key,
-/// `CLAIMSMITH_SECRET_<NAME>` a shared Action secret and `CLAIMSMITH_CONFIGURATION_<NAME>` a
-/// Rules `configuration` entry. Unknown names are ignored: the environment is shared with other
+/// `CLAIMSMITH_SECRET_<NAME>` a shared Action secret, `CLAIMSMITH_CONFIGURATION_<NAME>` a
+/// Rules `configuration` entry and `CLAIMSMITH_PROCESS_ENV_<NAME>` an entry of the scripts'
+/// `process.env`. Unknown names are ignored: the environment is shared with other
 /// programs.
 pub(super) fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
     for (name, value) in vars {
@@ -105,6 +106,8 @@ pub(super) fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (S
             ("secrets", s.to_owned(), toml::Value::from(value))
         } else if let Some(c) = rest.strip_prefix("CONFIGURATION_") {
             ("configuration", c.to_owned(), toml::Value::from(value))
+        } else if let Some(e) = rest.strip_prefix("PROCESS_ENV_") {
+            ("process_env", e.to_owned(), toml::Value::from(value))
         } else if let Some(k) = rest.strip_prefix("SCRIPTS_") {
             let k = k.to_ascii_lowercase();
             if let Some(v) = ScriptsFile::env_value(&k, value)

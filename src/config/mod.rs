@@ -125,7 +125,7 @@ file_table! {
         configuration: Map<String, Value>,
         secrets: Map<String, Value>,
         action_secrets: HashMap<String, Map<String, Value>>,
-        env: Map<String, Value>,
+        process_env: Map<String, Value>,
     }
 }
 
@@ -169,6 +169,17 @@ impl ScriptsFile {
             Some(n) => positive("scripts.max_abandoned_workers", n as u64)? as usize,
             None => d.max_abandoned_workers,
         };
+        // Node's `process.env` holds strings only.
+        let mut process_env = std::collections::BTreeMap::new();
+        for (name, v) in self.process_env {
+            let Value::String(text) = v else {
+                return Err(invalid(
+                    "scripts.process_env",
+                    format!("{name}: values must be strings"),
+                ));
+            };
+            process_env.insert(name, text);
+        }
         let engine = EngineConfig {
             workers: self.workers.unwrap_or(d.workers).max(1),
             isolation: self.isolation.unwrap_or(d.isolation),
@@ -186,7 +197,7 @@ impl ScriptsFile {
             configuration: self.configuration,
             shared_secrets: self.secrets,
             action_secrets: self.action_secrets,
-            process_env: process_env(self.env)?,
+            process_env,
             ..d
         };
         Ok(ScriptsConfig {
@@ -196,22 +207,6 @@ impl ScriptsFile {
             on_load_error: self.on_load_error.unwrap_or_default(),
         })
     }
-}
-
-/// `[scripts.env]`: `process.env` holds strings only, as in Node (numbers and booleans are
-/// written as text; anything else is refused).
-fn process_env(table: Map<String, Value>) -> Result<Map<String, Value>, ConfigError> {
-    table
-        .into_iter()
-        .map(|(k, v)| match v {
-            Value::String(_) => Ok((k, v)),
-            Value::Number(_) | Value::Bool(_) => Ok((k, Value::String(v.to_string()))),
-            _ => Err(invalid(
-                "scripts.env",
-                format!("{k}: process.env values are strings"),
-            )),
-        })
-        .collect()
 }
 
 fn positive(key: &'static str, v: u64) -> Result<u64, ConfigError> {
@@ -497,20 +492,22 @@ mod tests {
     }
 
     #[test]
-    fn process_env_holds_strings() {
-        let file = "[scripts.env]\nNODE_ENV = \"production\"\nPORT = 8080\nDEBUG = false\n";
-        let c = load(file, &[], &Overrides::default()).unwrap();
-        let env = &c.scripts.engine.process_env;
+    fn process_env_comes_from_the_file_and_the_environment_and_holds_strings() {
+        let file = "[scripts.process_env]\nNODE_ENV = \"production\"\nREGION = \"eu\"\n";
+        let env = [("CLAIMSMITH_PROCESS_ENV_REGION", "us")];
+        let c = load(file, &env, &Overrides::default()).unwrap();
+        let got: Vec<_> = c.scripts.engine.process_env.into_iter().collect();
         assert_eq!(
-            (&env["NODE_ENV"], &env["PORT"], &env["DEBUG"]),
-            (
-                &serde_json::json!("production"),
-                &serde_json::json!("8080"),
-                &serde_json::json!("false")
-            )
+            got,
+            [
+                ("NODE_ENV".to_owned(), "production".to_owned()),
+                ("REGION".to_owned(), "us".to_owned())
+            ]
         );
-        let e = load("[scripts.env]\nX = [1]\n", &[], &Overrides::default()).unwrap_err();
-        assert!(e.to_string().contains("scripts.env"), "{e}");
+        let e = load("[scripts.process_env]\nN = 1\n", &[], &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("scripts.process_env"), "{e}");
+        let c = load("", &[], &Overrides::default()).unwrap();
+        assert!(c.scripts.engine.process_env.is_empty());
     }
 
     #[test]

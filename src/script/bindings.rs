@@ -1,10 +1,10 @@
 //! The JS-facing surface implemented in Rust: the raw host functions the shim (`shim.js`) keeps
-//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter` (runs `console.js` on first use), `nodeGlobals` (builds
-//! `Buffer`, `URL`… on first use, `node_host.rs`), `cryptoHost` (the `crypto` module's host
-//! functions, `node_crypto.rs`), `patch`
+//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter`
+//! (runs `console.js` on first use), `nodeGlobals` (builds `Buffer`, `URL`… on first use, see
+//! `node_host.rs`), `cryptoHost` (the `crypto` module's host functions, `node_crypto.rs`), `patch`
 //! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
-//! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes
-//! back as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
+//! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes back
+//! as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
 //! The script contract itself is the README's "Scripts" section; the JS names live in `shim.js`.
 
 use std::cell::RefCell;
@@ -39,6 +39,13 @@ pub(super) fn host_object<'js>(
             ctx.clone(),
             move |dir: String, spec: String, versioned: bool| resolved(&m, &dir, &spec, versioned),
         )?,
+    )?;
+    let st = state.clone();
+    host.set(
+        "typedArrays",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            super::sandbox::add_typed_arrays(&ctx, &st)
+        })?,
     )?;
     host.set(
         "builtin",
@@ -105,9 +112,13 @@ pub(super) fn host_object<'js>(
             c.delete(&key, st.borrow().now_ms)
         })?,
     )?;
+    let st = state.clone();
     host.set(
         "nodeGlobals",
-        Function::new(ctx.clone(), super::node_host::node_globals)?,
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            st.borrow_mut().node_built = true;
+            super::node_host::node_globals(ctx)
+        })?,
     )?;
     host.set(
         "cryptoHost",

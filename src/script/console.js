@@ -97,12 +97,41 @@
     if (!/^\s/.test(stack)) stack = nl < 0 ? '' : stack.slice(nl + 1);
     return stack === '' ? '[' + head + ']' : head + '\n' + stack;
   }
+  // Typed arrays and ArrayBuffers (issue 11), recognised by brand, never by a global a script
+  // could have replaced.
+  let typedTag, abLength;
+  const brands = () => {
+    if (typedTag !== undefined) return;
+    try {
+      typedTag = getOwnPropertyDescriptor(getPrototypeOf(Uint8Array).prototype, Symbol.toStringTag).get;
+      abLength = getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+    } catch (e) { typedTag = null; }
+  };
+  const typedName = (v) => { brands(); return typedTag === null ? undefined : typedTag.call(v); };
+  const bufferLength = (v) => { brands(); try { return typedTag === null ? -1 : abLength.call(v); } catch (e) { return -1; } };
+  // Node's hex dump: `00 ff …`, at most `max` bytes then `... N more bytes`.
+  function hexBytes(u8, max) {
+    const n = u8.length, shown = n > max ? max : n, parts = [];
+    for (let i = 0; i < shown; i++) parts.push((u8[i] < 16 ? '0' : '') + u8[i].toString(16));
+    return parts.join(' ') + (n > shown ? ' ... ' + (n - shown) + ' more byte' + (n - shown > 1 ? 's' : '') : '');
+  }
+  // Node's `util.inspect.custom` protocol (the Node globals' URL and URLSearchParams use it): a
+  // method called with (depth, options, inspect); a string it returns is printed as is.
+  const CUSTOM = Symbol.for('nodejs.util.inspect.custom');
+  // What a custom method gets as `inspect`: frozen, as it outlives the login in a warm context.
+  const inspectArg = O.freeze((x, opts) => inspect(x, opts));
   function fmt(v, level, ctx) {
     if (v === null || (typeof v !== 'object' && typeof v !== 'function')) return prim(v);
     if (ctx.seen.indexOf(v) >= 0) {
       let id = ctx.circ.get(v);
       if (id === undefined) { id = ctx.circ.size + 1; ctx.circ.set(v, id); }
       return '[Circular *' + id + ']';
+    }
+    const custom = v[CUSTOM];
+    if (typeof custom === 'function') {
+      const d = ctx.depth - level;
+      const r = custom.call(v, d, { depth: d, breakLength: ctx.brk, maxArrayLength: ctx.maxArr }, inspectArg);
+      if (r !== v) return typeof r === 'string' ? r.split('\n').join('\n' + ' '.repeat(ctx.ind)) : fmt(r, level, ctx);
     }
     let base = '', braces = ['{', '}'], entries = [], isArr = false, noBody = false;
     const tag = objToString(v).slice(8, -1);
@@ -112,6 +141,7 @@
       return size === undefined ? n : n + '(' + size + ')';
     };
     let skip = null; // keys already shown
+    let typed, abLen = -1, pre = null;
     if (typeof v === 'function') {
       base = fmtFunction(v);
       noBody = true;
@@ -120,6 +150,13 @@
       isArr = true;
       braces = ['[', ']'];
       if (cn !== 'Array') braces[0] = prefix('Array', v.length) + ' [';
+    } else if ((typed = typedName(v)) !== undefined) {
+      if (cn === 'Buffer' && typed === 'Uint8Array') return '<Buffer ' + hexBytes(v, 50) + '>';
+      isArr = true;
+      braces = [prefix(typed, v.length) + ' [', ']'];
+    } else if ((abLen = bufferLength(v)) >= 0) {
+      braces[0] = prefix('ArrayBuffer') + ' {';
+      pre = ['[Uint8Contents]: <' + hexBytes(new Uint8Array(v), ctx.maxArr) + '>', 'byteLength: ' + abLen];
     } else if (v instanceof Err || tag === 'Error') {
       base = fmtError(v);
       noBody = true;
@@ -157,13 +194,14 @@
     }
     if (noBody && own.length === 0) return base;
     if (level > ctx.depth) {
-      if (isArr) return '[Array]';
+      if (isArr) return '[' + (typed === undefined ? 'Array' : typed) + ']';
       return '[' + (cn === null ? 'Object: null prototype' : cn) + ']';
     }
     ctx.seen.push(v);
     ctx.cur = level;
     ctx.ind += 2;
     try {
+      if (pre !== null) entries = pre;
       if (isArr) {
         const n = v.length, shown = n > ctx.maxArr ? ctx.maxArr : n;
         let holes = 0;

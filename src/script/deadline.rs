@@ -1,9 +1,10 @@
-//! The wall-clock deadline a worker arms for each login (read by the interrupt handler) and the
-//! progress it publishes (which script runs), so that a login the watchdog answers can name it.
+//! The wall-clock deadline a worker arms for each login (read by the interrupt handler, and
+//! bounding the wait for a script's timers) and the progress it publishes (which script runs), so
+//! that a login the watchdog answers can name it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The wall-clock deadline of the login a worker is running; read by the interrupt handler.
 #[derive(Clone)]
@@ -28,6 +29,30 @@ impl Deadline {
     }
     pub(crate) fn disarm(&self) {
         self.at.store(0, Ordering::Relaxed);
+    }
+    /// The time left, `None` when disarmed.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        let at = self.at.load(Ordering::Relaxed);
+        let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        (at != 0).then(|| Duration::from_nanos(at.saturating_sub(now)))
+    }
+    /// Sleeps `ms` (until a script's next timer is due) or until the deadline, whichever comes
+    /// first; false when the deadline is the one reached. A wait that is not a finite
+    /// non-negative number (a script may replace `Date.now` in strict isolation) lasts until the
+    /// deadline; a disarmed deadline never waits.
+    pub(crate) fn wait(&self, ms: f64) -> bool {
+        let want = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
+        match self.remaining() {
+            None => false,
+            Some(left) if left <= want => {
+                std::thread::sleep(left);
+                false
+            }
+            Some(_) => {
+                std::thread::sleep(want);
+                !self.expired()
+            }
+        }
     }
     pub(crate) fn expired(&self) -> bool {
         let at = self.at.load(Ordering::Relaxed);

@@ -46,10 +46,11 @@ pub struct EngineConfig {
     pub shared_secrets: Map<String, Value>,
     /// Per Action (file stem), merged over `shared_secrets`.
     pub action_secrets: HashMap<String, Map<String, Value>>,
-    /// `process.env` of every script (strings).
-    pub process_env: Map<String, Value>,
     /// `auth0.domain`.
     pub domain: String,
+    /// The scripts' `process.env` (Node globals): names to strings, empty by default. Nothing
+    /// of the server's own environment reaches scripts unless it is copied here.
+    pub process_env: std::collections::BTreeMap<String, String>,
     /// Test-only: warm contexts skip `harden()`, so built-ins stay writable. It exists for the
     /// hostile suite's positive control (a leak probe must fail without hardening); off by
     /// default, and no configuration file or environment variable reaches it.
@@ -71,8 +72,8 @@ impl Default for EngineConfig {
             configuration: Map::new(),
             shared_secrets: Map::new(),
             action_secrets: HashMap::new(),
-            process_env: Map::new(),
             domain: "localhost".into(),
+            process_env: Default::default(),
             unhardened_for_test: false,
         }
     }
@@ -102,7 +103,7 @@ impl EngineConfig {
             "\u{0}shared".into(),
             Value::Object(self.shared_secrets.clone()),
         );
-        json!({"configuration": self.configuration, "secrets": secrets, "env": self.process_env, "domain": self.domain, "harden": harden})
+        json!({"configuration": self.configuration, "secrets": secrets, "domain": self.domain, "harden": harden, "processEnv": self.process_env})
             .to_string()
     }
 }

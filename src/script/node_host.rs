@@ -1,6 +1,7 @@
-//! The Node globals' library (`node_globals.js`: `Buffer`, `URL`, `TextEncoder`, `crypto`…) and
-//! the few host functions it needs: the WHATWG URL parser (the `url` crate), SHA digests and HMAC
-//! (aws-lc-rs, the crypto library the project already signs tokens with) and the OS random source.
+//! The Node globals' library (`node_globals.js`, `node_buffer.js`, `node_web.js`,
+//! `node_timers.js`: `Buffer`, `URL`, `TextEncoder`, `crypto`, timers…) and the few host
+//! functions it needs: the WHATWG URL parser (the `url` crate), SHA digests and HMAC (aws-lc-rs,
+//! the crypto library the project already signs tokens with) and the OS random source.
 //!
 //! Nothing here runs when a login never touches those globals: the shim calls
 //! [`node_globals`] (as `host.nodeGlobals`) on a context's first access to one of them, and only
@@ -34,7 +35,12 @@ pub(super) fn node_globals<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Value<'js>> {
     #[cfg(test)]
     BUILDS.with(|b| b.set(b.get() + 1));
     let bytecode = LIBRARY.get_or_init(|| {
-        let source = concat!(include_str!("node_globals.js"), include_str!("node_web.js"));
+        let source = concat!(
+            include_str!("node_globals.js"),
+            include_str!("node_buffer.js"),
+            include_str!("node_web.js"),
+            include_str!("node_timers.js")
+        );
         catalog::compile_library("claimsmith:node", source).map_err(|e: LoadError| e.to_string())
     });
     let factory: Function = match bytecode {

@@ -1,14 +1,15 @@
-  // claimsmith's Node globals, part 2 of 2 (appended to node_globals.js, inside its factory):
+  // claimsmith's Node globals, part 3 of 4 (appended to node_globals.js, inside its factory):
   // `URL`, `URLSearchParams`, `Event`, `EventTarget`, `AbortController`, `AbortSignal`, `crypto`
   // (Web Crypto: randomUUID, getRandomValues, subtle digest and HMAC) and `process`.
   function makeWeb(host, lib) {
-    const { named, utf8Encode, utf8Decode, latin1, isArrayBuffer, isShared, bytesOfView } = lib;
+    const { named, utf8Encode, utf8Decode, latin1, isArrayBuffer, isShared, bytesOfView, setTimeout } = lib;
     const { defineProperty, freeze, keys } = O;
     const P = Promise;
     const enqueue = queueMicrotask;
     const { urlParse, urlSet, digest, hmac, hmacVerify, random } = host;
     const usv = (v) => Str(v).toWellFormed(); // WebIDL USVString: lone surrogates become U+FFFD
     const missing = (what) => named('TypeError', 'The "' + what + '" argument must be specified', TE, 'ERR_MISSING_ARGS');
+    const INSPECT = Symbol.for('nodejs.util.inspect.custom'); // console.js prints URLs with it
     const parse = (url, base) => (base === undefined ? urlParse(usv(url)) : urlParse(usv(url), usv(base)));
 
     // ---- application/x-www-form-urlencoded (WHATWG URL §5) ----------------------------------------
@@ -100,6 +101,11 @@
       [Symbol.iterator]() { return this.entries(); }
       toString() { return this.#list.map(([k, v]) => formEncode(k) + '=' + formEncode(v)).join('&'); }
       get [Symbol.toStringTag]() { return 'URLSearchParams'; }
+      [INSPECT](depth, options, inspect) {
+        if (typeof inspect !== 'function') return this;
+        if (this.#list.length === 0) return 'URLSearchParams {}';
+        return 'URLSearchParams { ' + this.#list.map(([k, v]) => inspect(k) + ' => ' + inspect(v)).join(', ') + ' }';
+      }
     }
 
     // ---- URL (WHATWG, parsed by the `url` crate on the host) ---------------------------------------
@@ -165,6 +171,12 @@
       toString() { return this.#p[0]; }
       toJSON() { return this.#p[0]; }
       get [Symbol.toStringTag]() { return 'URL'; }
+      [INSPECT](depth, options, inspect) {
+        if (typeof inspect !== 'function') return this;
+        const p = this.#p;
+        return 'URL ' + inspect({ href: p[0], origin: p[10], protocol: p[1], username: p[2], password: p[3], host: p[4],
+          hostname: p[5], port: p[6], pathname: p[7], search: p[8], searchParams: this.searchParams, hash: p[9] }, options);
+      }
     }
 
     // ---- Event, EventTarget, AbortController, AbortSignal (DOM §2, §3.1) -----------------------------
@@ -239,8 +251,10 @@
       set onabort(f) { this.#onabort = typeof f === 'function' ? f : null; }
       throwIfAborted() { if (this.#aborted) throw this.#reason; }
       static abort(reason) { const s = new AbortSignal(TOKEN); abort(s, reason); return s; }
-      static timeout() {
-        throw named('NotSupportedError', 'AbortSignal.timeout is not available in claimsmith (there are no timers)', Err, 9);
+      static timeout(ms) {
+        const s = new AbortSignal(TOKEN);
+        setTimeout(() => abort(s, named('TimeoutError', 'The operation was aborted due to timeout', Err, 23)), ms);
+        return s;
       }
       static any(signals) {
         const s = new AbortSignal(TOKEN);
@@ -348,4 +362,3 @@
     };
     return { URL, URLSearchParams, Event, EventTarget, AbortController, AbortSignal, CryptoKey, crypto, process };
   }
-})

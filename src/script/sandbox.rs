@@ -43,6 +43,53 @@ pub(super) type SandboxIntrinsics = (
     intrinsic::Proxy,
 );
 
+/// A strict context's intrinsics: the same but the typed arrays, which cost about a tenth of
+/// building a context. The shim installs them on the first read of one of their names
+/// (`host.typedArrays`, [`add_typed_arrays`]), so a login that uses none does not pay for them.
+pub(super) type StrictIntrinsics = (
+    intrinsic::Date,
+    intrinsic::RegExpCompiler,
+    intrinsic::RegExp,
+    intrinsic::Json,
+    intrinsic::MapSet,
+    intrinsic::Promise,
+    intrinsic::Proxy,
+);
+
+/// Adds the typed arrays (and `ArrayBuffer`, `DataView`, `SharedArrayBuffer`, `Atomics`) to a
+/// strict context, once: quickjs-ng defines them on the global object, replacing the shim's
+/// accessors. Nothing in the engine makes a typed array before a script reads one of the names.
+#[allow(unsafe_code)]
+pub(super) fn add_typed_arrays(
+    ctx: &Ctx<'_>,
+    state: &Rc<RefCell<LoginState>>,
+) -> rquickjs::Result<()> {
+    if std::mem::replace(&mut state.borrow_mut().typed_arrays, true) {
+        return Ok(());
+    }
+    // quickjs-ng defines `Atomics` as a lazily built property and aborts the process if the name
+    // exists already: remove the shim's accessor (or whatever a script put there) first, and
+    // refuse if it cannot be removed.
+    let global = ctx.globals();
+    if global.remove("Atomics").is_err() {
+        let _ = ctx.catch(); // not configurable: refused just below
+    }
+    if global.contains_key("Atomics")? {
+        return Err(rquickjs::Exception::throw_type(
+            ctx,
+            "the typed arrays cannot be installed: this login redefined Atomics",
+        ));
+    }
+    // SAFETY: `ctx` is a live context of this thread's runtime; the intrinsic adder only defines
+    // constructors and prototypes on it (`Atomics` is absent, checked above), and runs at most
+    // once per context (the flag above).
+    let failed = unsafe { rquickjs::qjs::JS_AddIntrinsicTypedArrays(ctx.as_raw().as_ptr()) } < 0;
+    if failed {
+        return Err(rquickjs::Error::Exception);
+    }
+    Ok(())
+}
+
 /// What the engine shares with every sandbox it builds.
 pub(crate) struct Env {
     pub host: Arc<dyn Host>,
@@ -64,6 +111,11 @@ pub(super) struct LoginState {
     pub host_panicked: bool,
     pub now_ms: i64,
     pub progress: Option<Arc<Progress>>,
+    /// The context has its typed arrays (warm: from the start; strict: once a script asked).
+    pub typed_arrays: bool,
+    /// The Node globals' library was built in this context (`host.nodeGlobals`): only then are
+    /// there timers to drive or drop.
+    pub node_built: bool,
 }
 
 impl LoginState {
@@ -113,6 +165,8 @@ pub(crate) struct Failure {
 /// `Persistent` must go before the runtime (RUNTIME-NOTES §8.3), hence the explicit `Drop`.
 pub(crate) struct Sandbox {
     run: Option<Persistent<Function<'static>>>,
+    /// The shim's `timers(drop)`: fires a due timer or answers the wait (see `drive`).
+    timers: Option<Persistent<Function<'static>>>,
     state: Rc<RefCell<LoginState>>,
     deadline: Deadline,
     ctx: Context,
@@ -132,6 +186,7 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         // Before `ctx` and `rt`: a Persistent outliving its runtime aborts the process.
         self.run.take();
+        self.timers.take();
     }
 }
 
@@ -157,7 +212,12 @@ impl Sandbox {
         let d = deadline.clone();
         rt.set_interrupt_handler(Some(Box::new(move || d.expired())));
         rt.set_loader(NoImports, NoImports);
-        let ctx = Context::custom::<SandboxIntrinsics>(&rt).map_err(|e| engine(e.to_string()))?;
+        let ctx = if harden {
+            Context::custom::<SandboxIntrinsics>(&rt)
+        } else {
+            Context::custom::<StrictIntrinsics>(&rt)
+        }
+        .map_err(|e| engine(e.to_string()))?;
         let script_list: Vec<Arc<Script>> = scripts.clone().cloned().collect();
         let state = Rc::new(RefCell::new(LoginState {
             names: scripts.clone().map(|s| (s.name.clone(), s.kind)).collect(),
@@ -167,6 +227,8 @@ impl Sandbox {
             host_panicked: false,
             now_ms: 0,
             progress: None,
+            typed_arrays: harden,
+            node_built: false,
         }));
         let config = if harden {
             &env.shim_config_warm
@@ -198,24 +260,30 @@ impl Sandbox {
                 flags.push(login);
             }
             let run: Function = driver.get("run").map_err(fail)?;
-            Ok((Persistent::save(&ctx, run), flags))
+            let timers: Function = driver.get("timers").map_err(fail)?;
+            Ok((
+                Persistent::save(&ctx, run),
+                Persistent::save(&ctx, timers),
+                flags,
+            ))
         });
-        let (run, flags) = built?;
-        Ok((
-            Sandbox {
-                run: Some(run),
-                state,
-                deadline: deadline.clone(),
-                ctx,
-                rt,
-                memory_limit: env.memory_limit,
-                version,
-                scripts: script_list,
-                runs: 0,
-                dirty: false,
-            },
-            flags,
-        ))
+        let (run, timers, flags) = built?;
+        let mut sandbox = Sandbox {
+            run: Some(run),
+            timers: Some(timers),
+            state,
+            deadline: deadline.clone(),
+            ctx,
+            rt,
+            memory_limit: env.memory_limit,
+            version,
+            scripts: script_list,
+            runs: 0,
+            dirty: false,
+        };
+        // Timers a script's top level set belong to no login: none runs.
+        sandbox.drop_timers();
+        Ok((sandbox, flags))
     }
 
     /// Runs one login: the driver's outcome, parsed and checked (Rust never trusts its shape). A
@@ -274,17 +342,34 @@ impl Sandbox {
                 script: None,
             });
         };
-        let (deadline, state) = (&self.deadline, &self.state);
+        let (deadline, state, timers) = (&self.deadline, &self.state, &self.timers);
         let result = self.ctx.with(|ctx| {
             let fail = |e: rquickjs::Error| classify(&ctx, e, deadline, state);
             let run = run.restore(&ctx).map_err(fail)?;
             let promise: Promise = run.call((event_parts, rules_json)).map_err(fail)?;
-            while promise.state() == PromiseState::Pending {
-                if deadline.expired() {
-                    return Err(failure_of(state, SandboxError::Timeout));
+            loop {
+                while promise.state() == PromiseState::Pending {
+                    if deadline.expired() {
+                        return Err(failure_of(state, SandboxError::Timeout));
+                    }
+                    if !ctx.execute_pending_job() {
+                        break;
+                    }
                 }
-                if !ctx.execute_pending_job() {
+                // No job left: only a timer could still settle the login.
+                if promise.state() != PromiseState::Pending || !state.borrow().node_built {
                     break;
+                }
+                let Some(timers) = timers.clone() else { break };
+                let next: f64 = timers
+                    .restore(&ctx)
+                    .and_then(|t| t.call((false,)))
+                    .map_err(fail)?;
+                if next < 0.0 {
+                    break;
+                }
+                if !deadline.wait(next) {
+                    return Err(failure_of(state, SandboxError::Timeout));
                 }
             }
             let out = match promise.state() {
@@ -310,6 +395,7 @@ impl Sandbox {
                 }
             }
         });
+        self.drop_timers();
         if self.state.borrow().host_panicked {
             self.dirty = true;
             return Err(failure_of(&self.state, SandboxError::HostPanicked));
@@ -338,6 +424,25 @@ impl Sandbox {
                 Err(f)
             }
         }
+    }
+
+    /// Drops the timers still pending when a login ends: they never run in a later login. A
+    /// failure here (the deadline passed, say) leaves the sandbox dirty, so none can survive.
+    fn drop_timers(&mut self) {
+        if !self.state.borrow().node_built {
+            return;
+        }
+        let Some(timers) = self.timers.clone() else {
+            return;
+        };
+        let dropped = self.ctx.with(|ctx| {
+            let r = timers.restore(&ctx).and_then(|t| t.call::<_, f64>((true,)));
+            if r.is_err() {
+                ctx.catch();
+            }
+            r.is_ok()
+        });
+        self.dirty |= !dropped;
     }
 
     /// Whether the heap is over 3/4 of its limit.

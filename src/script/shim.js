@@ -85,11 +85,13 @@ export default function install(host, cfgJson) {
     freezeAll(roots);
   }
   // Freezes everything reachable from `roots` (also the Node globals, built after hardening).
-  function freezeAll(roots) {
+  // `hardened`: skip frozen objects, all of whose reachable objects `harden` froze already.
+  function freezeAll(roots, hardened) {
     const seen = new Set();
     while (roots.length) {
       const o = roots.pop();
       if (o === null || (typeof o !== 'object' && typeof o !== 'function') || o === G || seen.has(o)) continue;
+      if (hardened && O.isFrozen(o)) continue;
       seen.add(o);
       // Static accessors with a setter (quickjs-ng: Error.prepareStackTrace, Error.stackTraceLimit)
       // keep engine-wide state that freezing does not protect: pin them to their current value.
@@ -339,13 +341,22 @@ export default function install(host, cfgJson) {
     p.then(() => cb(null), (e) => cb(e));
     return undefined;
   }
-  const auth0 = freeze({
+  // `auth0.accessToken` and `auth0.baseUrl` are a Management API token and its URL in Auth0;
+  // claimsmith has no Management API yet, so reading either throws, naming what is missing
+  // (non-enumerable, so that printing `auth0` still works).
+  const noManagementApi = (what) => freeze(function () {
+    throw new Err('auth0.' + what + ' is not available in claimsmith: it needs the Management API, which claimsmith does not have yet');
+  });
+  const auth0 = freeze(O.defineProperties({
     domain: cfg.domain,
     users: freeze({
       updateAppMetadata: (id, obj, cb) => patchUser(0, id, obj, cb),
       updateUserMetadata: (id, obj, cb) => patchUser(1, id, obj, cb),
     }),
-  });
+  }, {
+    accessToken: { get: noManagementApi('accessToken'), enumerable: false },
+    baseUrl: { get: noManagementApi('baseUrl'), enumerable: false },
+  }));
   freeze(UnauthorizedError);
   freeze(UnauthorizedError.prototype);
 
@@ -377,7 +388,29 @@ export default function install(host, cfgJson) {
   }
   if (cfg.harden) harden();
 
-  // ---- Node globals (node_globals.js + node_web.js, node_host.rs) -------------------------------------
+  // ---- typed arrays, strict ------------------------------------------------------------------------------
+  // A strict context starts without them (sandbox.rs `StrictIntrinsics`): the first read of one of
+  // these names installs them all (`host.typedArrays`, which replaces these accessors with the real
+  // data properties); a write first makes the name the script's own value, as any global.
+  if (!cfg.harden) {
+    const own = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
+    for (const k of ['ArrayBuffer', 'SharedArrayBuffer', 'Uint8ClampedArray', 'Int8Array', 'Uint8Array', 'Int16Array',
+      'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Float16Array', 'Float32Array',
+      'Float64Array', 'DataView', 'Atomics']) {
+      defineProperty(G, k, {
+        get() {
+          host.typedArrays();
+          const d = getOwnPropertyDescriptor(G, k); // the real one now (never this accessor again)
+          return d !== undefined && 'value' in d ? d.value : undefined;
+        },
+        set(v) { own(k, v); },
+        enumerable: false,
+        configurable: true,
+      });
+    }
+  }
+
+  // ---- Node globals (node_globals/node_buffer/node_web/node_timers.js, node_host.rs) -------------------
   // Each name is an accessor that builds the whole library on the context's first read of any of
   // them (`host.nodeGlobals`): a login that touches none pays one defineProperty per name. Warm:
   // the library is frozen before a script sees it and the accessor stays, read-only like the
@@ -385,19 +418,33 @@ export default function install(host, cfgJson) {
   let nodeLib = null;
   const nodeGlobal = (k) => {
     if (nodeLib === null) {
+      host.typedArrays(); // the library is built on them (and its host functions return them)
       const lib = host.nodeGlobals();
-      if (cfg.harden) freezeAll([lib]);
+      // `[scripts.process_env]`: copied into this context's `process.env` (frozen there).
+      const env = cfg.processEnv;
+      if (env !== null && typeof env === 'object' && keys(env).length) lib.process.env = freeze({ ...env });
+      // The library freezes only objects without object children (process.env, versions, argv).
+      if (cfg.harden) freezeAll([lib], true);
       nodeLib = lib;
     }
     return nodeLib[k];
   };
   const setGlobal = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
   for (const k of ['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder', 'TextEncoder',
-    'URL', 'URLSearchParams', 'atob', 'btoa', 'crypto', 'process', 'structuredClone']) {
+    'URL', 'URLSearchParams', 'atob', 'btoa', 'clearImmediate', 'clearInterval', 'clearTimeout', 'crypto', 'process',
+    'setImmediate', 'setInterval', 'setTimeout', 'structuredClone']) {
     defineProperty(G, k, cfg.harden
       ? { get: freeze(() => nodeGlobal(k)), enumerable: false, configurable: false }
       : { get: () => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, set: (v) => setGlobal(k, v), enumerable: false, configurable: true });
   }
+  // The driver's hold on the timers (sandbox.rs, once the library exists): `timers(false)` fires
+  // the earliest due timer (0) or answers the wait in ms (-1: none); `timers(true)` drops them all.
+  const timers = (drop) => {
+    if (nodeLib === null) return -1;
+    if (!drop) return nodeLib.timerQueue.run();
+    nodeLib.timerQueue.clear();
+    return -1;
+  };
 
   // ---- registration --------------------------------------------------------------------------------------
   function add(kind, name, init, dir) {
@@ -854,5 +901,5 @@ export default function install(host, cfgJson) {
     out.user = keys(out.user).length ? jstringify(out.user) : null;
     return out;
   }
-  return freeze({ add, run });
+  return freeze({ add, run, timers });
 }

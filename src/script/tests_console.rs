@@ -394,3 +394,54 @@ fn the_event_shows_its_lazy_sections_and_percent_o_shows_hidden_keys() {
         ]
     );
 }
+
+/// Typed arrays, `Buffer` and `ArrayBuffer` (issue 11) as Node 20 prints them.
+#[test]
+fn typed_arrays_buffers_and_array_buffers_render_like_node() {
+    let t = texts(
+        "console.log(new Uint8Array(8)); console.log({a: {b: {c: new Uint8Array(2)}}});\n\
+         console.log([new Float64Array([1.5])], new BigInt64Array(1), Buffer.alloc(0), new ArrayBuffer(0));\n\
+         console.log(Buffer.alloc(60)); console.log(Buffer.from('hi'), new ArrayBuffer(3));",
+    );
+    assert_eq!(
+        t,
+        [
+            "Uint8Array(8) [\n  0, 0, 0, 0,\n  0, 0, 0, 0\n]",
+            "{ a: { b: { c: [Uint8Array] } } }",
+            "[ Float64Array(1) [ 1.5 ] ] BigInt64Array(1) [ 0n ] <Buffer > ArrayBuffer { [Uint8Contents]: <>, byteLength: 0 }",
+            &format!("<Buffer {} ... 10 more bytes>", ["00"; 50].join(" ")),
+            "<Buffer 68 69> ArrayBuffer { [Uint8Contents]: <00 00 00>, byteLength: 3 }",
+        ]
+    );
+}
+
+/// `util.inspect.custom` as Node calls it (depth, options, inspect), and the URL and
+/// URLSearchParams it gives, as Node 20 prints them.
+#[test]
+fn custom_inspect_urls_and_search_params_render_like_node() {
+    let t = texts(
+        "console.log(new URL('http://u:p@x.example:8/p?a=1#h'));\n\
+         console.log(new URLSearchParams('a=1&b=%C3%A9'), new URLSearchParams());\n\
+         console.log({ u: new URL('http://x/') });\n\
+         class C { [Symbol.for('nodejs.util.inspect.custom')](depth, opts, inspect) { return 'C<' + depth + ',' + typeof inspect + '>'; } }\n\
+         console.log(new C(), [new C()], { a: { b: { c: new C() } } });\n\
+         class D { [Symbol.for('nodejs.util.inspect.custom')]() { return { x: 1 }; } }\n\
+         console.log(new D());\n\
+         let got; console.log({ [Symbol.for('nodejs.util.inspect.custom')](d, o, i) { got = i; return 'e'; } });\n\
+         console.log(Object.isFrozen(got));",
+    );
+    let url = "URL {\n  href: 'http://u:p@x.example:8/p?a=1#h',\n  origin: 'http://x.example:8',\n  protocol: 'http:',\n  username: 'u',\n  password: 'p',\n  host: 'x.example:8',\n  hostname: 'x.example',\n  port: '8',\n  pathname: '/p',\n  search: '?a=1',\n  searchParams: URLSearchParams { 'a' => '1' },\n  hash: '#h'\n}";
+    let nested = "{\n  u: URL {\n    href: 'http://x/',\n    origin: 'http://x',\n    protocol: 'http:',\n    username: '',\n    password: '',\n    host: 'x',\n    hostname: 'x',\n    port: '',\n    pathname: '/',\n    search: '',\n    searchParams: URLSearchParams {},\n    hash: ''\n  }\n}";
+    assert_eq!(
+        t,
+        [
+            url,
+            "URLSearchParams { 'a' => '1', 'b' => 'é' } URLSearchParams {}",
+            nested,
+            "C<2,function> [ C<1,function> ] { a: { b: { c: C<-1,function> } } }",
+            "{ x: 1 }",
+            "e",
+            "true",
+        ]
+    );
+}

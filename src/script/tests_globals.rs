@@ -73,6 +73,9 @@ const STANDARD_GLOBALS: &[&str] = &[
     "WeakSet",
     "atob",
     "btoa",
+    "clearImmediate",
+    "clearInterval",
+    "clearTimeout",
     "console",
     "crypto",
     "decodeURI",
@@ -89,6 +92,9 @@ const STANDARD_GLOBALS: &[&str] = &[
     "process",
     "queueMicrotask",
     "require",
+    "setImmediate",
+    "setInterval",
+    "setTimeout",
     "structuredClone",
     "undefined",
     "unescape",
@@ -124,7 +130,7 @@ async fn exact_global_names_for_actions_and_rules_in_both_modes() {
             ])
         );
     }
-    // Absent on purpose: no compiler, no I/O (`fetch` & co.), no timers, no high-resolution
+    // Absent on purpose: no compiler, no I/O (`fetch` & co.), no high-resolution
     // clock, no host object of quickjs-libc (`std`, `os`, `print`, `scriptArgs`...) or a browser,
     // no DOMException (the Node globals' errors are `Error`s with its names). Each is
     // looked up as a bare identifier (so a binding leaked by the shim's own scope would show) and
@@ -178,12 +184,7 @@ const HOST_NAMES: &[&str] = &[
     "Response",
     "DOMException",
     "Blob",
-    "clearInterval",
     "XMLHttpRequest",
-    "setTimeout",
-    "setInterval",
-    "setImmediate",
-    "clearTimeout",
     "std",
     "os",
     "print",

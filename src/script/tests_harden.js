@@ -57,6 +57,7 @@ function walk(api, report, cap, only) {
   mark(() => CryptoKey.prototype, 'CryptoKey.prototype');
   mark(() => crypto.subtle, 'crypto.subtle');
   mark(() => process, 'process');
+  mark(() => getPrototypeOf(getPrototypeOf(setImmediate(() => {}))), 'Timeout.prototype');
 
   const shared = new Map(); // object -> where it was found
   const holderOf = new Map(); // function -> the shared object it was found on

@@ -54,7 +54,7 @@ fn labels(v: &Value, key: &str) -> Vec<String> {
 
 /// The Node globals' objects (built on first read, after hardening) the walk must reach: the
 /// warm walk finds them frozen, the strict one changeable.
-const NODE_LANDMARKS: [&str; 11] = [
+const NODE_LANDMARKS: [&str; 12] = [
     "%TypedArray.prototype%",
     "ArrayBuffer.prototype",
     "Buffer.prototype",
@@ -66,6 +66,7 @@ const NODE_LANDMARKS: [&str; 11] = [
     "CryptoKey.prototype",
     "crypto.subtle",
     "process",
+    "Timeout.prototype",
 ];
 
 #[tokio::test]

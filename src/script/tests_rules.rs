@@ -234,3 +234,25 @@ async fn rule_globals_configuration_global_auth0() {
     let o = engine.run_login(set, input()).await.unwrap();
     assert_eq!(id_claim(&o, "g").unwrap()[1], json!(2));
 }
+
+#[tokio::test]
+async fn auth0_access_token_and_base_url_name_the_missing_management_api() {
+    let r = rule(
+        r#"const got = [];
+        for (const k of ['accessToken', 'baseUrl']) { try { got.push(auth0[k]); } catch (e) { got.push(e.message); } }
+        context.idToken.m = [got, Object.keys(auth0)];
+        callback(null, user, context);"#,
+    );
+    let o = run(&set_of(&[("r", &r)], &[]), Isolation::Warm)
+        .await
+        .unwrap();
+    let text = |k: &str| {
+        format!(
+            "auth0.{k} is not available in claimsmith: it needs the Management API, which claimsmith does not have yet"
+        )
+    };
+    assert_eq!(
+        id_claim(&o, "m").unwrap(),
+        json!([[text("accessToken"), text("baseUrl")], ["domain", "users"]])
+    );
+}

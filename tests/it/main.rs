@@ -12,6 +12,8 @@ mod event_shape;
 mod fail_closed;
 mod hostile;
 mod keys;
+mod modules;
+mod node_globals;
 mod npm;
 mod overload;
 mod promises;

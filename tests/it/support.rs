@@ -81,7 +81,9 @@ impl TestServer {
             std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
         }
         for (path, source) in files {
-            std::fs::write(dir.path().join(path), source).expect("write script");
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().expect("a folder")).expect("mkdir");
+            std::fs::write(p, source).expect("write script");
         }
         Self::start_in(dir, tweak, None).await
     }

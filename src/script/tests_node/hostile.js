@@ -1,7 +1,8 @@
 // Tries to reach the host through the Node globals (tests_node_globals.rs). Sloppy code, so that
 // `f.caller` and `arguments.callee.caller` are there to try.
 const NODE = ['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder',
-  'TextEncoder', 'URL', 'URLSearchParams', 'atob', 'btoa', 'crypto', 'process', 'structuredClone'];
+  'TextEncoder', 'URL', 'URLSearchParams', 'atob', 'btoa', 'crypto', 'process', 'structuredClone', 'setTimeout',
+  'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'];
 const out = { leaks: [], nativeFrames: 0, callers: [], compilers: [], reachedHostNames: [] };
 // Every native function on the stack while a script callback runs, through V8-style call sites
 // (settable in strict isolation only; warm pins Error.prepareStackTrace).
@@ -36,6 +37,9 @@ new TextDecoder({ toString() { capture(); return 'utf-8'; } });
 const et = new EventTarget(); et.addEventListener('x', capture); et.addEventListener('x', { handleEvent: capture }); et.dispatchEvent(new Event('x'));
 const ac = new AbortController(); ac.signal.onabort = capture; ac.signal.addEventListener('abort', capture); ac.abort();
 process.nextTick(capture);
+setImmediate(capture);
+const every = setInterval(function () { capture(); clearInterval(every); }, 1);
+await new Promise((r) => setTimeout(function () { capture(); r(); }, 2));
 const arr = new Uint8Array(4);
 Object.defineProperty(arr, 'byteLength', { get() { capture(); return 4; } });
 crypto.getRandomValues(arr);
@@ -49,7 +53,8 @@ const todo = [globalThis];
 for (const k of NODE) todo.push(globalThis[k]);
 const instances = [new URL('http://u:p@x/?a=1#h'), new URL('http://x/').searchParams, new URLSearchParams().entries(),
   Buffer.from('x'), new TextDecoder(), new TextEncoder(), new AbortController(), new AbortController().signal,
-  AbortSignal.abort(), key, new Event('x'), new EventTarget(), crypto.subtle.digest('SHA-1', new Uint8Array(0))];
+  AbortSignal.abort(), key, new Event('x'), new EventTarget(), crypto.subtle.digest('SHA-1', new Uint8Array(0)),
+  setTimeout(() => {}, 1000), setImmediate(() => {})];
 for (const f of [() => new URL('nope'), () => atob('*'), () => structuredClone(() => 1), () => Buffer.alloc(-1), () => new AbortSignal()]) {
   try { f(); } catch (e) { instances.push(e); }
 }

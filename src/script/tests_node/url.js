@@ -1,0 +1,14 @@
+const out = {};
+const parts = (u) => [u.href, u.origin, u.protocol, u.username, u.password, u.host, u.hostname, u.port, u.pathname, u.search, u.hash];
+const tricky = ['http://EXAMPLE.com:80/', 'https://a.b:443/%7Efoo/./x/../y', 'http://1.2.3/', 'http://0x7f.1/', 'http:\\\\back\\slash\\path', '  http://trim.example/\t\n  ', 'http://ex\tam\nple.com/', 'http://[::ffff:1.2.3.4]/', 'javascript:alert(1)', 'HTTP://user@host', 'ws://x:8080/a?b#c', 'http://a/b c?d e#f g', 'http://xn--nxasmq6b.com/', 'http://ÉXAMPLE.COM/', 'data:text/plain,hi', 'http://a/%zz', 'sc://ñ.test/', 'http://host/?q=\u{1F600}'];
+out.tricky = tricky.map((s) => { try { return parts(new URL(s)); } catch (e) { return e.code; } });
+const bad = ['http://', 'http://a b/', 'http://[::1/', 'http://300.1.1.1/', '//no-scheme', '', 'http://ex%41mple.com/'];
+out.bad = bad.map((s) => { try { return parts(new URL(s)); } catch (e) { return e.code; } });
+const rel = [['?x', 'http://a/b/c?y#z'], ['#h', 'http://a/b'], ['//other/p', 'https://a/b'], ['../../..', 'http://a/b/c/d'], ['/abs', 'file:///c/d'], ['x', 'mailto:a@b']];
+out.rel = rel.map(([i, b]) => { try { return new URL(i, b).href; } catch (e) { return e.code; } });
+const u = new URL('http://a/');
+u.protocol = 'ftp'; const p1 = u.href; u.protocol = 'mailto'; const p2 = u.href;
+u.host = 'b:99'; u.port = '99999'; const h = u.href; u.port = ''; u.hash = '#'; u.search = '?';
+out.setters = [p1, p2, h, u.href, u.hash, u.search];
+const f = new URL('file:///x'); f.host = 'srv'; out.file = f.href;
+api.accessToken.setCustomClaim('out', out);
