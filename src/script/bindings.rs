@@ -1,10 +1,10 @@
 //! The JS-facing surface implemented in Rust: the raw host functions the shim (`shim.js`) keeps
 //! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter`
 //! (runs `console.js` on first use), `nodeGlobals` (builds `Buffer`, `URL`… on first use, see
-//! `node_host.rs`), `patch` (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`])
-//! and `cacheGet/Set/Delete` (`api.cache`). None is ever handed to a script, and none may panic:
-//! a bad argument comes back as a JS `TypeError` from rquickjs' conversion, and a panicking Host
-//! is caught here.
+//! `node_host.rs`), `cryptoHost` (the `crypto` module's host functions, `node_crypto.rs`), `patch`
+//! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
+//! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes back
+//! as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
 //! The script contract itself is the README's "Scripts" section; the JS names live in `shim.js`.
 
 use std::cell::RefCell;
@@ -119,6 +119,10 @@ pub(super) fn host_object<'js>(
             st.borrow_mut().node_built = true;
             super::node_host::node_globals(ctx)
         })?,
+    )?;
+    host.set(
+        "cryptoHost",
+        Function::new(ctx.clone(), super::node_crypto::crypto_host)?,
     )?;
     host.set(
         "formatter",

@@ -22,13 +22,16 @@ mod bytecode;
 mod cache;
 mod catalog;
 mod deadline;
+mod der;
 mod engine;
 mod engine_config;
 mod error;
 mod exception;
 mod input;
+mod jwk;
 mod library;
 mod modules;
+mod node_crypto;
 mod node_host;
 mod outcome;
 #[doc(hidden)]
@@ -39,6 +42,8 @@ mod sandbox;
 mod shape;
 #[cfg(test)]
 mod tests_api;
+#[cfg(test)]
+mod tests_crypto;
 #[cfg(test)]
 mod tests_event;
 #[cfg(test)]

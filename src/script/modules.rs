@@ -100,6 +100,7 @@ const BUILTINS: &[(&str, &str)] = &[
         "module.exports = { Buffer, atob, btoa, kMaxLength: 2 ** 32, kStringMaxLength: 2 ** 29 - 24, \
          constants: { MAX_LENGTH: 2 ** 32, MAX_STRING_LENGTH: 2 ** 29 - 24 } };",
     ),
+    ("crypto", include_str!("node/crypto.js")),
     ("events", include_str!("node/events.js")),
     ("console", "module.exports = console;"),
     ("path", include_str!("node/path.js")),

@@ -124,6 +124,11 @@ impl Roots {
             };
             let top = dir.parent().map_or_else(|| dir.clone(), Path::to_path_buf);
             if let Ok(nm) = top.join("node_modules").canonicalize() {
+                // A symlinked `node_modules`: its packages' files have canonical paths under
+                // the link's target, and their own dependencies are looked up from there.
+                if let Some(real_top) = nm.parent() {
+                    push_unique(&mut roots.tops, real_top.to_path_buf());
+                }
                 push_unique(&mut roots.readable, nm);
             }
             push_unique(&mut roots.readable, dir);
@@ -603,6 +608,26 @@ mod tests {
         assert_eq!(
             resolve(&roots, &from, "missing", false).unwrap_err().code,
             "MODULE_NOT_FOUND"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_package_in_a_symlinked_node_modules_finds_its_dependencies() {
+        let (_d, _roots, root) = setup();
+        let scripts = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(scripts.path().join("actions")).unwrap();
+        std::os::unix::fs::symlink(
+            root.join("node_modules"),
+            scripts.path().join("node_modules"),
+        )
+        .unwrap();
+        let roots = Roots::new(&[&scripts.path().join("actions")]);
+        let nm = root.join("node_modules").canonicalize().unwrap();
+        // `plain/lib/main.js` is read through its canonical path, outside the scripts' folder.
+        assert_eq!(
+            file(resolve(&roots, &nm.join("plain/lib"), "noindex", false)),
+            nm.join("noindex/index.js")
         );
     }
 

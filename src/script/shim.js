@@ -240,6 +240,7 @@ export default function install(host, cfgJson) {
   const consoleApi = () => freeze({ format: (...a) => format(a), inspect: (v, o) => inspect(v, o) });
   const builtinRequire = freeze(function require(id) {
     if (id === 'claimsmith:console') return consoleApi();
+    if (id === 'claimsmith:crypto-host') return host.cryptoHost(); // only node/crypto.js asks
     return builtin(id.startsWith('node:') ? id.slice(5) : id);
   });
   function builtin(name) {

@@ -158,3 +158,102 @@ async fn a_change_to_a_shared_local_module_republishes_the_scripts_that_use_it()
     );
     s.stop().await;
 }
+
+/// An Action that signs and verifies HS256, RS256, ES256 and PS256 tokens with npm `jsonwebtoken` (through `jws`/`jwa` onto
+/// `require('crypto')`) and makes uuids with npm `uuid` (its `exports` map, `crypto.randomUUID`
+/// and `createHash`). `KEYS` is put before it: the test-only keys of src/script/tests_node/keys.
+const JWT_ACTION: &str = r#"
+const jwt = require('jsonwebtoken');
+const uuid = require('uuid');
+exports.onExecutePostLogin = async (event, api) => {
+  const payload = { sub: 'auth0|ada', n: 1 };
+  const hs = jwt.sign(payload, 'hs-secret', { algorithm: 'HS256', noTimestamp: true });
+  const rs = jwt.sign(payload, KEYS.rsa, { algorithm: 'RS256', noTimestamp: true, keyid: 'k1' });
+  const es = jwt.sign(payload, KEYS.ec, { algorithm: 'ES256', noTimestamp: true });
+  const ps = jwt.sign(payload, KEYS.rsa, { algorithm: 'PS256', noTimestamp: true });
+  const bad = (f) => { try { f(); return 'verified'; } catch (e) { return e.name + ': ' + e.message; } };
+  const v4 = uuid.v4();
+  api.accessToken.setCustomClaim('https://t/jwt', {
+    hs, rs, es, ps,
+    verified: [jwt.verify(hs, 'hs-secret'), jwt.verify(rs, KEYS.rsaPub, { algorithms: ['RS256'] }),
+      jwt.verify(es, KEYS.ecPub), jwt.verify(ps, KEYS.rsaPub), jwt.decode(rs, { complete: true }).header],
+    refused: [bad(() => jwt.verify(hs, 'other-secret')), bad(() => jwt.verify(rs.slice(0, -4) + 'AAAA', KEYS.rsaPub)),
+      bad(() => jwt.verify(rs, KEYS.rsaPub, { algorithms: ['HS256'] })), bad(() => jwt.sign(payload, KEYS.rsaPub, { algorithm: 'RS256' }))],
+    uuid: [uuid.validate(v4), uuid.version(v4), v4 === uuid.v4(), uuid.v5('claimsmith', uuid.v5.URL), uuid.v3('claimsmith', uuid.v3.DNS)],
+  });
+};
+"#;
+
+#[tokio::test]
+async fn npm_jsonwebtoken_signs_and_verifies_hs256_rs256_ps256_and_es256_and_uuid_makes_ids() {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+
+    const RSA_PUB: &str = include_str!("../../src/script/tests_node/keys/rsa.pub.pem");
+    const EC_PUB: &str = include_str!("../../src/script/tests_node/keys/ec.pub.pem");
+    let keys = json!({
+        "rsa": include_str!("../../src/script/tests_node/keys/rsa.pem"),
+        "rsaPub": RSA_PUB,
+        "ec": include_str!("../../src/script/tests_node/keys/ec.pem"),
+        "ecPub": EC_PUB,
+    });
+    let action = format!("const KEYS = {keys};\n{JWT_ACTION}");
+    let s = server_with_packages(&[("actions/01-jwt.js", &action)]).await;
+    let c = s.claims().await;
+    let out = &c["https://t/jwt"];
+    let payload = json!({ "sub": "auth0|ada", "n": 1 });
+    assert_eq!(
+        out["verified"],
+        json!([payload, payload, payload, payload, { "alg": "RS256", "typ": "JWT", "kid": "k1" }]),
+        "{out}"
+    );
+    assert_eq!(
+        out["refused"],
+        json!([
+            "JsonWebTokenError: invalid signature",
+            "JsonWebTokenError: invalid signature",
+            "JsonWebTokenError: invalid algorithm",
+            "Error: secretOrPrivateKey must be an asymmetric key when using RS256"
+        ])
+    );
+    // The tokens are real: the Rust jsonwebtoken crate verifies them with the public keys.
+    let check = |token: &serde_json::Value, alg: Algorithm, key: DecodingKey| {
+        let mut v = Validation::new(alg);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        decode::<serde_json::Value>(token.as_str().expect("a token"), &key, &v)
+            .expect("a valid token")
+            .claims
+    };
+    let hs = check(
+        &out["hs"],
+        Algorithm::HS256,
+        DecodingKey::from_secret(b"hs-secret"),
+    );
+    // The same public keys as JWKs, as Node 20 exports them (this crate is built without PEM).
+    let rsa = DecodingKey::from_rsa_components(
+        "xH-uIvejJLnbhfr2tvfBK--hmg7-x1x7GHEVnDFfyNeEMtlrE4FSUZ7zEroCUiFJ7reUOvRnXkR0PAjxT4Ho92a2j13-wGIYZRATSDKYa8NnvapzmHRUX5yaWn-foD2m4F0KdBgs1ShoO0dffik5v-xgAde5Ww0jKP5ElSSE_HjFoMhQ-PcofqVkTul15p9YQc0U7uFDpAfU2okzGdalZPkV8nDWqTHZKHQyzP9CWgSKkfNTdNDYTU4Rkpvd5AtIVqmPdpprspgIGKE6FgwQEsvP6rnmbBMzDXef8CIgJgObUSa51-CEh91x4fQAZvVIdCqAhjgMRIqkK7EwX80KJQ",
+        "AQAB",
+    )
+    .expect("rsa key");
+    let ec = DecodingKey::from_ec_components(
+        "27n6_y7PNB8_B2VMpkacNlXQoFea1-SXG2zVTJeGjhQ",
+        "zIG0HXK1529f6TshkbEoP7Sx5FwtzD-N2npFhB-mU9s",
+    )
+    .expect("ec key");
+    assert_eq!(hs, payload);
+    assert_eq!(check(&out["rs"], Algorithm::RS256, rsa.clone()), payload);
+    assert_eq!(check(&out["ps"], Algorithm::PS256, rsa), payload);
+    assert_eq!(check(&out["es"], Algorithm::ES256, ec), payload);
+    // What Node 20 prints for the deterministic uuids (uuid 9.0.1).
+    assert_eq!(
+        out["uuid"],
+        json!([
+            true,
+            4,
+            false,
+            "b66b096c-ce71-547f-ae72-9abf61b657d5",
+            "be071e06-5b8c-32fa-b598-703fb50d6b0e"
+        ])
+    );
+    s.stop().await;
+}

@@ -96,6 +96,9 @@ const types = {
   isBooleanObject: (v) => v instanceof Boolean,
   isSymbolObject: (v) => v !== null && typeof v === 'object' && tag(v) === 'Symbol',
   isTypedArray: (v) => TypedArray !== undefined && v instanceof TypedArray,
+  // jose-style code asks these; `crypto` is only loaded when a script asks with an object.
+  isKeyObject: (v) => v !== null && typeof v === 'object' && v instanceof require('crypto').KeyObject,
+  isCryptoKey: (v) => typeof globalThis.CryptoKey === 'function' && v instanceof globalThis.CryptoKey,
   isArrayBuffer: typed('ArrayBuffer'),
   isAnyArrayBuffer: typed('ArrayBuffer'),
   isDataView: typed('DataView'),
