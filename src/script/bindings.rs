@@ -40,6 +40,15 @@ pub(super) fn host_object<'js>(
             move |dir: String, spec: String, versioned: bool| resolved(&m, &dir, &spec, versioned),
         )?,
     )?;
+    host.set(
+        "lazyGlobals",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, names: Vec<String>, resolve: Function<'js>, writable: bool| {
+                super::lazy_globals::define(&ctx, names, resolve, writable)
+            },
+        )?,
+    )?;
     let st = state.clone();
     host.set(
         "typedArrays",

@@ -29,6 +29,7 @@ mod error;
 mod exception;
 mod input;
 mod jwk;
+mod lazy_globals;
 mod library;
 mod modules;
 mod node_crypto;

@@ -393,21 +393,13 @@ export default function install(host, cfgJson) {
   // these names installs them all (`host.typedArrays`, which replaces these accessors with the real
   // data properties); a write first makes the name the script's own value, as any global.
   if (!cfg.harden) {
-    const own = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
-    for (const k of ['ArrayBuffer', 'SharedArrayBuffer', 'Uint8ClampedArray', 'Int8Array', 'Uint8Array', 'Int16Array',
+    host.lazyGlobals(['ArrayBuffer', 'SharedArrayBuffer', 'Uint8ClampedArray', 'Int8Array', 'Uint8Array', 'Int16Array',
       'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Float16Array', 'Float32Array',
-      'Float64Array', 'DataView', 'Atomics']) {
-      defineProperty(G, k, {
-        get() {
-          host.typedArrays();
-          const d = getOwnPropertyDescriptor(G, k); // the real one now (never this accessor again)
-          return d !== undefined && 'value' in d ? d.value : undefined;
-        },
-        set(v) { own(k, v); },
-        enumerable: false,
-        configurable: true,
-      });
-    }
+      'Float64Array', 'DataView', 'Atomics'], (k) => {
+      host.typedArrays();
+      const d = getOwnPropertyDescriptor(G, k); // the real one now (never this accessor again)
+      return d !== undefined && 'value' in d ? d.value : undefined;
+    }, true);
   }
 
   // ---- Node globals (node_globals/node_buffer/node_web/node_timers.js, node_host.rs) -------------------
@@ -430,13 +422,11 @@ export default function install(host, cfgJson) {
     return nodeLib[k];
   };
   const setGlobal = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
-  for (const k of ['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder', 'TextEncoder',
-    'URL', 'URLSearchParams', 'atob', 'btoa', 'clearImmediate', 'clearInterval', 'clearTimeout', 'crypto', 'process',
-    'setImmediate', 'setInterval', 'setTimeout', 'structuredClone']) {
-    defineProperty(G, k, cfg.harden
-      ? { get: freeze(() => nodeGlobal(k)), enumerable: false, configurable: false }
-      : { get: () => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, set: (v) => setGlobal(k, v), enumerable: false, configurable: true });
-  }
+  // Defined natively (lazy_globals.rs): one small C function per name instead of two closures.
+  host.lazyGlobals(['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder',
+    'TextEncoder', 'URL', 'URLSearchParams', 'atob', 'btoa', 'clearImmediate', 'clearInterval', 'clearTimeout', 'crypto',
+    'process', 'setImmediate', 'setInterval', 'setTimeout', 'structuredClone'],
+  cfg.harden ? nodeGlobal : (k) => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, !cfg.harden);
   // The driver's hold on the timers (sandbox.rs, once the library exists): `timers(false)` fires
   // the earliest due timer (0) or answers the wait in ms (-1: none); `timers(true)` drops them all.
   const timers = (drop) => {

@@ -20,6 +20,13 @@ function capture() {
   try { c = capture.caller; } catch (e) { c = 'threw'; }
   out.callers.push(c === null || c === undefined || c === 'threw' ? 'none' : typeof c);
 }
+// Before the first read, each name is an accessor (lazy_globals.rs): its getter and setter are
+// reachable by ordinary means too.
+const lazy = [];
+for (const k of NODE) {
+  const d = Object.getOwnPropertyDescriptor(globalThis, k);
+  if (d !== undefined && !('value' in d)) lazy.push(d.get, d.set);
+}
 // The library is built on the first read of any of its names: run script code during the build.
 const iter = Array.prototype[Symbol.iterator];
 try { Array.prototype[Symbol.iterator] = function () { capture(); return iter.call(this); }; } catch (e) { /* warm */ }
@@ -49,7 +56,7 @@ await crypto.subtle.sign({ get name() { capture(); return 'HMAC'; } }, key, new 
 await null;
 // What a script may reach by ordinary means: every global (Node ones included), recursively.
 const reach = new Set();
-const todo = [globalThis];
+const todo = [globalThis, ...lazy];
 for (const k of NODE) todo.push(globalThis[k]);
 const instances = [new URL('http://u:p@x/?a=1#h'), new URL('http://x/').searchParams, new URLSearchParams().entries(),
   Buffer.from('x'), new TextDecoder(), new TextEncoder(), new AbortController(), new AbortController().signal,
