@@ -53,7 +53,7 @@ pub(super) fn host_object<'js>(
     host.set(
         "typedArrays",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
-            super::sandbox::add_typed_arrays(&ctx, &st)
+            super::intrinsics::add_typed_arrays(&ctx, &st)
         })?,
     )?;
     host.set(

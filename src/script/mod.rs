@@ -28,6 +28,7 @@ mod engine_config;
 mod error;
 mod exception;
 mod input;
+mod intrinsics;
 mod jwk;
 mod lazy_globals;
 mod library;

@@ -9,7 +9,8 @@ use rquickjs::{Context, Runtime};
 
 use super::cache::Cache;
 use super::catalog::{self, LoadError, Script, ScriptKind};
-use super::sandbox::{Deadline, Env, Sandbox, SandboxIntrinsics};
+use super::intrinsics::SandboxIntrinsics;
+use super::sandbox::{Deadline, Env, Sandbox};
 use super::{Host, LoginInput, MetadataKind, Outcome, PatchError, ScriptError, shape};
 
 /// A compiled script list and the environment its sandboxes are built in.

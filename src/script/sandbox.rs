@@ -12,7 +12,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rquickjs::context::intrinsic;
 use rquickjs::promise::PromiseState;
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Promise, Runtime};
 use serde_json::{Map, Value as Json};
@@ -23,72 +22,11 @@ use super::catalog::{Script, ScriptKind, ScriptSet};
 pub(crate) use super::deadline::{Deadline, Progress};
 use super::engine_config::Isolation;
 pub(crate) use super::exception::describe_exception;
+use super::intrinsics::{SandboxIntrinsics, StrictIntrinsics};
 use super::library::Modules;
 use super::modules::{NoImports, load_module, shim_bytecode};
 use super::{Host, MetadataKind, PatchError};
 use super::{Outcome, ScriptError, shape};
-
-/// The intrinsics a script sees: the language core (from `Context::base`) plus these. No `Eval`
-/// (so no `eval`, no `Function` constructor), no WeakRef, FinalizationRegistry, `performance` or
-/// DOMException. TypedArrays brings ArrayBuffer, the typed arrays, DataView, SharedArrayBuffer
-/// and Atomics, as in Node; `Atomics.wait` throws, since a runtime is never allowed to block.
-pub(super) type SandboxIntrinsics = (
-    intrinsic::Date,
-    intrinsic::RegExpCompiler,
-    intrinsic::RegExp,
-    intrinsic::Json,
-    intrinsic::MapSet,
-    intrinsic::Promise,
-    intrinsic::TypedArrays,
-    intrinsic::Proxy,
-);
-
-/// A strict context's intrinsics: the same but the typed arrays, which cost about a tenth of
-/// building a context. The shim installs them on the first read of one of their names
-/// (`host.typedArrays`, [`add_typed_arrays`]), so a login that uses none does not pay for them.
-pub(super) type StrictIntrinsics = (
-    intrinsic::Date,
-    intrinsic::RegExpCompiler,
-    intrinsic::RegExp,
-    intrinsic::Json,
-    intrinsic::MapSet,
-    intrinsic::Promise,
-    intrinsic::Proxy,
-);
-
-/// Adds the typed arrays (and `ArrayBuffer`, `DataView`, `SharedArrayBuffer`, `Atomics`) to a
-/// strict context, once: quickjs-ng defines them on the global object, replacing the shim's
-/// accessors. Nothing in the engine makes a typed array before a script reads one of the names.
-#[allow(unsafe_code)]
-pub(super) fn add_typed_arrays(
-    ctx: &Ctx<'_>,
-    state: &Rc<RefCell<LoginState>>,
-) -> rquickjs::Result<()> {
-    if std::mem::replace(&mut state.borrow_mut().typed_arrays, true) {
-        return Ok(());
-    }
-    // quickjs-ng defines `Atomics` as a lazily built property and aborts the process if the name
-    // exists already: remove the shim's accessor (or whatever a script put there) first, and
-    // refuse if it cannot be removed.
-    let global = ctx.globals();
-    if global.remove("Atomics").is_err() {
-        let _ = ctx.catch(); // not configurable: refused just below
-    }
-    if global.contains_key("Atomics")? {
-        return Err(rquickjs::Exception::throw_type(
-            ctx,
-            "the typed arrays cannot be installed: this login redefined Atomics",
-        ));
-    }
-    // SAFETY: `ctx` is a live context of this thread's runtime; the intrinsic adder only defines
-    // constructors and prototypes on it (`Atomics` is absent, checked above), and runs at most
-    // once per context (the flag above).
-    let failed = unsafe { rquickjs::qjs::JS_AddIntrinsicTypedArrays(ctx.as_raw().as_ptr()) } < 0;
-    if failed {
-        return Err(rquickjs::Error::Exception);
-    }
-    Ok(())
-}
 
 /// What the engine shares with every sandbox it builds.
 pub(crate) struct Env {
