@@ -154,6 +154,8 @@ async fn main() {
     let server = tokio::spawn(claimsmith::run(listener, state, None, async move {
         let _ = rx.await;
     }));
+    // reqwest's rustls takes the process's crypto provider (see tests/it/support.rs).
+    let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::new();
 
     println!(

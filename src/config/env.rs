@@ -80,6 +80,19 @@ macro_rules! integer {
 }
 integer!(u32, u64, usize);
 
+/// A list from the environment is comma-separated (`CLAIMSMITH_SCRIPTS_FETCH_ALLOW=https://a,https://b`).
+impl FromEnv for Vec<String> {
+    fn toml(raw: String) -> toml::Value {
+        toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::from(s.to_owned()))
+                .collect(),
+        )
+    }
+}
+
 impl FromEnv for bool {
     fn toml(raw: String) -> toml::Value {
         raw.parse::<bool>().map_or_else(|_| raw.into(), Into::into)

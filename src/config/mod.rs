@@ -120,6 +120,8 @@ file_table! {
         debounce_ms: u64,
         watch: Watch,
         on_load_error: OnLoadError,
+        fetch_allow: Vec<String>,
+        fetch_max_bytes: usize,
     }
     tables {
         configuration: Map<String, Value>,
@@ -180,6 +182,11 @@ impl ScriptsFile {
             };
             process_env.insert(name, text);
         }
+        let fetch = crate::script::FetchPolicy::new(
+            &self.fetch_allow.unwrap_or_default(),
+            self.fetch_max_bytes.unwrap_or(d.fetch.max_bytes),
+        )
+        .map_err(|e| invalid("scripts.fetch_allow", e))?;
         let engine = EngineConfig {
             workers: self.workers.unwrap_or(d.workers).max(1),
             isolation: self.isolation.unwrap_or(d.isolation),
@@ -198,6 +205,7 @@ impl ScriptsFile {
             shared_secrets: self.secrets,
             action_secrets: self.action_secrets,
             process_env,
+            fetch,
             ..d
         };
         Ok(ScriptsConfig {

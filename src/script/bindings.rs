@@ -124,11 +124,19 @@ pub(super) fn host_object<'js>(
     let st = state.clone();
     host.set(
         "nodeGlobals",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
-            st.borrow_mut().node_built = true;
-            super::node_host::node_globals(ctx)
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, start: Function<'js>, take: Function<'js>| {
+                st.borrow_mut().node_built = true;
+                super::node_host::node_globals(ctx, start, take)
+            },
+        )?,
     )?;
+    host.set(
+        "fetchStart",
+        super::fetch_host::start(ctx, &env.fetcher, state)?,
+    )?;
+    host.set("fetchTake", super::fetch_host::take(ctx, state)?)?;
     host.set(
         "cryptoHost",
         Function::new(ctx.clone(), super::node_crypto::crypto_host)?,

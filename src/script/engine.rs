@@ -122,6 +122,7 @@ impl ScriptEngine {
                 memory_limit: config.memory_limit_bytes,
                 stack_size: config.stack_size_bytes,
                 console_cap: config.console_cap_bytes,
+                fetcher: Arc::new(super::fetch::Fetcher::new(config.fetch.clone())),
             },
             isolation: config.isolation,
             recycle_after_runs: config.recycle_after_runs.max(1),

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::fetch::FetchPolicy;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -51,6 +52,8 @@ pub struct EngineConfig {
     /// The scripts' `process.env` (Node globals): names to strings, empty by default. Nothing
     /// of the server's own environment reaches scripts unless it is copied here.
     pub process_env: std::collections::BTreeMap<String, String>,
+    /// Where `fetch` may go (none by default) and how much it may read (default 1 MiB).
+    pub fetch: FetchPolicy,
     /// Test-only: warm contexts skip `harden()`, so built-ins stay writable. It exists for the
     /// hostile suite's positive control (a leak probe must fail without hardening); off by
     /// default, and no configuration file or environment variable reaches it.
@@ -74,6 +77,7 @@ impl Default for EngineConfig {
             action_secrets: HashMap::new(),
             domain: "localhost".into(),
             process_env: Default::default(),
+            fetch: FetchPolicy::default(),
             unhardened_for_test: false,
         }
     }

@@ -27,6 +27,8 @@ mod engine;
 mod engine_config;
 mod error;
 mod exception;
+mod fetch;
+mod fetch_host;
 mod input;
 mod intrinsics;
 mod jwk;
@@ -75,6 +77,7 @@ pub use catalog::{
 pub use engine::ScriptEngine;
 pub use engine_config::{EngineConfig, Isolation};
 pub use error::{ScriptError, ScriptErrorKind};
+pub use fetch::FetchPolicy;
 pub use input::{
     ClientInfo, ConnectionInfo, LoginInput, OrganizationInfo, RequestInfo, user_profile,
 };

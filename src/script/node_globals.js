@@ -238,8 +238,10 @@
   const timers = makeTimers(named);
   const web = makeWeb(host, { named, utf8Encode, utf8Decode, latin1, isArrayBuffer, isShared, bytesOfView,
     setTimeout: timers.globals.setTimeout });
-  // `timerQueue` is the driver's (through the shim), never a global.
-  return { TextEncoder, TextDecoder, atob, btoa, structuredClone, Buffer: buffer, ...web, ...timers.globals, timerQueue: timers.runner };
+  const fetches = makeFetch(host.fetchStart, host.fetchTake, { utf8Encode, utf8Decode, URL: web.URL, URLSearchParams: web.URLSearchParams });
+  // `timerQueue` and `fetchQueue` are the driver's (through the shim), never globals.
+  return { TextEncoder, TextDecoder, atob, btoa, structuredClone, Buffer: buffer, ...web, ...timers.globals,
+    ...fetches.globals, timerQueue: timers.runner, fetchQueue: fetches.runner };
 
-  // makeBuffer: node_buffer.js, makeWeb: node_web.js, makeTimers: node_timers.js; appended to this
+  // makeBuffer: node_buffer.js, makeWeb: node_web.js, makeTimers: node_timers.js, makeFetch: node_fetch.js (which closes the factory); appended to this
   // file at compile time.

@@ -31,7 +31,11 @@ thread_local! {
 
 /// Runs `node_globals.js` in `ctx` with the host functions below and returns the object holding
 /// every global it defines (the shim installs them, and freezes them in warm isolation).
-pub(super) fn node_globals<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+pub(super) fn node_globals<'js>(
+    ctx: Ctx<'js>,
+    fetch_start: Function<'js>,
+    fetch_take: Function<'js>,
+) -> rquickjs::Result<Value<'js>> {
     #[cfg(test)]
     BUILDS.with(|b| b.set(b.get() + 1));
     let bytecode = LIBRARY.get_or_init(|| {
@@ -39,7 +43,8 @@ pub(super) fn node_globals<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Value<'js>> {
             include_str!("node_globals.js"),
             include_str!("node_buffer.js"),
             include_str!("node_web.js"),
-            include_str!("node_timers.js")
+            include_str!("node_timers.js"),
+            include_str!("node_fetch.js")
         );
         catalog::compile_library("claimsmith:node", source).map_err(|e: LoadError| e.to_string())
     });
@@ -59,6 +64,9 @@ pub(super) fn node_globals<'js>(ctx: Ctx<'js>) -> rquickjs::Result<Value<'js>> {
     host.set("hmac", Function::new(ctx.clone(), hmac_sign)?)?;
     host.set("hmacVerify", Function::new(ctx.clone(), hmac_verify)?)?;
     host.set("random", Function::new(ctx.clone(), random)?)?;
+    // `fetch`'s two host functions need the sandbox's state: the shim hands them over.
+    host.set("fetchStart", fetch_start)?;
+    host.set("fetchTake", fetch_take)?;
     factory.call((host,))
 }
 

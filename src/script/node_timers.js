@@ -1,4 +1,4 @@
-  // claimsmith's Node globals, part 4 of 4 (appended to node_globals.js, inside its factory):
+  // claimsmith's Node globals, part 4 of 5 (appended to node_globals.js, inside its factory):
   // the timers. Nothing runs them but the sandbox's driver loop (sandbox.rs): when a login waits
   // and no job is left, it calls `run`, which fires the earliest due timer (then the driver drains
   // the microtasks, as Node does between timers) or says how long to wait. The wait is bounded by
@@ -55,4 +55,3 @@
       runner: { run, clear: () => queue.clear(), types: [Timeout, Immediate] },
     };
   }
-})

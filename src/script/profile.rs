@@ -135,5 +135,6 @@ fn bench_env() -> Env {
         memory_limit: config.memory_limit_bytes,
         stack_size: config.stack_size_bytes,
         console_cap: config.console_cap_bytes,
+        fetcher: Arc::new(super::fetch::Fetcher::new(config.fetch.clone())),
     }
 }

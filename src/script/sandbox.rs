@@ -22,6 +22,7 @@ use super::catalog::{Script, ScriptKind, ScriptSet};
 pub(crate) use super::deadline::{Deadline, Progress};
 use super::engine_config::Isolation;
 pub(crate) use super::exception::describe_exception;
+use super::fetch::{FetchPolicy, Fetcher, Flights};
 use super::intrinsics::{SandboxIntrinsics, StrictIntrinsics};
 use super::library::Modules;
 use super::modules::{NoImports, load_module, shim_bytecode};
@@ -38,6 +39,8 @@ pub(crate) struct Env {
     pub memory_limit: usize,
     pub stack_size: usize,
     pub console_cap: usize,
+    /// `fetch`'s policy and I/O (fetch.rs), shared by every sandbox of the engine.
+    pub fetcher: Arc<Fetcher>,
 }
 
 /// Per-login state the host functions (`bindings.rs`) write into.
@@ -54,6 +57,8 @@ pub(super) struct LoginState {
     /// The Node globals' library was built in this context (`host.nodeGlobals`): only then are
     /// there timers to drive or drop.
     pub node_built: bool,
+    /// This sandbox's fetches in flight and their answers (fetch.rs).
+    pub flights: Flights,
 }
 
 impl LoginState {
@@ -167,6 +172,7 @@ impl Sandbox {
             progress: None,
             typed_arrays: harden,
             node_built: false,
+            flights: Flights::default(),
         }));
         let config = if harden {
             &env.shim_config_warm
@@ -294,19 +300,20 @@ impl Sandbox {
                         break;
                     }
                 }
-                // No job left: only a timer could still settle the login.
+                // No job left: only a timer or a fetch could still settle the login.
                 if promise.state() != PromiseState::Pending || !state.borrow().node_built {
                     break;
                 }
                 let Some(timers) = timers.clone() else { break };
+                state.borrow_mut().flights.collect(None);
                 let next: f64 = timers
                     .restore(&ctx)
                     .and_then(|t| t.call((false,)))
                     .map_err(fail)?;
-                if next < 0.0 {
+                if next < 0.0 && state.borrow().flights.in_flight.is_empty() {
                     break;
                 }
-                if !deadline.wait(next) {
+                if next != 0.0 && !super::fetch_host::wait(state, deadline, next) {
                     return Err(failure_of(state, SandboxError::Timeout));
                 }
             }
@@ -367,6 +374,7 @@ impl Sandbox {
     /// Drops the timers still pending when a login ends: they never run in a later login. A
     /// failure here (the deadline passed, say) leaves the sandbox dirty, so none can survive.
     fn drop_timers(&mut self) {
+        self.state.borrow_mut().flights.cancel_all();
         if !self.state.borrow().node_built {
             return;
         }
@@ -474,6 +482,7 @@ pub(crate) fn check_shape(
         memory_limit: 32 << 20,
         stack_size: 512 << 10,
         console_cap: 0,
+        fetcher: Arc::new(Fetcher::new(FetchPolicy::default())),
     };
     let script = Arc::new(Script::for_check(kind, name, bytecode.clone()).in_dir(dir.clone()));
     let deadline = Deadline::new();

@@ -411,7 +411,7 @@ export default function install(host, cfgJson) {
   const nodeGlobal = (k) => {
     if (nodeLib === null) {
       host.typedArrays(); // the library is built on them (and its host functions return them)
-      const lib = host.nodeGlobals();
+      const lib = host.nodeGlobals(host.fetchStart, host.fetchTake);
       // `[scripts.process_env]`: copied into this context's `process.env` (frozen there).
       const env = cfg.processEnv;
       if (env !== null && typeof env === 'object' && keys(env).length) lib.process.env = freeze({ ...env });
@@ -425,14 +425,17 @@ export default function install(host, cfgJson) {
   // Defined natively (lazy_globals.rs): one small C function per name instead of two closures.
   host.lazyGlobals(['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder',
     'TextEncoder', 'URL', 'URLSearchParams', 'atob', 'btoa', 'clearImmediate', 'clearInterval', 'clearTimeout', 'crypto',
-    'process', 'setImmediate', 'setInterval', 'setTimeout', 'structuredClone'],
+    'process', 'setImmediate', 'setInterval', 'setTimeout', 'structuredClone', 'fetch', 'Headers', 'Request', 'Response',
+    'FormData'],
   cfg.harden ? nodeGlobal : (k) => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, !cfg.harden);
   // The driver's hold on the timers (sandbox.rs, once the library exists): `timers(false)` fires
   // the earliest due timer (0) or answers the wait in ms (-1: none); `timers(true)` drops them all.
+  // The answered fetches are settled first (0: something ran).
   const timers = (drop) => {
     if (nodeLib === null) return -1;
-    if (!drop) return nodeLib.timerQueue.run();
+    if (!drop) return nodeLib.fetchQueue.deliver() ? 0 : nodeLib.timerQueue.run();
     nodeLib.timerQueue.clear();
+    nodeLib.fetchQueue.clear();
     return -1;
   };
 

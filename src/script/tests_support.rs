@@ -205,5 +205,6 @@ pub(super) fn tests_env() -> Env {
         memory_limit: 32 << 20,
         stack_size: 256 << 10,
         console_cap: 64,
+        fetcher: Arc::new(super::fetch::Fetcher::new(super::FetchPolicy::default())),
     }
 }

@@ -292,7 +292,7 @@ fn serve_refuses_a_public_address_without_tls() {
 async fn serve_demo_prints_a_curl_command_that_returns_a_token() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, url, body) = demo(dir.path(), "debug").await;
-    let http = reqwest::Client::new();
+    let http = http_client();
     let r = http.post(&url).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let tokens: Value = r.json().await.unwrap();
@@ -397,12 +397,7 @@ async fn served_console_output_is_node_formatted_in_the_log() {
     )
     .unwrap();
     let (mut child, url, body) = demo(dir.path(), "info").await;
-    let r = reqwest::Client::new()
-        .post(&url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = http_client().post(&url).json(&body).send().await.unwrap();
     let status = r.status();
     let _ = child.kill();
     let _ = child.wait();

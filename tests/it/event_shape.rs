@@ -99,7 +99,7 @@ async fn optional_event_fields_are_absent_not_null() {
     s.stop().await;
     // Positive control: a client that sends the headers gets the fields.
     let s = TestServer::start_scripts(&[("actions/01-n.js", &a)], |_| {}).await;
-    let r = reqwest::Client::new()
+    let r = http_client()
         .post(s.url("/oauth/token"))
         .header("user-agent", "probe/1")
         .header("accept-language", "nl-NL")

@@ -10,6 +10,7 @@ mod cli;
 mod cli_flags;
 mod event_shape;
 mod fail_closed;
+mod fetch;
 mod hostile;
 mod keys;
 mod modules;

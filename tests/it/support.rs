@@ -27,6 +27,13 @@ pub const CONNECTION: &str = "Username-Password-Authentication";
 /// The API [`TestServer::insert_rbac_api`] creates.
 pub const RBAC_API: &str = "https://rbac.test";
 
+/// An HTTP client for the tests. reqwest's rustls (enabled for the scripts' `fetch`) takes the
+/// process's crypto provider, which only a server installs: install it here too.
+pub fn http_client() -> reqwest::Client {
+    let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A running server.
 pub struct TestServer {
     pub base: String,
@@ -119,7 +126,7 @@ impl TestServer {
         }));
         TestServer {
             base: format!("http://{addr}"),
-            http: reqwest::Client::new(),
+            http: http_client(),
             state,
             dir,
             seed,
@@ -314,7 +321,7 @@ pub fn verify_with(jwks: &JwkSet, jwt: &str, audience: &str) -> Value {
 /// the access token is verified against that server's JWKS and `issuer`. Returns the token and
 /// its claims.
 pub async fn seed_login_at(listen: &str, seed: &Seed, issuer: &str) -> (String, Value) {
-    let http = reqwest::Client::new();
+    let http = http_client();
     let r = http
         .post(format!("http://{listen}/oauth/token"))
         .form(&[

@@ -308,10 +308,7 @@ async fn shutdown_lets_an_in_flight_login_finish_and_refuses_new_connections() {
         .expect("the in-flight login got an answer");
     assert_eq!(status, 200);
     s.join().await;
-    let fresh = reqwest::Client::new()
-        .get(format!("{base}/healthz"))
-        .send()
-        .await;
+    let fresh = http_client().get(format!("{base}/healthz")).send().await;
     assert!(
         fresh.is_err(),
         "a new connection after shutdown must be refused"

@@ -1,0 +1,182 @@
+//! `fetch` from scripts over HTTP, against a loopback server of the test's own: allowed,
+//! refused, a redirect inside and one out of the allow-list, an oversized body, and a slow
+//! server cut at the login's deadline while other logins keep being served.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::support::*;
+
+/// A small HTTP/1.1 server: `/json`, `/echo` (method, a header and the body back), `/redirect-in`,
+/// `/redirect-out` (to `localhost`, which the allow-list does not name), `/big` (2 MiB) and
+/// `/slow` (answers after 10 s). Returns its base URL.
+async fn upstream() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let head_end = loop {
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    let Ok(n) = sock.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
+                let mut parts = head.split_whitespace();
+                let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let header = |name: &str| {
+                    head.lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix(&format!("{name}:"))
+                                .map(|v| v.trim().to_owned())
+                        })
+                        .unwrap_or_default()
+                };
+                let (status, extra, reply) = match path {
+                    "/json" => (
+                        "200 OK",
+                        "content-type: application/json\r\n".to_owned(),
+                        r#"{"hello":"world"}"#.to_owned(),
+                    ),
+                    "/echo" => (
+                        "200 OK",
+                        String::new(),
+                        format!(
+                            "{method} {} {} {body}",
+                            header("x-test"),
+                            header("content-type")
+                        ),
+                    ),
+                    "/redirect-in" => {
+                        ("302 Found", "location: /json\r\n".to_owned(), String::new())
+                    }
+                    "/redirect-out" => (
+                        "302 Found",
+                        format!("location: http://localhost:{port}/json\r\n"),
+                        String::new(),
+                    ),
+                    "/big" => ("200 OK", String::new(), "x".repeat(2 << 20)),
+                    "/slow" => {
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                        ("200 OK", String::new(), "late".to_owned())
+                    }
+                    _ => ("404 Not Found", String::new(), String::new()),
+                };
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{reply}",
+                    reply.len()
+                );
+                let _ = sock.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+const FETCHER: &str = r#"exports.onExecutePostLogin = async (event, api) => {
+  const base = event.secrets.BASE;
+  if (event.request.body.slow) { await fetch(base + '/slow'); return; }
+  const out = {};
+  const r = await fetch(base + '/json');
+  out.json = [r.status, r.ok, r.headers.get('content-type'), await r.json()];
+  const e = await fetch(new Request(base + '/echo', { method: 'post', body: new URLSearchParams({ a: '1 2' }), headers: { 'X-Test': 'y' } }));
+  out.echo = await e.text();
+  const ri = await fetch(base + '/redirect-in');
+  out.redirectIn = [ri.redirected, ri.url.endsWith('/json'), (await ri.json()).hello];
+  for (const [k, u] of [['refused', 'https://example.invalid/x'], ['redirectOut', base + '/redirect-out'], ['big', base + '/big']]) {
+    try { await fetch(u); out[k] = 'fetched'; } catch (err) { out[k] = [err.name, err.message, err.cause ? err.cause.message : null]; }
+  }
+  api.accessToken.setCustomClaim('https://t/fetch', out);
+};"#;
+
+async fn server(base: &str) -> TestServer {
+    let base = base.to_owned();
+    TestServer::start_scripts(&[("actions/01-fetch.js", FETCHER)], move |c| {
+        c.scripts.engine.fetch =
+            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&base), 1 << 20)
+                .expect("policy");
+        c.scripts
+            .engine
+            .shared_secrets
+            .insert("BASE".into(), json!(base));
+        c.scripts.engine.login_timeout = Duration::from_millis(1500);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn fetch_reaches_allowed_origins_only_and_caps_what_it_reads() {
+    let base = upstream().await;
+    let s = server(&base).await;
+    let c = s.claims().await;
+    let port = base.rsplit(':').next().unwrap();
+    assert_eq!(
+        c["https://t/fetch"],
+        json!({
+            "json": [200, true, "application/json", {"hello": "world"}],
+            "echo": "POST y application/x-www-form-urlencoded;charset=utf-8 a=1+2",
+            "redirectIn": [true, true, "world"],
+            "refused": ["TypeError", "fetch to https://example.invalid refused: [scripts] fetch_allow does not list it", null],
+            "redirectOut": ["TypeError", "fetch failed",
+                format!("error following redirect for url ({base}/redirect-out): redirect to http://localhost:{port}, which [scripts] fetch_allow does not list")],
+            "big": ["TypeError", "fetch failed", "the response body is over 1048576 bytes ([scripts] fetch_max_bytes)"],
+        })
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_upstream_is_cut_at_the_deadline_while_other_logins_are_served() {
+    let base = upstream().await;
+    let s = std::sync::Arc::new(server(&base).await);
+    let slow = {
+        let s = s.clone();
+        tokio::spawn(async move { s.login(&[("audience", API), ("slow", "1")]).await })
+    };
+    // Another login, on the other worker, is answered while the first waits for its upstream.
+    let (status, body) = s.login(&[("audience", API)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(!slow.is_finished(), "the slow login waits for its upstream");
+    let (status, body) = slow.await.unwrap();
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(
+        body["error_description"],
+        "Script '01-fetch' exceeded the time limit (timeout)."
+    );
+    // The worker itself stopped waiting at the deadline: the watchdog did not have to abandon it.
+    assert!(s.state.pipeline.abandoned_workers().is_empty());
+}
