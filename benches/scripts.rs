@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use claimsmith::script::profile::InProcess;
 use claimsmith::script::{
-    ClientInfo, ConnectionInfo, EngineConfig, Host, Isolation, LoginInput, MetadataKind,
-    PatchError, RequestInfo, ScriptEngine, ScriptKind, ScriptSet, Verdict, load_scripts,
+    ClientInfo, ConnectionInfo, EngineConfig, FetchPolicy, Host, Isolation, LoginInput,
+    MetadataKind, PatchError, RequestInfo, ScriptEngine, ScriptKind, ScriptSet, Verdict,
+    load_scripts,
 };
 use serde_json::{Map, Value, json};
 
@@ -174,8 +175,20 @@ async fn measure(
     concurrency: usize,
     gap: Option<Duration>,
 ) -> (Duration, Duration, f64) {
+    measure_with(isolation, set, n, concurrency, gap, FetchPolicy::default()).await
+}
+
+async fn measure_with(
+    isolation: Isolation,
+    set: &Arc<ScriptSet>,
+    n: usize,
+    concurrency: usize,
+    gap: Option<Duration>,
+    fetch: FetchPolicy,
+) -> (Duration, Duration, f64) {
     let config = EngineConfig {
         isolation,
+        fetch,
         ..EngineConfig::default()
     };
     let engine = Arc::new(ScriptEngine::start(config, Arc::new(NoHost)).unwrap());
@@ -342,5 +355,60 @@ fn main() {
     } else {
         println!("(the lodash rows need npm: `npm ci` of tests/npm failed)");
     }
+    // An Action that fetches a small JSON document from a loopback server (issue 11). The server
+    // closes each connection, so every fetch also connects.
+    let base = rt.block_on(loopback_json());
+    let fetcher = format!(
+        "exports.onExecutePostLogin = async (event, api) => {{ \
+           const r = await fetch('{base}/plan'); api.accessToken.setCustomClaim('https://claimsmith.example/remote', (await r.json()).plan); }};"
+    );
+    let (_dir, set) = script_set_with(&[("04-fetch", &fetcher)]);
+    for concurrency in [1, 8] {
+        let policy = FetchPolicy::new(std::slice::from_ref(&base), 1 << 20).unwrap();
+        let (median, p99, rate) = rt.block_on(measure_with(
+            Isolation::Warm,
+            &set,
+            2000,
+            concurrency,
+            None,
+            policy,
+        ));
+        println!(
+            "{:<8} {:>11} {:>8.1}µs {:>8.1}µs {:>12.0}  + an Action fetching from a loopback server",
+            "warm",
+            concurrency,
+            median.as_secs_f64() * 1e6,
+            p99.as_secs_f64() * 1e6,
+            rate
+        );
+    }
     in_process("");
+}
+
+/// A loopback HTTP/1.1 server answering `{"plan":"gold"}` to anything; its base URL.
+async fn loopback_json() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 2048];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = r#"{"plan":"gold"}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    base
 }

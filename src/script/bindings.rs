@@ -132,11 +132,18 @@ pub(super) fn host_object<'js>(
             },
         )?,
     )?;
+    // Made only when the Node library is built (a login that never reads a Node global pays
+    // nothing for fetch).
+    let (f, st) = (env.fetcher.clone(), state.clone());
     host.set(
-        "fetchStart",
-        super::fetch_host::start(ctx, &env.fetcher, state)?,
+        "fetchHost",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            let pair = Object::new(ctx.clone())?;
+            pair.set("start", super::fetch_host::start(&ctx, &f, &st)?)?;
+            pair.set("take", super::fetch_host::take(&ctx, &st)?)?;
+            Ok::<_, rquickjs::Error>(pair)
+        })?,
     )?;
-    host.set("fetchTake", super::fetch_host::take(ctx, state)?)?;
     host.set(
         "cryptoHost",
         Function::new(ctx.clone(), super::node_crypto::crypto_host)?,

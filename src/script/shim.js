@@ -411,7 +411,8 @@ export default function install(host, cfgJson) {
   const nodeGlobal = (k) => {
     if (nodeLib === null) {
       host.typedArrays(); // the library is built on them (and its host functions return them)
-      const lib = host.nodeGlobals(host.fetchStart, host.fetchTake);
+      const f = host.fetchHost();
+      const lib = host.nodeGlobals(f.start, f.take);
       // `[scripts.process_env]`: copied into this context's `process.env` (frozen there).
       const env = cfg.processEnv;
       if (env !== null && typeof env === 'object' && keys(env).length) lib.process.env = freeze({ ...env });
