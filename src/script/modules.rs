@@ -126,6 +126,9 @@ const BUILTINS: &[(&str, &str)] = &[
     ("util", include_str!("node/util.js")),
     ("util/types", "module.exports = require('util').types;"),
     ("claimsmith:equal", include_str!("node/equal.js")),
+    // Stand-ins for npm packages that are not installed (resolve.rs `STAND_INS`).
+    ("axios", include_str!("node/axios.js")),
+    ("node-fetch", include_str!("node/node_fetch.js")),
 ];
 
 static COMPILED: [OnceLock<Result<Vec<u8>, String>>; BUILTINS.len()] =

@@ -81,6 +81,10 @@ pub(crate) const NODE_BUILTINS: &[&str] = &[
     "zlib",
 ];
 
+/// npm packages claimsmith answers itself when `node_modules` has none (`src/script/node/`):
+/// the HTTP clients Auth0 scripts use most, over the scripts' `fetch`.
+pub(crate) const STAND_INS: &[&str] = &["axios", "node-fetch"];
+
 /// What a specifier names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Resolved {
@@ -178,7 +182,16 @@ pub(crate) fn resolve(
             Some((name, version)) if versioned => (name, Some(version)),
             _ => (spec, None),
         };
-        return load_node_modules(roots, from, spec, name, version);
+        // A package of one of claimsmith's stand-ins that is not installed is the stand-in.
+        return match load_node_modules(roots, from, spec, name, version) {
+            Err(e) if e.code == "MODULE_NOT_FOUND" && version.is_none() => STAND_INS
+                .iter()
+                .copied()
+                .find(|s| *s == spec)
+                .map(Resolved::Builtin)
+                .ok_or(e),
+            found => found,
+        };
     };
     match found {
         Some(path) => confine(roots, spec, &path),

@@ -407,3 +407,24 @@ async fn timers_process_and_console_modules_are_the_globals() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_installed_package_wins_over_claimsmiths_stand_in() {
+    let a = "exports.onExecutePostLogin = async (e, api) => { \
+        api.accessToken.setCustomClaim('s', [typeof require('axios'), typeof require('axios').get, typeof require('node-fetch')]); };";
+    let (_dir, set) = tree(&[("actions/a.js", a)]);
+    let o = run(&set, Isolation::Warm).await.unwrap();
+    assert_eq!(
+        claim(&o, "s").unwrap(),
+        json!(["function", "function", "function"])
+    );
+    let (_dir, set) = tree(&[
+        ("actions/a.js", a),
+        ("node_modules/axios/index.js", "module.exports = 'mine';"),
+    ]);
+    let o = run(&set, Isolation::Warm).await.unwrap();
+    assert_eq!(
+        claim(&o, "s").unwrap(),
+        json!(["string", "undefined", "function"])
+    );
+}

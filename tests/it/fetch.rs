@@ -56,7 +56,8 @@ async fn upstream() -> String {
                 }
                 let body = String::from_utf8_lossy(&buf[head_end..]).to_string();
                 let mut parts = head.split_whitespace();
-                let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let path = target.split('?').next().unwrap_or("");
                 let header = |name: &str| {
                     head.lines()
                         .find_map(|l| {
@@ -179,4 +180,50 @@ async fn a_slow_upstream_is_cut_at_the_deadline_while_other_logins_are_served() 
     );
     // The worker itself stopped waiting at the deadline: the watchdog did not have to abandon it.
     assert!(s.state.pipeline.abandoned_workers().is_empty());
+}
+
+const CLIENTS: &str = r#"const axios = require('axios'), nodeFetch = require('node-fetch');
+exports.onExecutePostLogin = async (event, api) => {
+  const base = event.secrets.BASE;
+  const out = {};
+  const g = await axios.get(base + '/json');
+  out.get = [g.status, g.data, g.headers['content-type']];
+  const p = await axios.post(base + '/echo', { a: 1 }, { headers: { 'X-Test': 'z' } });
+  out.post = p.data;
+  out.instance = (await axios.create({ baseURL: base }).get('/json', { params: { q: 'x y' } })).data.hello;
+  for (const [k, f] of [['missing', () => axios.get(base + '/missing')], ['refused', () => axios.get('https://example.invalid/')]]) {
+    try { await f(); out[k] = 'fetched'; } catch (e) { out[k] = [e.name, e.code, e.message, e.response ? e.response.status : null, axios.isAxiosError(e)]; }
+  }
+  const r = await nodeFetch(base + '/json');
+  out.nodeFetch = [(await r.buffer()).toString(), nodeFetch.default === nodeFetch];
+  api.accessToken.setCustomClaim('https://t/clients', out);
+};"#;
+
+#[tokio::test]
+async fn axios_and_node_fetch_stand_ins_work_when_not_installed() {
+    let base = upstream().await;
+    let b = base.clone();
+    let s = TestServer::start_scripts(&[("actions/01-clients.js", CLIENTS)], move |c| {
+        c.scripts.engine.fetch =
+            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&b), 1 << 20)
+                .expect("policy");
+        c.scripts
+            .engine
+            .shared_secrets
+            .insert("BASE".into(), json!(b));
+    })
+    .await;
+    let c = s.claims().await;
+    assert_eq!(
+        c["https://t/clients"],
+        json!({
+            "get": [200, {"hello": "world"}, "application/json"],
+            "post": "POST z application/json {\"a\":1}",
+            "instance": "world",
+            "missing": ["AxiosError", "ERR_BAD_REQUEST", "Request failed with status code 404", 404, true],
+            "refused": ["AxiosError", "ERR_NETWORK", "fetch to https://example.invalid refused: [scripts] fetch_allow does not list it", null, true],
+            "nodeFetch": ["{\"hello\":\"world\"}", true],
+        })
+    );
+    s.stop().await;
 }
