@@ -129,6 +129,15 @@ const BUILTINS: &[(&str, &str)] = &[
     // Stand-ins for npm packages that are not installed (resolve.rs `STAND_INS`).
     ("axios", include_str!("node/axios.js")),
     ("node-fetch", include_str!("node/node_fetch.js")),
+    (
+        "request",
+        "module.exports = require('claimsmith:request').request;",
+    ),
+    (
+        "request-promise",
+        "module.exports = require('claimsmith:request').promise;",
+    ),
+    ("claimsmith:request", include_str!("node/request.js")),
 ];
 
 static COMPILED: [OnceLock<Result<Vec<u8>, String>>; BUILTINS.len()] =

@@ -83,7 +83,7 @@ pub(crate) const NODE_BUILTINS: &[&str] = &[
 
 /// npm packages claimsmith answers itself when `node_modules` has none (`src/script/node/`):
 /// the HTTP clients Auth0 scripts use most, over the scripts' `fetch`.
-pub(crate) const STAND_INS: &[&str] = &["axios", "node-fetch"];
+pub(crate) const STAND_INS: &[&str] = &["axios", "node-fetch", "request", "request-promise"];
 
 /// What a specifier names.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -152,7 +152,7 @@ function walk(api, report, cap, only) {
   share(G, 'globalThis');
   // The built-in modules are shared per context too, reached through `require` (by name, which
   // no argument pattern above would guess).
-  for (const m of ['assert', 'axios', 'buffer', 'crypto', 'events', 'path', 'punycode', 'querystring', 'stream', 'string_decoder', 'timers', 'url', 'util', 'node-fetch']) share(require(m), "require('" + m + "')");
+  for (const m of ['assert', 'axios', 'buffer', 'crypto', 'events', 'path', 'punycode', 'querystring', 'stream', 'string_decoder', 'timers', 'url', 'util', 'node-fetch', 'request', 'request-promise']) share(require(m), "require('" + m + "')");
   const done = new Map(); // function -> number of receivers already tried
   let rounds = 0;
   const CAP = cap || 400000;

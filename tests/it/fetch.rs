@@ -227,3 +227,42 @@ async fn axios_and_node_fetch_stand_ins_work_when_not_installed() {
     );
     s.stop().await;
 }
+
+const REQUEST_RULE: &str = r#"function (user, context, callback) {
+  const request = require('request');
+  request.get({ url: configuration.BASE + '/json', json: true }, function (err, response, body) {
+    if (err) return callback(err);
+    context.accessToken['https://t/request'] = [response.statusCode, body.hello];
+    request.post({ url: configuration.BASE + '/echo', form: { a: 'b c' }, headers: { 'X-Test': 'q' } }, function (err2, r2, text) {
+      if (err2) return callback(err2);
+      context.accessToken['https://t/form'] = text;
+      require('request-promise')({ uri: configuration.BASE + '/missing', json: true }).then(
+        function () { callback(null, user, context); },
+        function (e) { context.accessToken['https://t/rp'] = [e.name, e.statusCode]; callback(null, user, context); });
+    });
+  });
+}"#;
+
+#[tokio::test]
+async fn request_and_request_promise_stand_ins_serve_old_rules() {
+    let base = upstream().await;
+    let b = base.clone();
+    let s = TestServer::start_scripts(&[("rules/01-request.js", REQUEST_RULE)], move |c| {
+        c.scripts.engine.fetch =
+            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&b), 1 << 20)
+                .expect("policy");
+        c.scripts
+            .engine
+            .configuration
+            .insert("BASE".into(), json!(b));
+    })
+    .await;
+    let c = s.claims().await;
+    assert_eq!(c["https://t/request"], json!([200, "world"]));
+    assert_eq!(
+        c["https://t/form"],
+        "POST q application/x-www-form-urlencoded a=b+c"
+    );
+    assert_eq!(c["https://t/rp"], json!(["StatusCodeError", 404]));
+    s.stop().await;
+}
