@@ -149,6 +149,12 @@ pub(super) fn host_object<'js>(
         Function::new(ctx.clone(), super::node_crypto::crypto_host)?,
     )?;
     host.set(
+        "hardening",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
+            super::modules::hardening_factory(&ctx)
+        })?,
+    )?;
+    host.set(
         "formatter",
         Function::new(ctx.clone(), |ctx: Ctx<'js>| {
             super::modules::console_factory(&ctx)

@@ -74,6 +74,24 @@ pub(super) fn console_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js
     }
 }
 
+static HARDENING: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+
+/// Runs `harden.js` in `ctx` and returns its factory: only warm contexts ask (`host.hardening`),
+/// so a strict context never reads the hardening code.
+pub(super) fn hardening_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+    let bytecode = HARDENING.get_or_init(|| {
+        catalog::compile_library("claimsmith:harden", include_str!("harden.js"))
+            .map_err(|e: LoadError| e.to_string())
+    });
+    match bytecode {
+        Ok(bytes) => super::bytecode::run_script(ctx, bytes),
+        Err(e) => Err(rquickjs::Exception::throw_internal(
+            ctx,
+            &format!("hardening failed to compile: {e}"),
+        )),
+    }
+}
+
 /// Loads bytecode this process produced and returns the module's default export.
 #[allow(unsafe_code)]
 pub(super) fn load_module<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Value<'js>> {
