@@ -78,75 +78,82 @@ export default function install(host, cfgJson) {
     const ms = Date.now() - t0;
     return ms >= 1000 ? (ms / 1000).toFixed(3) + 's' : ms.toFixed(3) + 'ms';
   };
-  const log = logger(2), warn = logger(3);
-  const console = freeze({
-    log, info: log, warn, error: logger(4), debug: logger(1),
-    trace(...args) {
-      const e = new Err();
-      let stack = typeof e.stack === 'string' ? e.stack.replace(/^.*\n/, '') : '';
-      stack = stack.split('\n').filter((l) => l !== '').slice(1).join('\n'); // without trace itself
-      let line;
-      try { line = format(args); } catch (x) { line = '[unprintable]'; }
-      emit(0, 'Trace' + (args.length ? ': ' + line : '') + (stack ? '\n' + stack : ''));
-    },
-    dir(v, opts) {
-      const d = opts !== null && typeof opts === 'object' && typeof opts.depth === 'number' ? opts.depth : 2;
-      let line;
-      try { line = inspect(v, { depth: d }); } catch (x) { line = '[unprintable]'; }
-      emit(2, line);
-    },
-    table(data, props) {
-      let t;
-      try { t = lib().table(data, props); } catch (e) {
-        if (e instanceof TE) throw e; // a `properties` that is not an array, as Node
-        t = '[unprintable]';
-      }
-      if (t === null) log(data); else emit(2, t);
-    },
-    assert(ok, ...args) {
-      if (ok) return;
-      if (args.length && typeof args[0] === 'string') args[0] = 'Assertion failed: ' + args[0];
-      else args.unshift('Assertion failed');
-      warn(...args);
-    },
-    count(l) {
-      const k = label(l), m = cs().counts, n = (m.get(k) || 0) + 1;
-      m.set(k, n);
-      emit(2, k + ': ' + n);
-    },
-    countReset(l) {
-      const k = label(l), m = cs().counts;
-      if (m.has(k)) m.set(k, 0); else emit(3, "Count for '" + k + "' does not exist");
-    },
-    time(l) {
-      const k = label(l), m = cs().timers;
-      if (m.has(k)) { emit(3, "Label '" + k + "' already exists for console.time()"); return; }
-      m.set(k, Date.now());
-    },
-    timeLog(l, ...args) {
-      const k = label(l), m = cs().timers;
-      if (!m.has(k)) { emit(3, "No such label '" + k + "' for console.timeLog()"); return; }
-      let extra = '';
-      if (args.length) { try { extra = ' ' + format(args); } catch (x) { extra = ' [unprintable]'; } }
-      emit(2, k + ': ' + elapsed(m.get(k)) + extra);
-    },
-    timeEnd(l) {
-      const k = label(l), m = cs().timers;
-      if (!m.has(k)) { emit(3, "No such label '" + k + "' for console.timeEnd()"); return; }
-      emit(2, k + ': ' + elapsed(m.get(k)));
-      m.delete(k);
-    },
-    group(...args) {
-      if (args.length) log(...args);
-      const s = cs();
-      s.indent += '  ';
-    },
-    groupCollapsed(...args) { console.group(...args); },
-    groupEnd() {
-      const s = cs();
-      s.indent = s.indent.slice(2);
-    },
-  });
+  // Built when first read in a strict context (the global is a native accessor then: a login
+  // that never logs does not build it), at install in a warm one (hardening freezes it).
+  let consoleObject = null;
+  const theConsole = () => consoleObject || (consoleObject = makeConsole());
+  function makeConsole() {
+    const log = logger(2), warn = logger(3);
+    const console = freeze({
+      log, info: log, warn, error: logger(4), debug: logger(1),
+      trace(...args) {
+        const e = new Err();
+        let stack = typeof e.stack === 'string' ? e.stack.replace(/^.*\n/, '') : '';
+        stack = stack.split('\n').filter((l) => l !== '').slice(1).join('\n'); // without trace itself
+        let line;
+        try { line = format(args); } catch (x) { line = '[unprintable]'; }
+        emit(0, 'Trace' + (args.length ? ': ' + line : '') + (stack ? '\n' + stack : ''));
+      },
+      dir(v, opts) {
+        const d = opts !== null && typeof opts === 'object' && typeof opts.depth === 'number' ? opts.depth : 2;
+        let line;
+        try { line = inspect(v, { depth: d }); } catch (x) { line = '[unprintable]'; }
+        emit(2, line);
+      },
+      table(data, props) {
+        let t;
+        try { t = lib().table(data, props); } catch (e) {
+          if (e instanceof TE) throw e; // a `properties` that is not an array, as Node
+          t = '[unprintable]';
+        }
+        if (t === null) log(data); else emit(2, t);
+      },
+      assert(ok, ...args) {
+        if (ok) return;
+        if (args.length && typeof args[0] === 'string') args[0] = 'Assertion failed: ' + args[0];
+        else args.unshift('Assertion failed');
+        warn(...args);
+      },
+      count(l) {
+        const k = label(l), m = cs().counts, n = (m.get(k) || 0) + 1;
+        m.set(k, n);
+        emit(2, k + ': ' + n);
+      },
+      countReset(l) {
+        const k = label(l), m = cs().counts;
+        if (m.has(k)) m.set(k, 0); else emit(3, "Count for '" + k + "' does not exist");
+      },
+      time(l) {
+        const k = label(l), m = cs().timers;
+        if (m.has(k)) { emit(3, "Label '" + k + "' already exists for console.time()"); return; }
+        m.set(k, Date.now());
+      },
+      timeLog(l, ...args) {
+        const k = label(l), m = cs().timers;
+        if (!m.has(k)) { emit(3, "No such label '" + k + "' for console.timeLog()"); return; }
+        let extra = '';
+        if (args.length) { try { extra = ' ' + format(args); } catch (x) { extra = ' [unprintable]'; } }
+        emit(2, k + ': ' + elapsed(m.get(k)) + extra);
+      },
+      timeEnd(l) {
+        const k = label(l), m = cs().timers;
+        if (!m.has(k)) { emit(3, "No such label '" + k + "' for console.timeEnd()"); return; }
+        emit(2, k + ': ' + elapsed(m.get(k)));
+        m.delete(k);
+      },
+      group(...args) {
+        if (args.length) log(...args);
+        const s = cs();
+        s.indent += '  ';
+      },
+      groupCollapsed(...args) { console.group(...args); },
+      groupEnd() {
+        const s = cs();
+        s.indent = s.indent.slice(2);
+      },
+    });
+    return console;
+  }
   // ---- require: Node's CommonJS over the set's module table (library.rs, resolve.rs) -------------
   // One module cache per context, as Node's `require.cache`: a module's state is shared by the
   // scripts of a login and, in a warm context, by its later logins; strict starts empty each time.
@@ -304,9 +311,12 @@ export default function install(host, cfgJson) {
   guardAccessor('prepareStackTrace', (v) => (typeof v === 'function' ? v : undefined));
   // Defined before hardening, which then freezes the console's functions and their prototypes.
   // `global` is Node's name for the global object (Rules' `global` parameter is the same object).
-  for (const [k, v] of [['console', console], ['require', require], ['global', G]]) {
+  for (const [k, v] of [['require', require], ['global', G]]) {
     defineProperty(G, k, { value: v, writable: false, enumerable: false, configurable: false });
   }
+  // Read-only in both modes, as before: a Rule cannot swap the console of the Actions after it.
+  if (cfg.harden) defineProperty(G, 'console', { value: theConsole(), writable: false, enumerable: false, configurable: false });
+  else host.lazyGlobals(['console'], theConsole, false);
   if (cfg.harden) hardening.harden();
 
   // ---- typed arrays, strict ------------------------------------------------------------------------------
