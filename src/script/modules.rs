@@ -56,22 +56,34 @@ pub(super) fn shim_bytecode() -> Result<&'static [u8], SandboxError> {
     .map_err(|e| SandboxError::Engine(format!("shim failed to compile: {e}")))
 }
 
-static CONSOLE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-
-/// Runs `console.js` in `ctx` and returns its factory: the shim calls this (`host.formatter`) on
-/// a context's first console call, so logins that never log never read the formatter.
-pub(super) fn console_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
-    let bytecode = CONSOLE.get_or_init(|| {
-        catalog::compile_library("claimsmith:console", include_str!("console.js"))
-            .map_err(|e: LoadError| e.to_string())
+/// One of claimsmith's own libraries: compiled once per process into `cell` (by `source()`,
+/// called at most once), then run in `ctx`; its value is what the source evaluates to.
+pub(super) fn run_library<'js>(
+    ctx: &Ctx<'js>,
+    cell: &OnceLock<Result<Vec<u8>, String>>,
+    name: &str,
+    source: impl FnOnce() -> String,
+) -> rquickjs::Result<Value<'js>> {
+    let bytecode = cell.get_or_init(|| {
+        catalog::compile_library(name, &source()).map_err(|e: LoadError| e.to_string())
     });
     match bytecode {
         Ok(bytes) => super::bytecode::run_script(ctx, bytes),
         Err(e) => Err(rquickjs::Exception::throw_internal(
             ctx,
-            &format!("console failed to compile: {e}"),
+            &format!("{name} failed to compile: {e}"),
         )),
     }
+}
+
+static CONSOLE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+
+/// Runs `console.js` in `ctx` and returns its factory: the shim calls this (`host.formatter`) on
+/// a context's first console call, so logins that never log never read the formatter.
+pub(super) fn console_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
+    run_library(ctx, &CONSOLE, "claimsmith:console", || {
+        include_str!("console.js").to_owned()
+    })
 }
 
 static HARDENING: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
@@ -79,17 +91,9 @@ static HARDENING: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
 /// Runs `harden.js` in `ctx` and returns its factory: only warm contexts ask (`host.hardening`),
 /// so a strict context never reads the hardening code.
 pub(super) fn hardening_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
-    let bytecode = HARDENING.get_or_init(|| {
-        catalog::compile_library("claimsmith:harden", include_str!("harden.js"))
-            .map_err(|e: LoadError| e.to_string())
-    });
-    match bytecode {
-        Ok(bytes) => super::bytecode::run_script(ctx, bytes),
-        Err(e) => Err(rquickjs::Exception::throw_internal(
-            ctx,
-            &format!("hardening failed to compile: {e}"),
-        )),
-    }
+    run_library(ctx, &HARDENING, "claimsmith:harden", || {
+        include_str!("harden.js").to_owned()
+    })
 }
 
 /// Loads bytecode this process produced and returns the module's default export.
@@ -166,16 +170,8 @@ pub(super) fn builtin_module<'js>(ctx: &Ctx<'js>, name: &str) -> rquickjs::Resul
     let Some(i) = BUILTINS.iter().position(|(n, _)| *n == name) else {
         return Ok(Value::new_undefined(ctx.clone()));
     };
-    let bytecode = COMPILED[i].get_or_init(|| {
-        let head = super::library::MODULE_HEAD;
-        let source = format!("{head}{}\n}})\n", BUILTINS[i].1);
-        catalog::compile_library(&format!("node:{name}"), &source).map_err(|e| e.to_string())
-    });
-    match bytecode {
-        Ok(bytes) => super::bytecode::run_script(ctx, bytes),
-        Err(e) => Err(rquickjs::Exception::throw_internal(
-            ctx,
-            &format!("node:{name} failed to compile: {e}"),
-        )),
-    }
+    let head = super::library::MODULE_HEAD;
+    run_library(ctx, &COMPILED[i], &format!("node:{name}"), || {
+        format!("{head}{}\n}})\n", BUILTINS[i].1)
+    })
 }

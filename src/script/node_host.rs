@@ -18,8 +18,6 @@ use rquickjs::function::Opt;
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray, Value};
 use url::{Url, quirks};
 
-use super::catalog::{self, LoadError};
-
 static LIBRARY: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
 
 #[cfg(test)]
@@ -38,25 +36,17 @@ pub(super) fn node_globals<'js>(
 ) -> rquickjs::Result<Value<'js>> {
     #[cfg(test)]
     BUILDS.with(|b| b.set(b.get() + 1));
-    let bytecode = LIBRARY.get_or_init(|| {
-        let source = concat!(
+    let factory: Function = super::modules::run_library(&ctx, &LIBRARY, "claimsmith:node", || {
+        concat!(
             include_str!("node_globals.js"),
             include_str!("node_buffer.js"),
             include_str!("node_web.js"),
             include_str!("node_timers.js"),
             include_str!("node_fetch.js")
-        );
-        catalog::compile_library("claimsmith:node", source).map_err(|e: LoadError| e.to_string())
-    });
-    let factory: Function = match bytecode {
-        Ok(bytes) => super::bytecode::run_script(&ctx, bytes)?.get()?,
-        Err(e) => {
-            return Err(Exception::throw_internal(
-                &ctx,
-                &format!("the Node globals failed to compile: {e}"),
-            ));
-        }
-    };
+        )
+        .to_owned()
+    })?
+    .get()?;
     let host = Object::new(ctx.clone())?;
     host.set("urlParse", Function::new(ctx.clone(), url_parse)?)?;
     host.set("urlSet", Function::new(ctx.clone(), url_set)?)?;

@@ -512,6 +512,19 @@ mod tests {
         vec!["transaction".into(), "{}".into()]
     }
 
+    /// A warm sandbox for one script, with no modules.
+    fn warm(script: &Arc<Script>, deadline: &Deadline) -> (Sandbox, Vec<bool>) {
+        Sandbox::build(
+            &env(),
+            std::iter::once(script),
+            1,
+            &Arc::default(),
+            true,
+            deadline,
+        )
+        .unwrap()
+    }
+
     fn action(src: &str) -> Arc<Script> {
         let bc = catalog::compile(ScriptKind::Action, "a", src).unwrap();
         Arc::new(Script::for_check(ScriptKind::Action, "a", bc.into()))
@@ -527,15 +540,7 @@ mod tests {
         );
         for run in [false, true] {
             deadline.arm_at(Instant::now() + Duration::from_secs(5));
-            let (mut sb, flags) = Sandbox::build(
-                &env(),
-                std::iter::once(&script),
-                1,
-                &Arc::default(),
-                true,
-                &deadline,
-            )
-            .unwrap();
+            let (mut sb, flags) = warm(&script, &deadline);
             assert_eq!(flags, [true]);
             if run {
                 let outcome = sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
@@ -547,15 +552,7 @@ mod tests {
         // Interrupted mid-login, then dropped.
         let spin = action("exports.onExecutePostLogin = async () => { while (true) {} };");
         deadline.arm_at(Instant::now() + Duration::from_secs(5));
-        let (mut sb, _) = Sandbox::build(
-            &env(),
-            std::iter::once(&spin),
-            1,
-            &Arc::default(),
-            true,
-            &deadline,
-        )
-        .unwrap();
+        let (mut sb, _) = warm(&spin, &deadline);
         deadline.arm_at(Instant::now() + Duration::from_millis(50));
         let err = sb
             .run_login(&parts(), None, 0, Arc::default())
@@ -596,15 +593,7 @@ mod tests {
             tracing::callsite::rebuild_interest_cache();
             let deadline = Deadline::new();
             deadline.arm_at(Instant::now() + Duration::from_secs(5));
-            let (mut sb, _) = Sandbox::build(
-                &env(),
-                std::iter::once(&script),
-                1,
-                &Arc::default(),
-                true,
-                &deadline,
-            )
-            .unwrap();
+            let (mut sb, _) = warm(&script, &deadline);
             for _ in 0..2 {
                 sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
             }

@@ -203,8 +203,16 @@ export default function install(host, cfgJson) {
     return r;
   }
   function makeRequire(dir, versioned) {
+    // What each name resolved to from this folder: a `require` inside a handler runs every
+    // login, and the answer cannot change within the set this context holds.
+    const resolved = new Map();
+    const find = (id) => {
+      let r = resolved.get(id);
+      if (r === undefined) resolved.set(id, (r = resolveId(dir, id, versioned)));
+      return r;
+    };
     const require = function require(id) {
-      const r = resolveId(dir, id, versioned);
+      const r = find(id);
       if (r.charCodeAt(0) === 66) return builtin(r.slice(1));
       const path = r.slice(1);
       const cached = modCache.get(path);
@@ -227,7 +235,7 @@ export default function install(host, cfgJson) {
       m.loaded = true;
       return m.exports;
     };
-    require.resolve = freeze(function resolve(id) { return resolveId(dir, id, versioned).slice(1); });
+    require.resolve = freeze(function resolve(id) { return find(id).slice(1); });
     return freeze(require);
   }
   // The global `require` (Node has none; Auth0's webtask had one): built-ins and packages only.
