@@ -36,24 +36,6 @@ impl Deadline {
         let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
         (at != 0).then(|| Duration::from_nanos(at.saturating_sub(now)))
     }
-    /// Sleeps `ms` (until a script's next timer is due) or until the deadline, whichever comes
-    /// first; false when the deadline is the one reached. A wait that is not a finite
-    /// non-negative number (a script may replace `Date.now` in strict isolation) lasts until the
-    /// deadline; a disarmed deadline never waits.
-    pub(crate) fn wait(&self, ms: f64) -> bool {
-        let want = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
-        match self.remaining() {
-            None => false,
-            Some(left) if left <= want => {
-                std::thread::sleep(left);
-                false
-            }
-            Some(_) => {
-                std::thread::sleep(want);
-                !self.expired()
-            }
-        }
-    }
     pub(crate) fn expired(&self) -> bool {
         let at = self.at.load(Ordering::Relaxed);
         let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);

@@ -6,13 +6,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use rquickjs::function::Opt;
 use rquickjs::{Array, Ctx, Exception, Function, Value};
 use url::Url;
 
-use super::deadline::Deadline;
 use super::fetch::{Done, Fetcher, Request};
 use super::sandbox::LoginState;
 
@@ -123,32 +121,4 @@ fn binary(s: &str) -> Result<Vec<u8>, ()> {
 /// Bytes as a binary string.
 fn latin1(b: &[u8]) -> String {
     b.iter().map(|&c| char::from(c)).collect()
-}
-
-/// The driver's wait when no job is left: for a fetch answer (collected for `fetchTake`), the
-/// next timer (`next_ms`; negative: none) or the deadline, whichever comes first. False when the
-/// deadline is what ended it.
-pub(super) fn wait(state: &Rc<RefCell<LoginState>>, deadline: &Deadline, next_ms: f64) -> bool {
-    let rx = {
-        let st = state.borrow();
-        (!st.flights.in_flight.is_empty()).then(|| st.flights.rx.clone())
-    };
-    let Some(rx) = rx else {
-        return deadline.wait(next_ms);
-    };
-    let Some(left) = deadline.remaining() else {
-        return false;
-    };
-    let timer = if next_ms >= 0.0 {
-        Duration::try_from_secs_f64(next_ms / 1000.0).unwrap_or(Duration::MAX)
-    } else {
-        Duration::MAX
-    };
-    match rx.recv_timeout(left.min(timer)) {
-        Ok(done) => {
-            state.borrow_mut().flights.collect(Some(done));
-            true
-        }
-        Err(_) => !deadline.expired(),
-    }
 }

@@ -23,6 +23,7 @@ mod cache;
 mod catalog;
 mod deadline;
 mod der;
+mod drive;
 mod engine;
 mod engine_config;
 mod error;

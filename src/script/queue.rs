@@ -5,7 +5,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How long an idle worker polls the queue before it parks in the channel: at low load the worker
@@ -15,6 +15,13 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const SPIN_BEFORE_PARK: Duration = Duration::from_micros(200);
 
 type Job<T> = (T, OwnedSemaphorePermit);
+
+/// What [`Queue::next_or`] woke for.
+pub(super) enum Next<T> {
+    Job(T),
+    Wake,
+    Closed,
+}
 
 /// The jobs waiting for a worker. The channel is unbounded: `room` is the bound, so a push never
 /// blocks a tokio thread and callers wait for room asynchronously (within their deadline). A push
@@ -71,6 +78,27 @@ impl<T> Queue<T> {
             }
         }
         self.rx.recv().ok().map(|(msg, _permit)| msg)
+    }
+
+    /// For a worker with parked logins: the next job (when `jobs`), or `Wake` when one of `io`
+    /// has an answer, `until` passed or another worker took the job; `Closed` once the queue is
+    /// closed and empty (from then on, call it with `jobs` false).
+    pub(super) fn next_or<D>(&self, io: &[Receiver<D>], until: Instant, jobs: bool) -> Next<T> {
+        let mut select = Select::new();
+        for rx in io {
+            select.recv(rx);
+        }
+        if jobs {
+            select.recv(&self.rx);
+        }
+        match select.ready_deadline(until) {
+            Ok(i) if i == io.len() => match self.rx.try_recv() {
+                Ok((msg, _permit)) => Next::Job(msg),
+                Err(TryRecvError::Empty) => Next::Wake,
+                Err(TryRecvError::Disconnected) => Next::Closed,
+            },
+            _ => Next::Wake,
+        }
     }
 
     /// Refuses new jobs; workers drain what is queued, then `next` answers `None`.

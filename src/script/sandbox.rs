@@ -12,7 +12,6 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rquickjs::promise::PromiseState;
 use rquickjs::{Context, Ctx, Function, Object, Persistent, Promise, Runtime};
 use serde_json::{Map, Value as Json};
 
@@ -27,7 +26,6 @@ use super::intrinsics::{SandboxIntrinsics, StrictIntrinsics};
 use super::library::Modules;
 use super::modules::{NoImports, load_module, shim_bytecode};
 use super::{Host, MetadataKind, PatchError};
-use super::{Outcome, ScriptError, shape};
 
 /// What the engine shares with every sandbox it builds.
 pub(crate) struct Env {
@@ -107,14 +105,19 @@ pub(crate) struct Failure {
 /// A runtime + context with the shim and a set's scripts loaded. Drop order matters: the
 /// `Persistent` must go before the runtime (RUNTIME-NOTES §8.3), hence the explicit `Drop`.
 pub(crate) struct Sandbox {
-    run: Option<Persistent<Function<'static>>>,
-    /// The shim's `timers(drop)`: fires a due timer or answers the wait (see `drive`).
-    timers: Option<Persistent<Function<'static>>>,
-    state: Rc<RefCell<LoginState>>,
-    deadline: Deadline,
-    ctx: Context,
-    rt: Runtime,
-    memory_limit: usize,
+    pub(super) run: Option<Persistent<Function<'static>>>,
+    /// The shim's `timers(drop)`: fires a due timer or answers the wait (see `drive.rs`).
+    pub(super) timers: Option<Persistent<Function<'static>>>,
+    /// The promise of a login waiting for a fetch answer or a timer (drive.rs).
+    pub(super) pending: Option<Persistent<Promise<'static>>>,
+    /// When that login must go on without an answer: its next timer, or its deadline.
+    pub(super) wake_at: Instant,
+    pub(super) state: Rc<RefCell<LoginState>>,
+    /// This sandbox's own deadline (read by its interrupt handler), armed for the login it runs.
+    pub(crate) deadline: Deadline,
+    pub(super) ctx: Context,
+    pub(super) rt: Runtime,
+    pub(super) memory_limit: usize,
     /// The set version this sandbox was built for.
     pub version: u64,
     /// The very scripts it holds: a set with the same version but other scripts never reuses it.
@@ -130,6 +133,7 @@ impl Drop for Sandbox {
         // Before `ctx` and `rt`: a Persistent outliving its runtime aborts the process.
         self.run.take();
         self.timers.take();
+        self.pending.take();
     }
 }
 
@@ -215,6 +219,8 @@ impl Sandbox {
         let mut sandbox = Sandbox {
             run: Some(run),
             timers: Some(timers),
+            pending: None,
+            wake_at: Instant::now(),
             state,
             deadline: deadline.clone(),
             ctx,
@@ -230,21 +236,6 @@ impl Sandbox {
         Ok((sandbox, flags))
     }
 
-    /// Runs one login: the driver's outcome, parsed and checked (Rust never trusts its shape). A
-    /// failure, or an outcome that does not parse, leaves the sandbox [`dirty`](Self::dirty).
-    pub(crate) fn run_login(
-        &mut self,
-        event_parts: &[String],
-        rules_json: Option<&str>,
-        now_ms: i64,
-        progress: Arc<Progress>,
-    ) -> Result<Outcome, ScriptError> {
-        let raw = self.drive(event_parts, rules_json, now_ms, progress)?;
-        let outcome = shape::parse_outcome(raw, &|i| self.name(i), &mut || self.heap_pressed());
-        self.dirty |= outcome.is_err();
-        outcome
-    }
-
     /// The one reuse decision. Warm: a sandbox of this very set, until it is due for recycling or
     /// dirty. Strict: a fresh one, never used before.
     pub(crate) fn reusable(
@@ -258,137 +249,6 @@ impl Sandbox {
             Isolation::Strict => self.runs == 0,
         };
         self.holds(set) && !self.dirty && fresh_enough
-    }
-
-    /// Runs the driver and reads its outcome object.
-    fn drive(
-        &mut self,
-        event_parts: &[String],
-        rules_json: Option<&str>,
-        now_ms: i64,
-        progress: Arc<Progress>,
-    ) -> Result<shape::Raw, Failure> {
-        self.runs += 1;
-        // QuickJS lowers the threshold to 1.5x the live heap after each collection; put it back
-        // so the cycle collector does not run every few logins (reference counting frees the rest).
-        self.rt.set_gc_threshold(gc_threshold(self.memory_limit));
-        {
-            let mut st = self.state.borrow_mut();
-            st.current = None;
-            st.console_used.clear();
-            st.host_panicked = false;
-            st.now_ms = now_ms;
-            st.progress = Some(progress);
-        }
-        let Some(run) = self.run.clone() else {
-            return Err(Failure {
-                error: SandboxError::Engine("sandbox has no driver".into()),
-                script: None,
-            });
-        };
-        let (deadline, state, timers) = (&self.deadline, &self.state, &self.timers);
-        let result = self.ctx.with(|ctx| {
-            let fail = |e: rquickjs::Error| classify(&ctx, e, deadline, state);
-            let run = run.restore(&ctx).map_err(fail)?;
-            let promise: Promise = run.call((event_parts, rules_json)).map_err(fail)?;
-            loop {
-                while promise.state() == PromiseState::Pending {
-                    if deadline.expired() {
-                        return Err(failure_of(state, SandboxError::Timeout));
-                    }
-                    if !ctx.execute_pending_job() {
-                        break;
-                    }
-                }
-                // No job left: only a timer or a fetch could still settle the login.
-                if promise.state() != PromiseState::Pending || !state.borrow().node_built {
-                    break;
-                }
-                let Some(timers) = timers.clone() else { break };
-                state.borrow_mut().flights.collect(None);
-                let next: f64 = timers
-                    .restore(&ctx)
-                    .and_then(|t| t.call((false,)))
-                    .map_err(fail)?;
-                if next < 0.0 && state.borrow().flights.in_flight.is_empty() {
-                    break;
-                }
-                if next != 0.0 && !super::fetch_host::wait(state, deadline, next) {
-                    return Err(failure_of(state, SandboxError::Timeout));
-                }
-            }
-            let out = match promise.state() {
-                PromiseState::Resolved => promise.result::<Object>(),
-                PromiseState::Rejected => promise.result::<Object>(),
-                PromiseState::Pending => None,
-            };
-            match out {
-                Some(Ok(out)) => super::outcome::read(&out).map_err(fail),
-                Some(Err(e)) => Err(fail(e)),
-                None => {
-                    let kind = {
-                        let st = state.borrow();
-                        st.current.and_then(|i| st.names.get(i)).map(|(_, k)| *k)
-                    };
-                    if deadline.expired() {
-                        return Err(failure_of(state, SandboxError::Timeout));
-                    }
-                    Err(failure_of(
-                        state,
-                        SandboxError::Pending(kind.unwrap_or(ScriptKind::Action)),
-                    ))
-                }
-            }
-        });
-        self.drop_timers();
-        if self.state.borrow().host_panicked {
-            self.dirty = true;
-            return Err(failure_of(&self.state, SandboxError::HostPanicked));
-        }
-        // Floating work is cut off at the end of the login; a context with jobs left (or a heap
-        // close to its limit, RUNTIME-NOTES §8.5) is not reused.
-        // Walking the heap costs 20-100 µs: only after a failure and every 256th login.
-        let pressed = (result.is_err() || self.runs.is_multiple_of(256)) && self.heap_pressed();
-        self.dirty |= pressed;
-        match result {
-            // A job that ran out of memory is swallowed by the job queue and leaves the login
-            // pending: a nearly full heap says which it was.
-            Err(Failure {
-                error: SandboxError::Pending(_),
-                script,
-            }) if pressed => Err(Failure {
-                error: SandboxError::OutOfMemory,
-                script,
-            }),
-            Ok(text) => {
-                self.dirty |= self.rt.is_job_pending();
-                Ok(text)
-            }
-            Err(f) => {
-                self.dirty = true;
-                Err(f)
-            }
-        }
-    }
-
-    /// Drops the timers still pending when a login ends: they never run in a later login. A
-    /// failure here (the deadline passed, say) leaves the sandbox dirty, so none can survive.
-    fn drop_timers(&mut self) {
-        self.state.borrow_mut().flights.cancel_all();
-        if !self.state.borrow().node_built {
-            return;
-        }
-        let Some(timers) = self.timers.clone() else {
-            return;
-        };
-        let dropped = self.ctx.with(|ctx| {
-            let r = timers.restore(&ctx).and_then(|t| t.call::<_, f64>((true,)));
-            if r.is_err() {
-                ctx.catch();
-            }
-            r.is_ok()
-        });
-        self.dirty |= !dropped;
     }
 
     /// Whether the heap is over 3/4 of its limit.
@@ -418,11 +278,11 @@ impl Sandbox {
     }
 }
 
-fn gc_threshold(memory_limit: usize) -> usize {
+pub(super) fn gc_threshold(memory_limit: usize) -> usize {
     (memory_limit / 4).max(1 << 20)
 }
 
-fn failure_of(state: &Rc<RefCell<LoginState>>, error: SandboxError) -> Failure {
+pub(super) fn failure_of(state: &Rc<RefCell<LoginState>>, error: SandboxError) -> Failure {
     let st = state.borrow();
     Failure {
         error,
@@ -431,7 +291,7 @@ fn failure_of(state: &Rc<RefCell<LoginState>>, error: SandboxError) -> Failure {
 }
 
 /// Maps an rquickjs error (with the pending exception) to a [`Failure`].
-fn classify(
+pub(super) fn classify(
     ctx: &Ctx<'_>,
     e: rquickjs::Error,
     deadline: &Deadline,

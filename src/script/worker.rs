@@ -1,24 +1,44 @@
 //! One script worker thread: takes jobs from the queue, keeps (warm) or rebuilds (strict) its
-//! sandbox, runs logins under the deadline, and leaves when the watchdog has abandoned it.
+//! sandbox, runs logins under their deadlines, parks the logins that wait for a fetch answer or a
+//! timer (running other logins meanwhile), and leaves when the watchdog has abandoned it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tokio::sync::oneshot;
+
 use super::catalog::ScriptSet;
+use super::drive::Step;
 use super::engine::{LoginJob, Msg, Shared, WorkerSlot};
 use super::engine_config::Isolation;
+use super::queue::Next;
 use super::sandbox::{Deadline, Progress, Sandbox};
-use super::{LoginInput, Outcome, ScriptError, ScriptErrorKind, shape};
+use super::{Outcome, ScriptError, ScriptErrorKind, shape};
+
+/// Logins one worker keeps parked while they wait for a fetch answer or a timer. Each holds a
+/// sandbox (a heap of up to `memory_limit_bytes`): at this many the worker takes no new login
+/// until one ends; the other workers still do.
+const MAX_WAITING: usize = 16;
 
 pub(super) struct Worker {
     shared: Arc<Shared>,
     slot: Arc<WorkerSlot>,
-    deadline: Deadline,
-    /// The sandbox of the last login or the next. One that may not be reused (strict, dirty,
-    /// due for recycling) is freed and replaced after the reply: both take tens of µs.
+    /// The sandbox for the next login. One that may not be reused (strict, dirty, due for
+    /// recycling) is freed and replaced after the reply: both take tens of µs.
     sandbox: Option<Sandbox>,
+    /// Logins waiting for a fetch answer or a timer, each in its own sandbox.
+    waiting: Vec<Parked>,
+}
+
+/// A started login and what it needs to be resumed and answered.
+struct Parked {
+    sandbox: Sandbox,
+    set: Arc<ScriptSet>,
+    progress: Arc<Progress>,
+    worker: Arc<Mutex<Option<Arc<WorkerSlot>>>>,
+    reply: oneshot::Sender<Result<Outcome, ScriptError>>,
 }
 
 impl Worker {
@@ -26,8 +46,8 @@ impl Worker {
         Worker {
             shared,
             slot,
-            deadline: Deadline::new(),
             sandbox: None,
+            waiting: Vec::new(),
         }
     }
 
@@ -36,75 +56,152 @@ impl Worker {
             shared: self.shared.clone(),
             slot: self.slot.clone(),
         };
+        let mut open = true;
         while !self.slot.retired.load(Ordering::SeqCst) {
-            let Some(msg) = self.shared.queue.next() else {
-                break;
-            };
-            let shared = self.shared.clone();
-            let mut busy = Some(shared.busy.enter());
-            match msg {
-                Msg::Prepare(set) => self.prepare(&set),
-                Msg::Login(job) => {
-                    let LoginJob {
-                        set,
-                        input,
-                        deadline,
-                        progress,
-                        worker,
-                        reply,
-                    } = *job;
-                    if reply.is_closed() {
-                        continue; // the caller already answered (timeout) or left
-                    }
-                    if self.shared.stopping.load(Ordering::SeqCst) {
-                        let stopped = ScriptErrorKind::Engine("engine stopped".into());
-                        let _ = reply.send(Err(ScriptError::new(None, stopped)));
-                        continue;
-                    }
-                    if Instant::now() >= deadline {
-                        // Queued past its deadline: answer now rather than at deadline + grace.
-                        let _ = reply.send(Err(ScriptError::new(None, ScriptErrorKind::Timeout)));
-                        continue;
-                    }
-                    // Queued before the cap was reached: refused like a new login.
-                    if let Err(e) = self.shared.admit() {
-                        let _ = reply.send(Err(e));
-                        continue;
-                    }
-                    *worker.lock().unwrap_or_else(|p| p.into_inner()) = Some(self.slot.clone());
-                    let result = catch_unwind(AssertUnwindSafe(|| {
-                        self.login(&set, &input, deadline, progress.clone())
-                    }));
-                    worker.lock().unwrap_or_else(|p| p.into_inner()).take();
-                    match result {
-                        Ok(r) => {
-                            let _ = reply.send(r);
-                            // Nothing to free or build (a warm login): not busy any more, so the
-                            // next login's task may poll for its reply (see `wait_reply`).
-                            if self
-                                .sandbox
-                                .as_ref()
-                                .is_some_and(|s| self.reusable(s, &set))
-                            {
-                                busy.take();
-                            }
-                            self.refill(&set);
-                        }
-                        Err(_) => {
-                            tracing::error!(target: "script", "a script worker panicked; replacing it");
-                            let _ = reply.send(Err(ScriptError::new(
-                                progress.current(),
-                                ScriptErrorKind::WorkerCrashed,
-                            )));
-                            self.shared.retire(&self.slot);
-                        }
-                    }
+            self.resume_due();
+            let next = if self.waiting.is_empty() {
+                if !open {
+                    break;
                 }
+                self.shared.queue.next().map_or(Next::Closed, Next::Job)
+            } else {
+                let io: Vec<_> = self.waiting.iter().map(|w| w.sandbox.io()).collect();
+                let until = self.waiting.iter().map(|w| w.sandbox.wake_at()).min();
+                let until = until.unwrap_or_else(Instant::now);
+                let jobs = open && self.waiting.len() < MAX_WAITING;
+                self.shared.queue.next_or(&io, until, jobs)
+            };
+            match next {
+                Next::Job(Msg::Prepare(set)) => {
+                    let shared = self.shared.clone();
+                    let _busy = shared.busy.enter();
+                    self.prepare(&set);
+                }
+                Next::Job(Msg::Login(job)) => self.start(*job),
+                Next::Wake => {}
+                Next::Closed => open = false,
             }
         }
         // Sandboxes drop here, on their own thread, each Persistent before its runtime; before
-        // `_exit` tells the pool this thread (and its heap) is gone.
+        // `_exit` tells the pool this thread (and its heap) is gone. A parked login's caller
+        // sees its reply dropped (a crashed worker) unless it already answered by its deadline.
+        self.waiting.clear();
         self.sandbox = None;
+    }
+
+    /// Starts a login from the queue: answers it, or parks it when it waits.
+    fn start(&mut self, job: LoginJob) {
+        let shared = self.shared.clone();
+        let mut busy = Some(shared.busy.enter());
+        let LoginJob {
+            set,
+            input,
+            deadline,
+            progress,
+            worker,
+            reply,
+        } = job;
+        if reply.is_closed() {
+            return; // the caller already answered (timeout) or left
+        }
+        let refuse = |kind| Err(ScriptError::new(None, kind));
+        if self.shared.stopping.load(Ordering::SeqCst) {
+            let _ = reply.send(refuse(ScriptErrorKind::Engine("engine stopped".into())));
+            return;
+        }
+        if Instant::now() >= deadline {
+            // Queued past its deadline: answer now rather than at deadline + grace.
+            let _ = reply.send(refuse(ScriptErrorKind::Timeout));
+            return;
+        }
+        // Queued before the cap was reached: refused like a new login.
+        if let Err(e) = self.shared.admit() {
+            let _ = reply.send(Err(e));
+            return;
+        }
+        let sandbox = match self.sandbox_for(&set, deadline) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        sandbox.deadline.arm_at(deadline);
+        let parked = Parked {
+            sandbox,
+            set,
+            progress,
+            worker,
+            reply,
+        };
+        self.step(parked, &mut busy, |sandbox, progress, set| {
+            let event = if set.actions.iter().any(|a| a.post_login) {
+                shape::event_parts(&input)
+            } else {
+                Vec::new()
+            };
+            let rules = (!set.rules.is_empty()).then(|| shape::rules_json(&input));
+            sandbox.start(&event, rules.as_deref(), input.now_ms, progress)
+        });
+    }
+
+    /// Resumes the parked logins that can go on (an answer arrived, a timer or the deadline is
+    /// due) and forgets those whose caller left.
+    fn resume_due(&mut self) {
+        let now = Instant::now();
+        let mut i = 0;
+        while i < self.waiting.len() {
+            let w = &self.waiting[i];
+            if w.reply.is_closed() {
+                self.waiting.swap_remove(i); // its caller answered at the deadline: drop it
+            } else if !w.sandbox.io().is_empty() || w.sandbox.wake_at() <= now {
+                let parked = self.waiting.swap_remove(i);
+                let shared = self.shared.clone();
+                let mut busy = Some(shared.busy.enter());
+                self.step(parked, &mut busy, |sandbox, _, _| sandbox.resume());
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// Runs one step of a login on this thread (published to the watchdog while it runs), then
+    /// answers it or parks it again.
+    fn step(
+        &mut self,
+        mut p: Parked,
+        busy: &mut Option<impl Sized>,
+        run: impl FnOnce(&mut Sandbox, Arc<Progress>, &ScriptSet) -> Step,
+    ) {
+        *p.worker.lock().unwrap_or_else(|e| e.into_inner()) = Some(self.slot.clone());
+        let progress = p.progress.clone();
+        let step = catch_unwind(AssertUnwindSafe(|| run(&mut p.sandbox, progress, &p.set)));
+        p.worker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match step {
+            Ok(Step::Wait) => self.waiting.push(p),
+            Ok(Step::Done(result)) => {
+                p.sandbox.deadline.disarm();
+                let _ = p.reply.send(result);
+                // Nothing to free or build (a warm login): not busy any more, so the next
+                // login's task may poll for its reply (see `wait_reply`).
+                if self.reusable(&p.sandbox, &p.set) {
+                    busy.take();
+                }
+                let idle = self.sandbox.as_ref();
+                if !idle.is_some_and(|s| self.reusable(s, &p.set)) {
+                    self.sandbox = Some(p.sandbox); // reused, or freed below (`refill`)
+                }
+                self.refill(&p.set);
+            }
+            Err(_) => {
+                tracing::error!(target: "script", "a script worker panicked; replacing it");
+                let crashed = ScriptErrorKind::WorkerCrashed;
+                let _ = p
+                    .reply
+                    .send(Err(ScriptError::new(p.progress.current(), crashed)));
+                self.shared.retire(&self.slot);
+            }
+        }
     }
 
     fn reusable(&self, s: &Sandbox, set: &ScriptSet) -> bool {
@@ -125,65 +222,40 @@ impl Worker {
         if self.sandbox.as_ref().is_some_and(|s| self.reusable(s, set)) {
             return;
         }
-        self.deadline
-            .arm_at(Instant::now() + Duration::from_secs(1));
-        let harden = self.shared.isolation == Isolation::Warm;
+        let built = self.build(set, Instant::now() + Duration::from_secs(1));
+        self.sandbox = built.ok();
+    }
+
+    /// The sandbox for a login: the kept one when it may be reused, else a new one built under
+    /// the login's deadline.
+    fn sandbox_for(
+        &mut self,
+        set: &Arc<ScriptSet>,
+        deadline: Instant,
+    ) -> Result<Sandbox, ScriptError> {
+        match self.sandbox.take().filter(|s| self.reusable(s, set)) {
+            Some(s) => Ok(s),
+            None => Ok(self.build(set, deadline)?),
+        }
+    }
+
+    fn build(
+        &self,
+        set: &ScriptSet,
+        deadline: Instant,
+    ) -> Result<Sandbox, super::sandbox::Failure> {
+        let armed = Deadline::new();
+        armed.arm_at(deadline);
         let built = Sandbox::build(
             &self.shared.env,
             set.all(),
             set.version,
             &set.modules,
-            harden,
-            &self.deadline,
+            self.shared.isolation == Isolation::Warm,
+            &armed,
         );
-        self.deadline.disarm();
-        self.sandbox = built.ok().map(|(s, _)| s);
-    }
-
-    fn login(
-        &mut self,
-        set: &Arc<ScriptSet>,
-        input: &LoginInput,
-        deadline: Instant,
-        progress: Arc<Progress>,
-    ) -> Result<Outcome, ScriptError> {
-        self.deadline.arm_at(deadline);
-        let result = self.login_armed(set, input, progress);
-        self.deadline.disarm();
-        result
-    }
-
-    fn login_armed(
-        &mut self,
-        set: &Arc<ScriptSet>,
-        input: &LoginInput,
-        progress: Arc<Progress>,
-    ) -> Result<Outcome, ScriptError> {
-        let warm = self.shared.isolation == Isolation::Warm;
-        let reuse = self.sandbox.take().filter(|s| self.reusable(s, set));
-        let mut sandbox = match reuse {
-            Some(s) => s,
-            None => {
-                Sandbox::build(
-                    &self.shared.env,
-                    set.all(),
-                    set.version,
-                    &set.modules,
-                    warm,
-                    &self.deadline,
-                )?
-                .0
-            }
-        };
-        let event = if set.actions.iter().any(|a| a.post_login) {
-            shape::event_parts(input)
-        } else {
-            Vec::new()
-        };
-        let rules = (!set.rules.is_empty()).then(|| shape::rules_json(input));
-        let outcome = sandbox.run_login(&event, rules.as_deref(), input.now_ms, progress);
-        self.sandbox = Some(sandbox); // reused, or freed after the reply (`refill`)
-        outcome
+        armed.disarm();
+        built.map(|(s, _)| s)
     }
 }
 

@@ -1,12 +1,16 @@
 //! `fetch` from scripts over HTTP, against a loopback server of the test's own: allowed,
 //! refused, a redirect inside and one out of the allow-list, an oversized body, and a slow
-//! server cut at the login's deadline while other logins keep being served.
+//! server cut at the login's deadline, while the only script worker serves other logins.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use claimsmith::script::{EngineConfig, Isolation};
 
 use crate::support::*;
 
@@ -14,6 +18,23 @@ use crate::support::*;
 /// `/redirect-out` (to `localhost`, which the allow-list does not name), `/big` (2 MiB) and
 /// `/slow` (answers after 10 s). Returns its base URL.
 async fn upstream() -> String {
+    upstream_gated().await.0
+}
+
+/// `/hold` tells `arrived` that a request came, then answers "released" once `release` is
+/// notified: a test knows a login is waiting for it, and says when the wait ends.
+struct Gate {
+    arrived: Arc<Notify>,
+    release: Arc<Notify>,
+}
+
+/// [`upstream`] with its `/hold` gate.
+async fn upstream_gated() -> (String, Gate) {
+    let gate = Gate {
+        arrived: Arc::new(Notify::new()),
+        release: Arc::new(Notify::new()),
+    };
+    let (arrived, release) = (gate.arrived.clone(), gate.release.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move {
@@ -21,6 +42,7 @@ async fn upstream() -> String {
             let Ok((mut sock, _)) = listener.accept().await else {
                 return;
             };
+            let (arrived, release) = (arrived.clone(), release.clone());
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -91,6 +113,11 @@ async fn upstream() -> String {
                         String::new(),
                     ),
                     "/big" => ("200 OK", String::new(), "x".repeat(2 << 20)),
+                    "/hold" => {
+                        arrived.notify_one();
+                        release.notified().await;
+                        ("200 OK", String::new(), "released".to_owned())
+                    }
                     "/slow" => {
                         tokio::time::sleep(Duration::from_secs(10)).await;
                         ("200 OK", String::new(), "late".to_owned())
@@ -105,12 +132,17 @@ async fn upstream() -> String {
             });
         }
     });
-    format!("http://127.0.0.1:{port}")
+    (format!("http://127.0.0.1:{port}"), gate)
 }
 
 const FETCHER: &str = r#"exports.onExecutePostLogin = async (event, api) => {
   const base = event.secrets.BASE;
   if (event.request.body.slow) { await fetch(base + '/slow'); return; }
+  if (event.request.body.hold) {
+    const r = await fetch(base + '/hold');
+    api.accessToken.setCustomClaim('https://t/held', await r.text());
+    return;
+  }
   const out = {};
   const r = await fetch(base + '/json');
   out.json = [r.status, r.ok, r.headers.get('content-type'), await r.json()];
@@ -125,6 +157,23 @@ const FETCHER: &str = r#"exports.onExecutePostLogin = async (event, api) => {
 };"#;
 
 async fn server(base: &str) -> TestServer {
+    server_with(base, |_| {}).await
+}
+
+/// [`server`] with one script worker, so that a login served while another waits shows the
+/// waiting one does not hold the worker.
+async fn one_worker(base: &str, isolation: Isolation) -> TestServer {
+    server_with(base, move |e| {
+        e.workers = 1;
+        e.isolation = isolation;
+    })
+    .await
+}
+
+async fn server_with(
+    base: &str,
+    tweak: impl FnOnce(&mut EngineConfig) + Send + 'static,
+) -> TestServer {
     let base = base.to_owned();
     TestServer::start_scripts(&[("actions/01-fetch.js", FETCHER)], move |c| {
         c.scripts.engine.fetch =
@@ -135,6 +184,7 @@ async fn server(base: &str) -> TestServer {
             .shared_secrets
             .insert("BASE".into(), json!(base));
         c.scripts.engine.login_timeout = Duration::from_millis(1500);
+        tweak(&mut c.scripts.engine);
     })
     .await
 }
@@ -161,16 +211,46 @@ async fn fetch_reaches_allowed_origins_only_and_caps_what_it_reads() {
 }
 
 #[tokio::test]
+async fn a_waiting_login_leaves_its_worker_to_others_and_goes_on_when_answered() {
+    for isolation in [Isolation::Warm, Isolation::Strict] {
+        let (base, gate) = upstream_gated().await;
+        let s = Arc::new(one_worker(&base, isolation).await);
+        let held = {
+            let s = s.clone();
+            tokio::spawn(async move { s.login(&[("audience", API), ("hold", "1")]).await })
+        };
+        gate.arrived.notified().await; // its fetch reached the upstream: the login waits
+        // The only worker serves another login meanwhile (a blocked one would answer it only
+        // after the held login's 1.5 s deadline, which fails that login).
+        for _ in 0..3 {
+            let (status, body) = s.login(&[("audience", API)]).await;
+            assert_eq!(status, 200, "{isolation:?}: {body}");
+        }
+        assert!(
+            !held.is_finished(),
+            "{isolation:?}: the held login still waits"
+        );
+        gate.release.notify_one();
+        let (status, body) = held.await.unwrap();
+        assert_eq!(status, 200, "{isolation:?}: {body}");
+        let token = body["access_token"].as_str().unwrap();
+        assert_eq!(s.verify(token, API).await["https://t/held"], "released");
+    }
+}
+
+#[tokio::test]
 async fn a_slow_upstream_is_cut_at_the_deadline_while_other_logins_are_served() {
     let base = upstream().await;
-    let s = std::sync::Arc::new(server(&base).await);
+    let s = Arc::new(one_worker(&base, Isolation::Warm).await);
     let slow = {
         let s = s.clone();
         tokio::spawn(async move { s.login(&[("audience", API), ("slow", "1")]).await })
     };
-    // Another login, on the other worker, is answered while the first waits for its upstream.
-    let (status, body) = s.login(&[("audience", API)]).await;
-    assert_eq!(status, 200, "{body}");
+    // Other logins, on the same and only worker, are answered while the first waits.
+    for _ in 0..3 {
+        let (status, body) = s.login(&[("audience", API)]).await;
+        assert_eq!(status, 200, "{body}");
+    }
     assert!(!slow.is_finished(), "the slow login waits for its upstream");
     let (status, body) = slow.await.unwrap();
     assert_eq!(status, 500, "{body}");
@@ -178,7 +258,7 @@ async fn a_slow_upstream_is_cut_at_the_deadline_while_other_logins_are_served() 
         body["error_description"],
         "Script '01-fetch' exceeded the time limit (timeout)."
     );
-    // The worker itself stopped waiting at the deadline: the watchdog did not have to abandon it.
+    // The worker itself ended the wait at the deadline: the watchdog did not have to abandon it.
     assert!(s.state.pipeline.abandoned_workers().is_empty());
 }
 
