@@ -83,9 +83,8 @@ async fn upstream_gated() -> (String, Gate) {
                 let header = |name: &str| {
                     head.lines()
                         .find_map(|l| {
-                            l.to_ascii_lowercase()
-                                .strip_prefix(&format!("{name}:"))
-                                .map(|v| v.trim().to_owned())
+                            let (n, v) = l.split_once(':')?;
+                            n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
                         })
                         .unwrap_or_default()
                 };
@@ -103,6 +102,11 @@ async fn upstream_gated() -> (String, Gate) {
                             header("x-test"),
                             header("content-type")
                         ),
+                    ),
+                    "/auth" => (
+                        "200 OK",
+                        String::new(),
+                        format!("{} {target}", header("authorization")),
                     ),
                     "/redirect-in" => {
                         ("302 Found", "location: /json\r\n".to_owned(), String::new())
@@ -199,7 +203,7 @@ async fn fetch_reaches_allowed_origins_only_and_caps_what_it_reads() {
         c["https://t/fetch"],
         json!({
             "json": [200, true, "application/json", {"hello": "world"}],
-            "echo": "POST y application/x-www-form-urlencoded;charset=utf-8 a=1+2",
+            "echo": "POST y application/x-www-form-urlencoded;charset=UTF-8 a=1+2",
             "redirectIn": [true, true, "world"],
             "refused": ["TypeError", "fetch to https://example.invalid refused: [scripts] fetch_allow does not list it", null],
             "redirectOut": ["TypeError", "fetch failed",
@@ -344,5 +348,49 @@ async fn request_and_request_promise_stand_ins_serve_old_rules() {
         "POST q application/x-www-form-urlencoded a=b+c"
     );
     assert_eq!(c["https://t/rp"], json!(["StatusCodeError", 404]));
+    s.stop().await;
+}
+
+const TIMEOUTS: &str = r#"const axios = require('axios'), request = require('request'), rp = require('request-promise');
+exports.onExecutePostLogin = async (event, api) => {
+  const base = event.secrets.BASE;
+  const out = {};
+  out.axiosAuth = (await axios.get(base + '/auth', { auth: { username: 'u', password: 'p w' }, params: { a: 'x y:z', l: [1, 2], n: null } })).data;
+  out.rpAuth = await rp({ uri: base + '/auth', qs: { b: 'x y:z', l: [1, 2], n: null }, auth: { bearer: 'tok' } });
+  out.requestAuth = await new Promise((ok, no) => request({ url: base + '/auth', auth: { user: 'v', pass: 'q' } },
+    (err, res, body) => err ? no(err) : ok(body)));
+  try { await axios.get(base + '/slow', { timeout: 50 }); out.axiosTimeout = 'answered'; }
+  catch (e) { out.axiosTimeout = [e.name, e.code, e.message]; }
+  try { await rp({ uri: base + '/slow', timeout: 50 }); out.rpTimeout = 'answered'; }
+  catch (e) { out.rpTimeout = [e.name, e.error && e.error.code]; }
+  api.accessToken.setCustomClaim('https://t/timeouts', out);
+};"#;
+
+#[tokio::test]
+async fn stand_ins_send_auth_and_query_and_give_up_at_their_timeout() {
+    let base = upstream().await;
+    let b = base.clone();
+    let s = TestServer::start_scripts(&[("actions/01-timeouts.js", TIMEOUTS)], move |c| {
+        c.scripts.engine.fetch =
+            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&b), 1 << 20)
+                .expect("policy");
+        c.scripts
+            .engine
+            .shared_secrets
+            .insert("BASE".into(), json!(b));
+        c.scripts.engine.login_timeout = Duration::from_secs(3);
+    })
+    .await;
+    let c = s.claims().await;
+    assert_eq!(
+        c["https://t/timeouts"],
+        json!({
+            "axiosAuth": "Basic dTpwIHc= /auth?a=x+y:z&l[]=1&l[]=2",
+            "rpAuth": "Bearer tok /auth?b=x%20y%3Az&l%5B0%5D=1&l%5B1%5D=2&n=",
+            "requestAuth": "Basic djpx /auth",
+            "axiosTimeout": ["AxiosError", "ECONNABORTED", "timeout of 50ms exceeded"],
+            "rpTimeout": ["RequestError", "ETIMEDOUT"],
+        })
+    );
     s.stop().await;
 }

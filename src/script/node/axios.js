@@ -21,17 +21,22 @@ const lower = (h) => {
   return out;
 };
 
+// axios's buildURL encoding: encodeURIComponent, then `:`, `$`, `,`, `[`, `]` kept and space as `+`.
+const encode = (v) => encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%24/g, '$')
+  .replace(/%2C/gi, ',').replace(/%20/g, '+').replace(/%5B/gi, '[').replace(/%5D/gi, ']');
+
 function query(params) {
   if (params === undefined || params === null) return '';
   if (params instanceof URLSearchParams) return params.toString();
-  const q = new URLSearchParams();
+  const out = [];
+  const one = (x) => x instanceof Date ? x.toISOString() : typeof x === 'object' ? JSON.stringify(x) : x;
   for (const k of Object.keys(params)) {
     const v = params[k];
     if (v === undefined || v === null) continue;
-    if (Array.isArray(v)) for (const x of v) q.append(k + '[]', x instanceof Date ? x.toISOString() : typeof x === 'object' ? JSON.stringify(x) : x);
-    else q.append(k, v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : v);
+    if (Array.isArray(v)) for (const x of v) out.push(encode(k + '[]') + '=' + encode(one(x)));
+    else out.push(encode(k) + '=' + encode(one(v)));
   }
-  return q.toString();
+  return out.join('&');
 }
 
 async function dispatch(defaults, config) {

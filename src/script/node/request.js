@@ -34,10 +34,15 @@ async function perform(o) {
   let url = String(o.uri || o.url || '');
   if (o.baseUrl) url = o.baseUrl.replace(/\/+$/, '') + '/' + url.replace(/^\/+/, '');
   if (o.qs) {
-    const q = new URLSearchParams();
-    for (const k of Object.keys(o.qs)) if (o.qs[k] !== undefined) q.append(k, o.qs[k]);
-    const s = q.toString();
-    if (s) url += (url.includes('?') ? '&' : '?') + s;
+    // As the `qs` package request uses: RFC 3986 (space as %20), null as empty, arrays indexed.
+    const q = [], e = encodeURIComponent;
+    for (const k of Object.keys(o.qs)) {
+      const v = o.qs[k];
+      if (v === undefined) continue;
+      if (Array.isArray(v)) v.forEach((x, i) => q.push(e(k + '[' + i + ']') + '=' + e(x)));
+      else q.push(e(k) + '=' + (v === null ? '' : e(v)));
+    }
+    if (q.length) url += (url.includes('?') ? '&' : '?') + q.join('&');
   }
   const headers = {};
   for (const k of Object.keys(o.headers || {})) headers[k.toLowerCase()] = String(o.headers[k]);
