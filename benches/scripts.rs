@@ -88,6 +88,7 @@ fn input() -> LoginInput {
         tenant: "acme".into(),
         now_ms: 1_764_000_000_000,
         transaction_id: "tx_1".into(),
+        refresh_token: None,
     }
 }
 

@@ -69,6 +69,12 @@ pub fn rfc3339(ms: i64) -> String {
     )
 }
 
+/// Milliseconds since the epoch of an RFC 3339 time (as [`rfc3339`] writes them).
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +91,9 @@ mod tests {
     fn iso_timestamps() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_434_454_643_024), "2015-06-16T11:37:23.024Z");
+        assert_eq!(
+            parse_rfc3339_ms("2015-06-16T11:37:23.024Z"),
+            Some(1_434_454_643_024)
+        );
     }
 }

@@ -142,6 +142,7 @@ async fn staged(state: &AppState, meta: &RequestMeta) -> [Duration; 8] {
         tenant: cfg.tenant.clone(),
         now_ms: state.clock.now_ms(),
         transaction_id: claimsmith::credentials::random_id::<16>(),
+        refresh_token: None,
     };
     t[4] = s.elapsed();
 

@@ -100,6 +100,9 @@ file_table! {
         brute_force_threshold: u32,
         brute_force_block_s: u64,
         rehash_passwords: bool,
+        refresh_token_lifetime_s: u64,
+        refresh_token_idle_lifetime_s: u64,
+        refresh_token_reuse_leeway_s: u64,
     }
     tables {
         scripts: ScriptsFile,
@@ -267,6 +270,13 @@ pub struct Config {
     pub brute_force_block: Duration,
     /// Replace a password hash of an older scheme or cost at the user's next successful login.
     pub rehash_passwords: bool,
+    /// Refresh tokens (Auth0's defaults): a family lives at most this long from its login...
+    pub refresh_token_lifetime_s: u64,
+    /// ...and each token this long unused.
+    pub refresh_token_idle_lifetime_s: u64,
+    /// How long a rotated token may still be exchanged (a client's retry racing its own
+    /// exchange) before its reuse revokes the family; 0 as in Auth0's default.
+    pub refresh_token_reuse_leeway_s: u64,
     pub scripts: ScriptsConfig,
 }
 
@@ -403,6 +413,15 @@ impl Config {
             brute_force_threshold: f.brute_force_threshold.unwrap_or(10),
             brute_force_block: Duration::from_secs(f.brute_force_block_s.unwrap_or(30 * 86_400)),
             rehash_passwords: f.rehash_passwords.unwrap_or(true),
+            refresh_token_lifetime_s: positive(
+                "refresh_token_lifetime_s",
+                f.refresh_token_lifetime_s.unwrap_or(30 * 86_400),
+            )?,
+            refresh_token_idle_lifetime_s: positive(
+                "refresh_token_idle_lifetime_s",
+                f.refresh_token_idle_lifetime_s.unwrap_or(15 * 86_400),
+            )?,
+            refresh_token_reuse_leeway_s: f.refresh_token_reuse_leeway_s.unwrap_or(0),
             scripts: f.scripts.resolve()?,
         })
     }

@@ -1,7 +1,7 @@
 //! What guards a password check: the brute-force reservation made before it runs, and the
 //! upkeep after it succeeds (an old hash replaced by one of the current scheme).
 
-use super::password::store_error;
+use super::login::store_error;
 use super::request::PasswordRequest;
 use crate::oauth::OAuthError;
 use crate::state::AppState;

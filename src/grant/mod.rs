@@ -3,7 +3,9 @@
 
 mod attempts;
 mod client;
+mod login;
 mod password;
+mod refresh;
 mod request;
 mod scope;
 mod size;
@@ -20,6 +22,7 @@ pub const PASSWORD_REALM: &str = "http://auth0.com/oauth/grant-type/password-rea
 pub enum Grant {
     Password,
     PasswordRealm,
+    RefreshToken,
 }
 
 impl Grant {
@@ -28,6 +31,7 @@ impl Grant {
         match s {
             "password" => Some(Grant::Password),
             PASSWORD_REALM => Some(Grant::PasswordRealm),
+            refresh::GRANT => Some(Grant::RefreshToken),
             _ => None,
         }
     }
@@ -37,18 +41,25 @@ impl Grant {
         match self {
             Grant::Password => "password",
             Grant::PasswordRealm => PASSWORD_REALM,
+            Grant::RefreshToken => refresh::GRANT,
         }
     }
 }
 
 /// Every `grant_type` value the server supports (discovery).
-pub const SUPPORTED: [&str; 2] = ["password", PASSWORD_REALM];
+pub const SUPPORTED: [&str; 3] = ["password", PASSWORD_REALM, refresh::GRANT];
 
 /// Answers one token request.
 pub async fn issue(state: &AppState, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
     let grant_type = req.require("grant_type")?;
     match Grant::parse(grant_type) {
         Some(g @ (Grant::Password | Grant::PasswordRealm)) => password::issue(state, &req, g).await,
+        Some(Grant::RefreshToken) => refresh::issue(state, &req).await,
         None => Err(OAuthError::unsupported_grant_type(grant_type)),
     }
+}
+
+/// Answers one revocation request (`POST /oauth/revoke`).
+pub async fn revoke(state: &AppState, req: TokenRequest) -> Result<(), OAuthError> {
+    refresh::revoke(state, &req).await
 }

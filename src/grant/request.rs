@@ -57,7 +57,7 @@ impl<'a> PasswordRequest<'a> {
         let password = req.require("password")?;
         let realm = match grant {
             Grant::PasswordRealm => Some(req.require("realm")?),
-            Grant::Password => None,
+            Grant::Password | Grant::RefreshToken => None,
         };
         Ok(Self {
             client,

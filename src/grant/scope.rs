@@ -12,6 +12,8 @@ use crate::script::ScopeEdit;
 use crate::store::Api;
 
 const OIDC: [&str; 5] = ["openid", "profile", "email", "phone", "address"];
+/// The scope that asks for a refresh token.
+pub const OFFLINE: &str = "offline_access";
 
 /// The requested scopes, in order, without repeats.
 pub fn requested(scope: Option<&str>) -> Vec<String> {
@@ -24,12 +26,14 @@ pub fn requested(scope: Option<&str>) -> Vec<String> {
     out
 }
 
-/// The scopes granted before the scripts run.
+/// The scopes granted before the scripts run. `offline_access` is granted when asked for and
+/// `offline` (the API allows offline access and the client has the `refresh_token` grant).
 pub fn granted(
     requested: &[String],
     scope_given: bool,
     api: Option<&Api>,
     permissions: Option<&[String]>,
+    offline: bool,
 ) -> Vec<String> {
     let allowed = |s: &str| {
         api.is_some_and(|a| a.scopes.iter().any(|x| x == s))
@@ -37,7 +41,7 @@ pub fn granted(
     };
     let mut out: Vec<String> = requested
         .iter()
-        .filter(|s| OIDC.contains(&s.as_str()) || allowed(s))
+        .filter(|s| OIDC.contains(&s.as_str()) || (offline && s.as_str() == OFFLINE) || allowed(s))
         .cloned()
         .collect();
     if !scope_given && let Some(api) = api {
@@ -160,14 +164,26 @@ mod tests {
     #[test]
     fn grants_oidc_and_known_api_scopes() {
         let r = requested(Some("openid read:a read:a bogus"));
-        assert_eq!(granted(&r, true, Some(&api()), None), ["openid", "read:a"]);
         assert_eq!(
-            granted(&[], false, Some(&api()), None),
+            granted(&r, true, Some(&api()), None, false),
+            ["openid", "read:a"]
+        );
+        assert_eq!(
+            granted(&[], false, Some(&api()), None, false),
             ["read:a", "write:a"]
         );
         let perms = vec!["write:a".to_string()];
-        assert_eq!(granted(&[], false, Some(&api()), Some(&perms)), ["write:a"]);
-        assert_eq!(granted(&r, true, None, None), ["openid"]);
+        assert_eq!(
+            granted(&[], false, Some(&api()), Some(&perms), false),
+            ["write:a"]
+        );
+        assert_eq!(granted(&r, true, None, None, false), ["openid"]);
+        let r = requested(Some("openid offline_access"));
+        assert_eq!(granted(&r, true, Some(&api()), None, false), ["openid"]);
+        assert_eq!(
+            granted(&r, true, Some(&api()), None, true),
+            ["openid", "offline_access"]
+        );
     }
 
     #[test]

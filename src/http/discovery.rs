@@ -26,10 +26,11 @@ pub fn openid_configuration(state: &AppState) -> Resp {
             "token_endpoint": format!("{iss}oauth/token"),
             "jwks_uri": format!("{iss}.well-known/jwks.json"),
             "userinfo_endpoint": crate::claims::userinfo_url(iss),
+            "revocation_endpoint": format!("{iss}oauth/revoke"),
             "grant_types_supported": crate::grant::SUPPORTED,
             "response_types_supported": ["token"],
             "subject_types_supported": ["public"],
-            "scopes_supported": ["openid", "profile", "email", "phone", "address"],
+            "scopes_supported": ["openid", "profile", "email", "phone", "address", "offline_access"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "claims_supported": [

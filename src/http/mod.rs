@@ -30,6 +30,8 @@ pub async fn route(
     let resp = match (req.method(), req.uri().path()) {
         (&Method::POST, "/oauth/token") => token::handle(req, &state, peer).await,
         (_, "/oauth/token") => method_not_allowed("POST"),
+        (&Method::POST, "/oauth/revoke") => token::revoke(req, &state, peer).await,
+        (_, "/oauth/revoke") => method_not_allowed("POST"),
         (&Method::GET, "/.well-known/jwks.json") => discovery::jwks(&state),
         (&Method::GET, "/.well-known/openid-configuration") => {
             discovery::openid_configuration(&state)

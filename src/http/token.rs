@@ -11,21 +11,16 @@ use hyper::http::request::Parts;
 use hyper::{Request, StatusCode};
 use serde_json::Value;
 
-use super::{BodyError, Resp, json, read_body};
+use super::{BodyError, Resp, json, raw_json, read_body};
 use crate::grant;
 use crate::oauth::{ErrorCode, OAuthError, RequestMeta, TokenRequest};
 use crate::state::AppState;
 
 pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) -> Resp {
     let _counted = state.token_requests.enter();
-    let limit = state.config.max_body_bytes;
-    let result = match read_body(req, limit).await {
-        Ok((parts, body)) => match parse(&parts, &body, peer) {
-            Ok(token_request) => grant::issue(state, token_request).await,
-            Err(e) => Err(e),
-        },
-        Err(BodyError::TooLarge) => Err(OAuthError::body_too_large(limit)),
-        Err(BodyError::Broken) => Err(OAuthError::body_unreadable()),
+    let result = match read(req, state, peer).await {
+        Ok(token_request) => grant::issue(state, token_request).await,
+        Err(e) => Err(e),
     };
     match result {
         Ok(tokens) => json(
@@ -33,6 +28,33 @@ pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) 
             &serde_json::to_value(tokens).unwrap_or_default(),
         ),
         Err(e) => render_error(&e),
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009): the body and client credentials are read as the token
+/// endpoint reads them; success is an empty 200, as Auth0 answers.
+pub async fn revoke(req: Request<Incoming>, state: &AppState, peer: SocketAddr) -> Resp {
+    let result = match read(req, state, peer).await {
+        Ok(request) => grant::revoke(state, request).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => raw_json(StatusCode::OK, bytes::Bytes::new()),
+        Err(e) => render_error(&e),
+    }
+}
+
+/// Reads the body (within `max_body_bytes`) and parses it with the credentials.
+async fn read(
+    req: Request<Incoming>,
+    state: &AppState,
+    peer: SocketAddr,
+) -> Result<TokenRequest, OAuthError> {
+    let limit = state.config.max_body_bytes;
+    match read_body(req, limit).await {
+        Ok((parts, body)) => parse(&parts, &body, peer),
+        Err(BodyError::TooLarge) => Err(OAuthError::body_too_large(limit)),
+        Err(BodyError::Broken) => Err(OAuthError::body_unreadable()),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct LoginInput {
     pub now_ms: i64,
     /// A new random id for every login: `event.transaction.id` and the Rules' `context.sessionID`.
     pub transaction_id: String,
+    /// `event.refresh_token`: the presented refresh token on a refresh exchange.
+    pub refresh_token: Option<Value>,
 }
 
 /// `event.client` / `context.clientID` etc.

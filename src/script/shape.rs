@@ -205,6 +205,9 @@ pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
     part("secrets", Ok("{}".into()));
     part("tenant", to(&event.tenant));
     part("authentication", to(&event.authentication));
+    if let Some(t) = &input.refresh_token {
+        part("refresh_token", to(t));
+    }
     parts
 }
 

@@ -77,6 +77,7 @@ pub(super) fn input() -> LoginInput {
         tenant: "acme".into(),
         now_ms: 1_434_454_643_024,
         transaction_id: "tx_1".into(),
+        refresh_token: None,
     }
 }
 

@@ -6,12 +6,14 @@
 //! "Not found" is `Ok(None)`, never an error: the grant decides what a missing row means.
 
 mod apis;
+mod client_grants;
 mod clients;
 mod connections;
 mod failures;
 mod keys;
 mod organizations;
 mod permissions;
+mod refresh;
 mod roles;
 mod users;
 
@@ -27,6 +29,7 @@ pub use connections::ConnectionRow;
 pub use failures::Attempt;
 pub use keys::KeyRow;
 pub use organizations::Organization;
+pub use refresh::{NewRefresh, RefreshToken};
 pub use users::{NewUser, User, UserRef};
 
 /// The schema version this build writes (`PRAGMA user_version`): the last migration's.

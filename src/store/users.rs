@@ -234,6 +234,15 @@ impl Db<'_> {
         Ok(n == 1)
     }
 
+    /// Deletes a user; what hangs off it (roles, memberships, refresh tokens, failed-login
+    /// counts by user) goes with it. False when there is no such user.
+    pub fn delete_user(&self, user_id: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM users WHERE user_id = ?1", [user_id])?;
+        Ok(n == 1)
+    }
+
     /// PATCHes a metadata object: top-level keys merged, `null` deletes a key (Auth0's semantics
     /// for both `api.user.set*Metadata` and `auth0.users.update*Metadata`).
     pub fn patch_metadata(

@@ -18,6 +18,7 @@ mod node_globals;
 mod npm;
 mod overload;
 mod promises;
+mod refresh;
 mod reload;
 mod reload_more;
 mod scripts;

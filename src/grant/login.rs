@@ -1,0 +1,254 @@
+//! What every grant that logs a user in does once it knows who (password, refresh): run the
+//! scripts, persist their metadata changes, answer their verdict, switch to a primary user, grant
+//! the scopes, and sign the tokens. One home, so that the grants cannot drift apart.
+
+use serde_json::{Map, Value};
+
+use super::request::Audience;
+use super::scope::{self, Granted};
+use super::size::{self, Measured};
+use super::verdict;
+use crate::claims::Issue;
+use crate::oauth::{OAuthError, RequestMeta, TokenResponse};
+use crate::script::{LoginInput, Outcome, RequestInfo, user_profile};
+use crate::state::AppState;
+use crate::store::{Api, Client, ConnectionRow, Organization, StoreError, User};
+use crate::token::Alg;
+
+/// Who logs in, through what, for which audience: what the grant found and checked.
+pub(super) struct Login<'a> {
+    pub client: Client,
+    pub connection: ConnectionRow,
+    pub api: Option<Api>,
+    pub org: Option<Organization>,
+    pub audience: &'a Audience,
+    /// The scopes asked for, and whether a `scope` was given at all (none: every API scope).
+    pub requested: Vec<String>,
+    pub scope_given: bool,
+    /// Whether `offline_access` may be granted: the API allows offline access and the client
+    /// has the `refresh_token` grant.
+    pub offline: bool,
+    pub meta: &'a RequestMeta,
+    /// `event.request.body`: the parameters without the secrets.
+    pub body: Map<String, Value>,
+    /// `oauth2-password` or `oauth2-refresh-token`.
+    pub protocol: &'static str,
+    /// The access token's `gty`.
+    pub gty: &'static str,
+    /// `event.refresh_token` on a refresh exchange.
+    pub refresh: Option<Value>,
+}
+
+/// The user's standing once the login counts: roles, and permissions on an RBAC API.
+pub(super) struct Account {
+    pub user: User,
+    pub roles: Vec<String>,
+    pub permissions: Option<Vec<String>>,
+}
+
+/// Runs the Rules and Actions, persists their metadata changes (also on a deny), answers their
+/// verdict, switches to the primary user a script named, and returns the outcome and the account
+/// the tokens are for, with the scopes granted after the scripts' edits (refusing a list no token
+/// of `max_token_bytes` could hold).
+pub(super) async fn run_scripts(
+    state: &AppState,
+    login: &mut Login<'_>,
+    account: Account,
+) -> Result<(Outcome, Account, Granted), OAuthError> {
+    let user = &account.user;
+    let input = LoginInput {
+        user: user_profile(user),
+        client: (&login.client).into(),
+        connection: (&login.connection).into(),
+        // The scripts' copy: nothing after them reads the body.
+        request: RequestInfo::new(login.meta, std::mem::take(&mut login.body)),
+        protocol: login.protocol.into(),
+        requested_scopes: login.requested.clone(),
+        audience: login.audience.aud.clone(),
+        roles: account.roles.clone(),
+        organization: login.org.as_ref().map(Into::into),
+        logins_count: user.logins_count,
+        tenant: state.config.tenant.clone(),
+        now_ms: state.clock.now_ms(),
+        transaction_id: crate::credentials::random_id::<16>(),
+        refresh_token: login.refresh.take(),
+    };
+    let run = state.pipeline.run(input).await;
+    if let Ok(outcome) = &run {
+        // Also on a deny, before it is answered (as Auth0 does).
+        persist_metadata(state, &account.user.user_id, outcome).await?;
+    }
+    let outcome = verdict::decide(run)?;
+    let account = primary_user(state, login, &outcome, account).await?;
+    let permissions = account.permissions.as_deref();
+    let api = login.api.as_ref();
+    let granted = scope::granted(
+        &login.requested,
+        login.scope_given,
+        api,
+        permissions,
+        login.offline,
+    );
+    let max = state.config.max_token_bytes;
+    let scopes = scope::apply(granted, &outcome.effects.scope_edits, max)
+        .map_err(|script| size::too_large("access token", max, script, max + 1))?;
+    Ok((outcome, account, scopes))
+}
+
+/// `api.authentication.setPrimaryUser(id)` or a Rule's `context.primaryUser`: the tokens are issued
+/// for that user (`sub`, ID-token profile, its own RBAC permissions) when it exists and is not
+/// blocked; otherwise the login fails, as Auth0's does ("tokens will not be issued").
+async fn primary_user(
+    state: &AppState,
+    found: &Login<'_>,
+    outcome: &Outcome,
+    account: Account,
+) -> Result<Account, OAuthError> {
+    let Some(id) = outcome.effects.primary_user.clone() else {
+        return Ok(account);
+    };
+    if id == account.user.user_id {
+        return Ok(account);
+    }
+    let lookup = id.clone();
+    let api_id = found
+        .api
+        .as_ref()
+        .filter(|a| a.rbac_enabled)
+        .map(|a| a.id.clone());
+    let primary = state
+        .store
+        .call(move |db| {
+            let Some(user) = db.user_by_id(&lookup)? else {
+                return Ok(None);
+            };
+            let perms = api_id
+                .map(|a| db.user_permissions(&user.user_id, &a))
+                .transpose()?;
+            let roles = db.user_roles(&user.user_id)?;
+            Ok(Some((user, roles, perms)))
+        })
+        .await
+        .map_err(store_error)?;
+    match primary {
+        Some((user, roles, permissions)) if !user.blocked => Ok(Account {
+            user,
+            roles,
+            permissions,
+        }),
+        _ => Err(OAuthError::no_primary_user(&id)),
+    }
+}
+
+/// Builds both tokens' claims, checks their size, and signs them.
+pub(super) async fn sign_tokens(
+    state: &AppState,
+    found: &Login<'_>,
+    account: &Account,
+    outcome: &Outcome,
+    granted: &Granted,
+) -> Result<TokenResponse, OAuthError> {
+    let audience = found.audience.aud.as_str();
+    let cfg = &state.config;
+    let scopes = &granted.scopes;
+    let api = found.api.as_ref();
+    let issue = Issue {
+        issuer: &cfg.issuer,
+        sub: &account.user.user_id,
+        client_id: &found.client.client_id,
+        audience,
+        iat: state.clock.now_secs(),
+        access_lifetime_s: api.map_or(cfg.access_token_lifetime_s, |a| a.token_lifetime_s),
+        id_lifetime_s: cfg.id_token_lifetime_s,
+        scopes,
+        gty: found.gty,
+        org: found.org.as_ref().map(|o| (o.id.as_str(), o.name.as_str())),
+        permissions: api
+            .filter(|a| a.permissions_in_token)
+            .and(account.permissions.as_deref()),
+    };
+    let too_large = |e: crate::claims::ClaimsTooLarge| OAuthError::claims_too_large(&e.script);
+    let access = issue
+        .access_claims(&outcome.effects.access_claims)
+        .map_err(too_large)?;
+    let alg = api
+        .and_then(|a| Alg::parse(&a.signing_alg))
+        .unwrap_or(Alg::RS256);
+    let max = cfg.max_token_bytes;
+    let measured = Measured {
+        token: "access token",
+        alg,
+        claims: &access,
+        custom: &outcome.effects.access_claims,
+        scopes: Some(granted),
+    };
+    size::check(&state.keys, max, &measured)?;
+    let id = match scopes.iter().any(|s| s == "openid") {
+        true => Some(
+            issue
+                .id_claims(&account.user, &outcome.effects.id_claims)
+                .map_err(too_large)?,
+        ),
+        false => None,
+    };
+    if let Some(claims) = &id {
+        let measured = Measured {
+            token: "ID token",
+            alg: Alg::RS256,
+            claims,
+            custom: &outcome.effects.id_claims,
+            scopes: None,
+        };
+        size::check(&state.keys, max, &measured)?;
+    }
+    let (access_token, id_token) = state
+        .keys
+        .sign_off_workers((alg, access), id.map(|c| (Alg::RS256, c)))
+        .await
+        .map_err(OAuthError::internal)?;
+    tracing::info!(user_id = %account.user.user_id, client_id = %found.client.client_id, %audience, "login");
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: issue.access_lifetime_s,
+        scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
+        id_token,
+        refresh_token: None,
+    })
+}
+
+/// Pending `api.user.set*Metadata` changes are written once, in one transaction, after the last
+/// script, also when the login is denied (as Auth0 does).
+pub(super) async fn persist_metadata(
+    state: &AppState,
+    user_id: &str,
+    outcome: &Outcome,
+) -> Result<(), OAuthError> {
+    let (app, user) = (
+        &outcome.effects.app_metadata,
+        &outcome.effects.user_metadata,
+    );
+    if app.is_empty() && user.is_empty() {
+        return Ok(());
+    }
+    let (id, app, user, now) = (
+        user_id.to_owned(),
+        app.clone(),
+        user.clone(),
+        state.clock.now_rfc3339(),
+    );
+    state
+        .store
+        .call(move |db| db.patch_metadata(&id, &app, &user, &now))
+        .await
+        .map_err(store_error)?;
+    Ok(())
+}
+
+/// A SQL failure is internal; a database busy past its timeout will pass (503).
+pub(super) fn store_error(e: StoreError) -> OAuthError {
+    match e {
+        StoreError::Busy => OAuthError::store_busy(e),
+        e => OAuthError::internal(e),
+    }
+}

@@ -1,0 +1,376 @@
+//! Refresh tokens over HTTP: issued with `offline_access` only where allowed; the refresh grant
+//! re-runs Rules and Actions, rotates, detects reuse (with and without the leeway), narrows
+//! scopes, stops for blocked and deleted users and at the lifetimes; `/oauth/revoke`.
+
+use claimsmith::credentials::{hash_secret, new_secret, random_id};
+use claimsmith::store::{ClientAuth, NewApi, NewClient};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const OFFLINE_API: &str = "https://offline.test";
+
+const ACTION: &str = r#"exports.onExecutePostLogin = async (event, api) => {
+  const t = event.refresh_token;
+  api.accessToken.setCustomClaim('https://t/action', [event.transaction.protocol,
+    event.stats.logins_count, event.transaction.requested_scopes,
+    t ? [t.client_id === event.client.client_id, t.user_id === event.user.user_id,
+         t.resource_servers[0].audience, typeof t.expires_at, typeof t.idle_expires_at] : null,
+    event.request.body.refresh_token === undefined]);
+};"#;
+
+const RULE: &str = r#"function (user, context, callback) {
+  context.accessToken['https://t/rule'] = context.protocol;
+  callback(null, user, context);
+}"#;
+
+/// A server with an API that allows offline access and a client with the refresh grant.
+struct Offline {
+    s: TestServer,
+    client_id: String,
+    secret: String,
+}
+
+async fn offline(tweak: impl FnOnce(&mut claimsmith::config::Config)) -> Offline {
+    let s = TestServer::start_scripts(
+        &[("actions/01-a.js", ACTION), ("rules/01-r.js", RULE)],
+        tweak,
+    )
+    .await;
+    let (client_id, secret) = (random_id::<8>(), new_secret());
+    let (id, hash) = (client_id.clone(), hash_secret(&secret));
+    s.db(move |db| {
+        db.insert_api(
+            &NewApi {
+                identifier: OFFLINE_API.into(),
+                name: "offline".into(),
+                token_lifetime_s: 600,
+                signing_alg: "RS256".into(),
+                rbac_enabled: false,
+                permissions_in_token: false,
+                allow_offline_access: true,
+                scopes: vec!["read:x".into(), "write:x".into()],
+            },
+            "2027-01-01T00:00:00.000Z",
+        )?;
+        db.insert_client(
+            &NewClient {
+                client_id: id.clone(),
+                name: "offline app".into(),
+                secret_hash: Some(hash),
+                app_type: "non_interactive".into(),
+                grant_types: vec!["password".into(), "refresh_token".into()],
+                metadata: Default::default(),
+                auth_method: ClientAuth::ClientSecretPost,
+            },
+            "2027-01-01T00:00:00.000Z",
+        )?;
+        Ok(())
+    });
+    Offline {
+        s,
+        client_id,
+        secret,
+    }
+}
+
+impl Offline {
+    async fn login(&self, scope: &str) -> (u16, Value) {
+        self.s
+            .token(&[
+                ("grant_type", "password"),
+                ("client_id", &self.client_id),
+                ("client_secret", &self.secret),
+                ("username", EMAIL),
+                ("password", PASSWORD),
+                ("audience", OFFLINE_API),
+                ("scope", scope),
+            ])
+            .await
+    }
+
+    /// A login that must succeed with a refresh token; returns it.
+    async fn refresh_token(&self, scope: &str) -> String {
+        let (status, body) = self.login(scope).await;
+        assert_eq!(status, 200, "{body}");
+        body["refresh_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no refresh token: {body}"))
+            .to_owned()
+    }
+
+    async fn refresh(&self, token: &str, extra: &[(&str, &str)]) -> (u16, Value) {
+        let mut p = vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.secret.as_str()),
+            ("refresh_token", token),
+        ];
+        p.extend_from_slice(extra);
+        self.s.token(&p).await
+    }
+
+    async fn claims(&self, body: &Value) -> Value {
+        let at = body["access_token"].as_str().expect("access token");
+        self.s.verify(at, OFFLINE_API).await
+    }
+
+    async fn revoke(&self, token: &str, secret: &str) -> (u16, String) {
+        let r = self
+            .s
+            .http
+            .post(self.s.url("/oauth/revoke"))
+            .json(&json!({"client_id": self.client_id, "client_secret": secret, "token": token}))
+            .send()
+            .await
+            .expect("revoke");
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+}
+
+fn invalid_grant() -> Value {
+    json!({"error": "invalid_grant", "error_description": "Unknown or invalid refresh token."})
+}
+
+#[tokio::test]
+async fn a_refresh_re_runs_the_scripts_rotates_and_a_reused_token_revokes_its_family() {
+    let o = offline(|_| {}).await;
+    let rt = o.refresh_token("openid offline_access read:x").await;
+    let (status, body) = o.refresh(&rt, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "openid offline_access read:x");
+    assert!(body["id_token"].is_string(), "{body}");
+    let c = o.claims(&body).await;
+    assert_eq!(c["https://t/rule"], "oauth2-refresh-token");
+    assert_eq!(
+        c["https://t/action"],
+        json!([
+            "oauth2-refresh-token",
+            1,
+            ["openid", "offline_access", "read:x"],
+            [true, true, OFFLINE_API, "string", "string"],
+            true
+        ])
+    );
+    assert_eq!(c["gty"], "refresh_token");
+    assert_eq!(c["sub"], o.s.seed.user_id.as_str());
+    // Rotation: a new token; the presented one is spent.
+    let next = body["refresh_token"].as_str().expect("rotated").to_owned();
+    assert_ne!(next, rt);
+    let (status, body) = o.refresh(&next, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let newest = body["refresh_token"].as_str().expect("rotated").to_owned();
+    // Reuse of a rotated token: refused, and the whole family with it.
+    assert_eq!(o.refresh(&rt, &[]).await, (403, invalid_grant()));
+    assert_eq!(o.refresh(&newest, &[]).await, (403, invalid_grant()));
+    // A password login is still counted once per login, never per refresh.
+    let (_, body) = o.login("offline_access").await;
+    assert_eq!(o.claims(&body).await["https://t/action"][1], 2);
+}
+
+#[tokio::test]
+async fn within_the_leeway_only_the_token_rotated_last_may_be_exchanged_again() {
+    let o = offline(|c| c.refresh_token_reuse_leeway_s = 30).await;
+    let a = o.refresh_token("offline_access").await;
+    let (status, body) = o.refresh(&a, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let b = body["refresh_token"].as_str().unwrap().to_owned();
+    // A concurrent retry of `a` within the leeway gets tokens too.
+    let (status, body) = o.refresh(&a, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["refresh_token"].is_string());
+    // Once `b` is rotated, `a` is no longer the previous token: its reuse revokes the family.
+    let (status, body) = o.refresh(&b, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let c = body["refresh_token"].as_str().unwrap().to_owned();
+    assert_eq!(o.refresh(&a, &[]).await, (403, invalid_grant()));
+    assert_eq!(o.refresh(&c, &[]).await, (403, invalid_grant()));
+    // Past the leeway, even the token rotated last is reuse.
+    let d = o.refresh_token("offline_access").await;
+    let (_, body) = o.refresh(&d, &[]).await;
+    let e = body["refresh_token"].as_str().unwrap().to_owned();
+    o.s.state.clock.advance(31_000);
+    assert_eq!(o.refresh(&d, &[]).await, (403, invalid_grant()));
+    assert_eq!(o.refresh(&e, &[]).await, (403, invalid_grant()));
+}
+
+#[tokio::test]
+async fn a_narrower_scope_narrows_the_tokens_and_never_widens_them() {
+    let o = offline(|_| {}).await;
+    let rt = o.refresh_token("openid offline_access read:x").await;
+    let (status, body) = o.refresh(&rt, &[("scope", "read:x write:x")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "read:x");
+    assert!(
+        body.get("id_token").is_none(),
+        "no openid, no ID token: {body}"
+    );
+    let c = o.claims(&body).await;
+    assert_eq!(c["scope"], "read:x");
+    assert_eq!(c["https://t/action"][2], json!(["read:x"]));
+    // The rotated token keeps the original grant.
+    let next = body["refresh_token"].as_str().unwrap();
+    let (status, body) = o.refresh(next, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "openid offline_access read:x");
+}
+
+#[tokio::test]
+async fn refresh_tokens_are_issued_only_with_offline_access_where_allowed() {
+    let o = offline(|_| {}).await;
+    let (status, body) = o.login("openid read:x").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("refresh_token").is_none(), "not asked: {body}");
+    // The seed API does not allow offline access; the seed client has no refresh grant.
+    let (status, body) =
+        o.s.token(&[
+            ("grant_type", "password"),
+            ("client_id", &o.client_id),
+            ("client_secret", &o.secret),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+            ("audience", API),
+            ("scope", "offline_access read:x"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    assert_eq!(body["scope"], "read:x");
+    let (status, body) =
+        o.s.login(&[
+            ("audience", OFFLINE_API),
+            ("scope", "offline_access read:x"),
+        ])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    // And a client without the grant may not exchange one.
+    let rt = o.refresh_token("offline_access").await;
+    let (status, body) =
+        o.s.token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &o.s.seed.client_id),
+            ("client_secret", &o.s.seed.client_secret),
+            ("refresh_token", &rt),
+        ])
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "unauthorized_client");
+}
+
+#[tokio::test]
+async fn blocked_and_deleted_users_and_expired_tokens_cannot_refresh() {
+    let o = offline(|c| {
+        c.refresh_token_idle_lifetime_s = 100;
+        c.refresh_token_lifetime_s = 250;
+    })
+    .await;
+    let user = o.s.seed.user_id.clone();
+    let rt = o.refresh_token("offline_access").await;
+    let u = user.clone();
+    o.s.db(move |db| db.set_blocked(&u, true, "t"));
+    let (status, body) = o.refresh(&rt, &[]).await;
+    assert_eq!(
+        (status, &body["error"]),
+        (401, &json!("unauthorized")),
+        "{body}"
+    );
+    let u = user.clone();
+    o.s.db(move |db| db.set_blocked(&u, false, "t"));
+    // Idle: 100 s unused; absolute: 250 s after the login, however often it was used.
+    o.s.state.clock.advance(99_000);
+    let (status, body) = o.refresh(&rt, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    o.s.state.clock.advance(101_000);
+    assert_eq!(o.refresh(&rt, &[]).await, (403, invalid_grant()));
+    let rt = o.refresh_token("offline_access").await;
+    let mut current = rt;
+    for _ in 0..2 {
+        o.s.state.clock.advance(90_000);
+        let (status, body) = o.refresh(&current, &[]).await;
+        assert_eq!(status, 200, "{body}");
+        current = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    o.s.state.clock.advance(90_000);
+    assert_eq!(o.refresh(&current, &[]).await, (403, invalid_grant()));
+    // A deleted user's tokens are gone with it.
+    let rt = o.refresh_token("offline_access").await;
+    o.s.db(move |db| db.delete_user(&user));
+    assert_eq!(o.refresh(&rt, &[]).await, (403, invalid_grant()));
+}
+
+#[tokio::test]
+async fn revocation_ends_the_family_and_tells_nothing_about_other_tokens() {
+    let o = offline(|_| {}).await;
+    let rt = o.refresh_token("offline_access").await;
+    let (_, body) = o.refresh(&rt, &[]).await;
+    let next = body["refresh_token"].as_str().unwrap().to_owned();
+    // Wrong secret: 401; missing token: 400; unknown token: 200 and nothing happens.
+    let (status, body) = o.revoke(&next, "wrong").await;
+    assert_eq!(status, 401, "{body}");
+    let r =
+        o.s.http
+            .post(o.s.url("/oauth/revoke"))
+            .form(&[("client_id", &o.client_id), ("client_secret", &o.secret)])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error_description"],
+        "Missing required parameter: token"
+    );
+    assert_eq!(
+        o.revoke("no-such-token", &o.secret).await,
+        (200, String::new())
+    );
+    // Another client cannot revoke it (and is told 200 all the same).
+    let r =
+        o.s.http
+            .post(o.s.url("/oauth/revoke"))
+            .form(&[
+                ("client_id", o.s.seed.client_id.as_str()),
+                ("client_secret", o.s.seed.client_secret.as_str()),
+                ("token", &next),
+            ])
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, body) = o.refresh(&next, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let latest = body["refresh_token"].as_str().unwrap().to_owned();
+    // Revoking any token of the family ends all of it.
+    assert_eq!(o.revoke(&latest, &o.secret).await, (200, String::new()));
+    assert_eq!(o.refresh(&latest, &[]).await, (403, invalid_grant()));
+    // Another client's token is refused by the grant too, even one with the refresh grant.
+    let rt = o.refresh_token("offline_access").await;
+    let (other, secret) = (random_id::<8>(), new_secret());
+    let (id, hash) = (other.clone(), hash_secret(&secret));
+    o.s.db(move |db| {
+        db.insert_client(
+            &NewClient {
+                client_id: id,
+                name: "other app".into(),
+                secret_hash: Some(hash),
+                app_type: "non_interactive".into(),
+                grant_types: vec!["refresh_token".into()],
+                metadata: Default::default(),
+                auth_method: ClientAuth::ClientSecretPost,
+            },
+            "t",
+        )
+    });
+    let (status, body) =
+        o.s.token(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &other),
+            ("client_secret", &secret),
+            ("refresh_token", &rt),
+        ])
+        .await;
+    assert_eq!((status, body), (403, invalid_grant()));
+    let (status, body) = o.refresh(&rt, &[]).await;
+    assert_eq!(status, 200, "still its own client's: {body}");
+}
