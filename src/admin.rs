@@ -185,12 +185,29 @@ fn set_blocked(store: &Store, p: &UserPick, blocked: bool, now: &str) -> Result<
 }
 
 pub fn clients(store: &Store, clock: &Clock, cmd: Clients) -> Result<Value, AdminError> {
-    let Clients::Add {
-        name,
-        grants,
-        public,
-        metadata,
-    } = cmd;
+    let (name, grants, public, metadata) = match cmd {
+        Clients::Add {
+            name,
+            grants,
+            public,
+            metadata,
+        } => (name, grants, public, metadata),
+        Clients::Grant {
+            client,
+            audience,
+            scopes,
+        } => {
+            store.call_sync(|db| db.set_client_grant(&client, &audience, &scopes))?;
+            return Ok(json!({"client_id": client, "audience": audience, "scope": scopes}));
+        }
+        Clients::RevokeGrant { client, audience } => {
+            let removed = store.call_sync(|db| db.delete_client_grant(&client, &audience))?;
+            if !removed {
+                return Err(invalid(format!("{client} has no grant for {audience}")));
+            }
+            return Ok(json!({"client_id": client, "audience": audience, "revoked": true}));
+        }
+    };
     let secret = (!public).then(new_secret);
     let grant_types = if grants.is_empty() {
         vec!["password".to_owned()]

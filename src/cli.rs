@@ -158,6 +158,25 @@ pub enum Clients {
         #[arg(long)]
         metadata: Option<String>,
     },
+    /// Let a client get client-credentials tokens for an API (Auth0's client grant); replaces an
+    /// earlier grant for the same API.
+    Grant {
+        #[arg(long)]
+        client: String,
+        /// The API's identifier.
+        #[arg(long)]
+        audience: String,
+        /// A scope of the API it may get (repeat).
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    /// Remove a client grant.
+    RevokeGrant {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        audience: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

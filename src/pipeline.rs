@@ -17,8 +17,8 @@ use crate::clock::Clock;
 use crate::config::{Config, OnLoadError};
 use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
-    EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, PatchError, ScriptEngine,
-    ScriptError, ScriptErrorKind, ScriptSet,
+    CredentialsInput, EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, PatchError,
+    ScriptEngine, ScriptError, ScriptErrorKind, ScriptSet,
 };
 use crate::store::Store;
 
@@ -109,6 +109,19 @@ impl Pipeline {
             ));
         }
         self.engine.run_login(set, input).await
+    }
+
+    /// Runs the Actions exporting `onExecuteCredentialsExchange` of the current script set (the
+    /// client-credentials grant); refuses like [`run`](Self::run) while a script never loaded.
+    pub async fn run_credentials(&self, input: CredentialsInput) -> Result<Outcome, ScriptError> {
+        let set = self.current();
+        if let Some(name) = must_refuse(&set, self.on_load_error) {
+            return Err(ScriptError::new(
+                Some(name.clone()),
+                ScriptErrorKind::NotLoaded,
+            ));
+        }
+        self.engine.run_credentials(set, input).await
     }
 
     /// Stops the reload task (waiting for it, so that no reload races the shutdown) and the

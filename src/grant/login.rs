@@ -12,7 +12,7 @@ use crate::claims::Issue;
 use crate::oauth::{OAuthError, RequestMeta, TokenResponse};
 use crate::script::{LoginInput, Outcome, RequestInfo, user_profile};
 use crate::state::AppState;
-use crate::store::{Api, Client, ConnectionRow, Organization, StoreError, User};
+use crate::store::{Api, Client, ConnectionRow, Organization, RefreshToken, StoreError, User};
 use crate::token::Alg;
 
 /// Who logs in, through what, for which audience: what the grant found and checked.
@@ -35,8 +35,8 @@ pub(super) struct Login<'a> {
     pub protocol: &'static str,
     /// The access token's `gty`.
     pub gty: &'static str,
-    /// `event.refresh_token` on a refresh exchange.
-    pub refresh: Option<Value>,
+    /// The refresh token presented on a refresh exchange (`event.refresh_token`).
+    pub refresh: Option<RefreshToken>,
 }
 
 /// The user's standing once the login counts: roles, and permissions on an RBAC API.
@@ -71,12 +71,18 @@ pub(super) async fn run_scripts(
         tenant: state.config.tenant.clone(),
         now_ms: state.clock.now_ms(),
         transaction_id: crate::credentials::random_id::<16>(),
-        refresh_token: login.refresh.take(),
+        refresh_token: login
+            .refresh
+            .as_ref()
+            .map(|t| super::refresh::event_refresh_token(state, t)),
     };
     let run = state.pipeline.run(input).await;
     if let Ok(outcome) = &run {
         // Also on a deny, before it is answered (as Auth0 does).
         persist_metadata(state, &account.user.user_id, outcome).await?;
+        if let Some(t) = &login.refresh {
+            super::refresh::revoke_if_asked(state, t, outcome).await?;
+        }
     }
     let outcome = verdict::decide(run)?;
     let account = primary_user(state, login, &outcome, account).await?;

@@ -3,6 +3,7 @@
 
 mod attempts;
 mod client;
+mod client_credentials;
 mod login;
 mod password;
 mod refresh;
@@ -23,6 +24,7 @@ pub enum Grant {
     Password,
     PasswordRealm,
     RefreshToken,
+    ClientCredentials,
 }
 
 impl Grant {
@@ -32,6 +34,7 @@ impl Grant {
             "password" => Some(Grant::Password),
             PASSWORD_REALM => Some(Grant::PasswordRealm),
             refresh::GRANT => Some(Grant::RefreshToken),
+            client_credentials::GRANT => Some(Grant::ClientCredentials),
             _ => None,
         }
     }
@@ -42,12 +45,18 @@ impl Grant {
             Grant::Password => "password",
             Grant::PasswordRealm => PASSWORD_REALM,
             Grant::RefreshToken => refresh::GRANT,
+            Grant::ClientCredentials => client_credentials::GRANT,
         }
     }
 }
 
 /// Every `grant_type` value the server supports (discovery).
-pub const SUPPORTED: [&str; 3] = ["password", PASSWORD_REALM, refresh::GRANT];
+pub const SUPPORTED: [&str; 4] = [
+    "password",
+    PASSWORD_REALM,
+    refresh::GRANT,
+    client_credentials::GRANT,
+];
 
 /// Answers one token request.
 pub async fn issue(state: &AppState, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
@@ -55,6 +64,7 @@ pub async fn issue(state: &AppState, req: TokenRequest) -> Result<TokenResponse,
     match Grant::parse(grant_type) {
         Some(g @ (Grant::Password | Grant::PasswordRealm)) => password::issue(state, &req, g).await,
         Some(Grant::RefreshToken) => refresh::issue(state, &req).await,
+        Some(Grant::ClientCredentials) => client_credentials::issue(state, &req).await,
         None => Err(OAuthError::unsupported_grant_type(grant_type)),
     }
 }

@@ -7,7 +7,7 @@
 //! revokes its whole family (Auth0's automatic reuse detection), except within
 //! `refresh_token_reuse_leeway_s` of its rotation, and only for the token rotated last.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::client;
 use super::login::{self, Account, Login, store_error};
@@ -16,7 +16,7 @@ use super::scope::{self, Granted, OFFLINE};
 use crate::clock::rfc3339;
 use crate::credentials::{hash_secret, new_secret};
 use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
-use crate::script::Outcome;
+use crate::script::{Outcome, RefreshEdit};
 use crate::state::AppState;
 use crate::store::{Api, Client, ConnectionRow, NewRefresh, Organization, RefreshToken, User};
 
@@ -35,7 +35,7 @@ pub(super) async fn first(
     login: &Login<'_>,
     account: &Account,
     granted: &Granted,
-    _outcome: &Outcome,
+    outcome: &Outcome,
 ) -> Result<Option<String>, OAuthError> {
     if !login.offline || !granted.scopes.iter().any(|s| s == OFFLINE) {
         return Ok(None);
@@ -44,6 +44,9 @@ pub(super) async fn first(
     let hash = hash_secret(&token);
     let now_ms = state.clock.now_ms();
     let expires_at = rfc3339(now_ms + secs_ms(state.config.refresh_token_lifetime_s));
+    let idle_expires_at = rfc3339(now_ms + secs_ms(state.config.refresh_token_idle_lifetime_s));
+    // At a login only the metadata edits apply: there is no token yet to revoke or shorten.
+    let metadata = apply_metadata(Map::new(), &outcome.effects.refresh_token);
     let (uid, cid) = (account.user.user_id.clone(), login.client.client_id.clone());
     let aud = login.audience.aud.clone();
     let scope = granted.scopes.join(" ");
@@ -60,8 +63,9 @@ pub(super) async fn first(
                 audience: &aud,
                 scope: &scope,
                 org_id: org.as_deref(),
-                metadata: &Default::default(),
+                metadata: &metadata,
                 expires_at: &expires_at,
+                idle_expires_at: &idle_expires_at,
             };
             db.insert_refresh_token(&new, &now)
         })
@@ -189,7 +193,7 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
             .collect(),
         protocol: "oauth2-refresh-token",
         gty: GRANT,
-        refresh: Some(event_refresh_token(state, &row)),
+        refresh: Some(row),
     };
     let account = Account {
         user,
@@ -198,7 +202,9 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
     };
     let (outcome, account, granted) = login::run_scripts(state, &mut login, account).await?;
     let mut tokens = login::sign_tokens(state, &login, &account, &outcome, &granted).await?;
-    tokens.refresh_token = Some(rotate(state, &row).await?);
+    if let Some(row) = &login.refresh {
+        tokens.refresh_token = Some(rotate(state, row, &outcome.effects.refresh_token).await?);
+    }
     Ok(tokens)
 }
 
@@ -210,11 +216,16 @@ async fn check(state: &AppState, client: &Client, s: &Stored) -> Result<User, OA
     let now_ms = state.clock.now_ms();
     let now = rfc3339(now_ms);
     // Times are written by `rfc3339` in one fixed format, so they compare as strings.
-    let idle_since = rfc3339(now_ms - secs_ms(state.config.refresh_token_idle_lifetime_s));
+    let idle_expired = match &t.idle_expires_at {
+        Some(at) => *at <= now,
+        None => {
+            t.created_at <= rfc3339(now_ms - secs_ms(state.config.refresh_token_idle_lifetime_s))
+        }
+    };
     if t.client_id != client.client_id
         || t.revoked_at.is_some()
         || t.expires_at <= now
-        || t.created_at <= idle_since
+        || idle_expired
     {
         return Err(invalid());
     }
@@ -236,12 +247,67 @@ async fn check(state: &AppState, client: &Client, s: &Stored) -> Result<User, OA
     s.user.clone().ok_or_else(invalid)
 }
 
-/// Marks `old` rotated and stores its successor in the family; returns the new token.
-async fn rotate(state: &AppState, old: &RefreshToken) -> Result<String, OAuthError> {
+/// `api.refreshToken.revoke(reason)` on a refresh exchange: the family is revoked (the login is
+/// denied by the verdict); called before the verdict is answered.
+pub(super) async fn revoke_if_asked(
+    state: &AppState,
+    t: &RefreshToken,
+    outcome: &Outcome,
+) -> Result<(), OAuthError> {
+    if !outcome.effects.refresh_token.contains(&RefreshEdit::Revoke) {
+        return Ok(());
+    }
+    let (family, now) = (t.family_id.clone(), state.clock.now_rfc3339());
+    state
+        .store
+        .call(move |db| db.revoke_refresh_family(&family, &now))
+        .await
+        .map_err(store_error)?;
+    tracing::info!(user_id = %t.user_id, "refresh token revoked by an Action");
+    Ok(())
+}
+
+/// The metadata after `api.refreshToken.setMetadata/deleteMetadata/evictMetadata`, in order.
+fn apply_metadata(mut m: Map<String, Value>, edits: &[RefreshEdit]) -> Map<String, Value> {
+    for e in edits {
+        match e {
+            RefreshEdit::SetMetadata(k, v) => {
+                m.insert(k.clone(), Value::from(v.as_str()));
+            }
+            RefreshEdit::DeleteMetadata(k) => {
+                m.remove(k);
+            }
+            RefreshEdit::EvictMetadata => m.clear(),
+            _ => {}
+        }
+    }
+    m
+}
+
+/// Marks `old` rotated and stores its successor in the family, with the Actions' edits: an
+/// absolute expiry only ever earlier than the family's, an idle expiry instead of the configured
+/// one (never past the absolute one), the metadata. Returns the new token.
+async fn rotate(
+    state: &AppState,
+    old: &RefreshToken,
+    edits: &[RefreshEdit],
+) -> Result<String, OAuthError> {
     let token = new_secret();
     let hash = hash_secret(&token);
     let old = old.clone();
-    let now = state.clock.now_rfc3339();
+    let now_ms = state.clock.now_ms();
+    let now = rfc3339(now_ms);
+    let mut expires_at = old.expires_at.clone();
+    let mut idle_expires_at = rfc3339(now_ms + secs_ms(state.config.refresh_token_idle_lifetime_s));
+    for e in edits {
+        match e {
+            RefreshEdit::ExpiresAt(ms) => expires_at = expires_at.min(rfc3339(*ms)),
+            RefreshEdit::IdleExpiresAt(ms) => idle_expires_at = rfc3339(*ms),
+            _ => {}
+        }
+    }
+    let idle_expires_at = idle_expires_at.min(expires_at.clone());
+    let metadata = apply_metadata(old.metadata.clone(), edits);
     state
         .store
         .call(move |db| {
@@ -253,8 +319,9 @@ async fn rotate(state: &AppState, old: &RefreshToken) -> Result<String, OAuthErr
                 audience: &old.audience,
                 scope: &old.scope,
                 org_id: old.org_id.as_deref(),
-                metadata: &old.metadata,
-                expires_at: &old.expires_at,
+                metadata: &metadata,
+                expires_at: &expires_at,
+                idle_expires_at: &idle_expires_at,
             };
             db.rotate_refresh_token(&old.id, &new, &now)
         })
@@ -264,11 +331,14 @@ async fn rotate(state: &AppState, old: &RefreshToken) -> Result<String, OAuthErr
 }
 
 /// `event.refresh_token` (Auth0's refresh-token object; no device or session here).
-fn event_refresh_token(state: &AppState, t: &RefreshToken) -> Value {
+pub(super) fn event_refresh_token(state: &AppState, t: &RefreshToken) -> Value {
     let idle_ms = secs_ms(state.config.refresh_token_idle_lifetime_s);
-    let idle_expires_at = crate::clock::parse_rfc3339_ms(&t.created_at)
-        .map(|c| rfc3339(c + idle_ms))
-        .map_or(Value::Null, Value::from);
+    let idle_expires_at = match &t.idle_expires_at {
+        Some(at) => Value::from(at.as_str()),
+        None => crate::clock::parse_rfc3339_ms(&t.created_at)
+            .map(|c| rfc3339(c + idle_ms))
+            .map_or(Value::Null, Value::from),
+    };
     json!({
         "id": t.id,
         "user_id": t.user_id,

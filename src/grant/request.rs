@@ -57,7 +57,7 @@ impl<'a> PasswordRequest<'a> {
         let password = req.require("password")?;
         let realm = match grant {
             Grant::PasswordRealm => Some(req.require("realm")?),
-            Grant::Password | Grant::RefreshToken => None,
+            _ => None,
         };
         Ok(Self {
             client,

@@ -30,6 +30,7 @@ pub(super) fn decide(run: Result<Outcome, ScriptError>) -> Result<Outcome, OAuth
         Verdict::MfaRequired => OAuthError::mfa_required(),
         Verdict::InteractionRequired(reason) => OAuthError::interaction_required(reason),
         Verdict::ValidationError { code, message } => OAuthError::validation_error(code, message),
+        Verdict::CredentialsDenied { code, reason } => OAuthError::credentials_denied(code, reason),
     };
     Err(refused)
 }

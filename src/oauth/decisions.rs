@@ -87,11 +87,32 @@ impl OAuthError {
         Self::new(ErrorCode::TooManyAttempts, TOO_MANY_ATTEMPTS)
     }
 
-    /// Row "unknown, revoked, expired or reused refresh token": 403 `invalid_grant`. No refresh
-    /// grant is served yet (`grant::SUPPORTED`); the row is here so that it has its home and its
-    /// test when one is.
+    /// Row "unknown, revoked, expired or reused refresh token": 403 `invalid_grant`, whatever
+    /// the cause (also another client's token), so that the answer tells nothing.
     pub fn invalid_refresh_token() -> Self {
         Self::new(ErrorCode::InvalidGrant, "Unknown or invalid refresh token.")
+    }
+
+    /// Client credentials without `audience` and no configured default audience: 403
+    /// `access_denied` with Auth0's text.
+    pub fn no_audience() -> Self {
+        Self::new(
+            ErrorCode::AccessDenied,
+            "No audience parameter was provided, and no default audience has been configured",
+        )
+    }
+
+    /// Client credentials for an API the client has no client grant for (spec §5.3): 403
+    /// `access_denied` with Auth0's text, its double quotes as single ones (RFC 6749 §5.2 does
+    /// not allow `"` in a description; every description here is cleaned alike).
+    pub fn no_client_grant(client_id: &str, audience: &str) -> Self {
+        Self::new(
+            ErrorCode::AccessDenied,
+            clean(&format!(
+                "Client '{client_id}' is not authorized to access resource server '{audience}'. \
+                 You need to create a 'client-grant' associated to this API."
+            )),
+        )
     }
 
     /// Decision "`organization` on the password grant": the user must be a member, else 403
@@ -230,6 +251,18 @@ impl OAuthError {
         }
     }
 
+    /// A credentials-exchange Action's `api.access.deny(code, reason)` (spec §2): the code as
+    /// `error` (`invalid_scope`, `invalid_request`: 400; `server_error`: 500, as the spec
+    /// suggests), the reason cleaned as `error_description`.
+    pub fn credentials_denied(code: &str, reason: &str) -> Self {
+        let code = match code {
+            "invalid_scope" => ErrorCode::InvalidScope,
+            "invalid_request" => ErrorCode::InvalidRequest,
+            _ => ErrorCode::ServerError,
+        };
+        Self::new(code, clean(reason))
+    }
+
     /// `api.authentication.setPrimaryUser(id)` naming a user that does not exist or is blocked:
     /// 403 `access_denied`, as Auth0 issues no tokens.
     pub fn no_primary_user(id: &str) -> Self {
@@ -355,6 +388,11 @@ mod tests {
             (OAuthError::too_many_attempts(), 429, "too_many_attempts", TOO_MANY_ATTEMPTS),
             (OAuthError::invalid_refresh_token(), 403, "invalid_grant", "Unknown or invalid refresh token."),
             (OAuthError::not_a_member(), 403, "access_denied", "User is not a member of the organization."),
+            (OAuthError::no_audience(), 403, "access_denied", "No audience parameter was provided, and no default audience has been configured"),
+            (OAuthError::no_client_grant("c1", "https://x"), 403, "access_denied", "Client 'c1' is not authorized to access resource server 'https://x'. You need to create a 'client-grant' associated to this API."),
+            (OAuthError::credentials_denied("invalid_scope", "r"), 400, "invalid_scope", "r"),
+            (OAuthError::credentials_denied("invalid_request", "r\""), 400, "invalid_request", "r'"),
+            (OAuthError::credentials_denied("server_error", "r"), 500, "server_error", "r"),
             (OAuthError::missing("username"), 400, "invalid_request", "Missing required parameter: username"),
             (OAuthError::repeated_param("scope"), 400, "invalid_request", "Parameter scope must not be repeated."),
             (OAuthError::nameless_param(), 400, "invalid_request", "A parameter has no name."),

@@ -47,8 +47,10 @@ pub struct Script {
     pub(crate) bytecode: Arc<[u8]>,
     /// Sidecar `order`, kept so a last-good script sorts as it did.
     order: Option<i64>,
-    /// False for an Action that only exports `onExecuteCredentialsExchange` (loaded, never run at login).
+    /// False for an Action that only exports `onExecuteCredentialsExchange` (never run at login).
     pub(crate) post_login: bool,
+    /// An Action exporting `onExecuteCredentialsExchange` (run by the client-credentials grant).
+    pub(crate) credentials: bool,
     /// The folder `require('./x')` resolves from (canonical; empty when unknown).
     pub(crate) dir: Arc<str>,
 }
@@ -64,6 +66,7 @@ impl Script {
             bytecode,
             order: None,
             post_login: true,
+            credentials: false,
             dir: "".into(),
         }
     }
@@ -265,7 +268,7 @@ fn load_one(
         .parent()
         .and_then(|d| d.canonicalize().ok())
         .map_or_else(|| "".into(), |d| d.to_string_lossy().into());
-    let post_login =
+    let triggers =
         sandbox::check_shape(kind, &name, &bytecode, &dir, modules).map_err(|e| match e {
             SandboxError::Script(m, stack) => {
                 // A throw at the script's own top level has a frame in it; the shape check's
@@ -292,7 +295,8 @@ fn load_one(
         hash: sha256_hex(source.as_bytes()),
         bytecode,
         order: sidecar.order,
-        post_login,
+        post_login: triggers & 1 != 0,
+        credentials: triggers & 2 != 0,
         dir,
     }))
 }

@@ -15,7 +15,9 @@ use super::fetch::Done;
 use super::sandbox::{Failure, Sandbox, SandboxError, classify, failure_of, gc_threshold};
 use super::{Outcome, ScriptError, ScriptKind, shape};
 
-/// Where a login stands after a step.
+/// Where a login stands after a step. Returned once per step and matched at once, like
+/// [`Poll`]: boxing the outcome would add an allocation to every login.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Step {
     Done(Result<Outcome, ScriptError>),
     /// Waiting for a fetch answer ([`Sandbox::io`]) or until [`Sandbox::wake_at`].
@@ -41,7 +43,7 @@ impl Sandbox {
         now_ms: i64,
         progress: Arc<Progress>,
     ) -> Result<Outcome, ScriptError> {
-        let mut step = self.start(event_parts, rules_json, now_ms, progress);
+        let mut step = self.start(event_parts, rules_json, 0, now_ms, progress);
         loop {
             match step {
                 Step::Done(outcome) => return outcome,
@@ -56,12 +58,14 @@ impl Sandbox {
         }
     }
 
-    /// Starts a login: the driver's outcome, parsed and checked (Rust never trusts its shape), or
-    /// `Wait`. A failure, or an outcome that does not parse, leaves the sandbox dirty.
+    /// Starts a login (`trigger` 0: post-login; 1: credentials exchange): the driver's outcome,
+    /// parsed and checked (Rust never trusts its shape), or `Wait`. A failure, or an outcome that
+    /// does not parse, leaves the sandbox dirty.
     pub(crate) fn start(
         &mut self,
         event_parts: &[String],
         rules_json: Option<&str>,
+        trigger: i32,
         now_ms: i64,
         progress: Arc<Progress>,
     ) -> Step {
@@ -87,7 +91,7 @@ impl Sandbox {
         let polled = self.ctx.with(|ctx| {
             let fail = |e| classify(&ctx, e, &self.deadline, &self.state);
             let run = run.restore(&ctx).map_err(fail)?;
-            let promise: Promise = run.call((event_parts, rules_json)).map_err(fail)?;
+            let promise: Promise = run.call((event_parts, rules_json, trigger)).map_err(fail)?;
             let polled = self.poll(&ctx, &promise);
             if let Ok(Poll::Wait(_)) = polled {
                 pending = Some(Persistent::save(&ctx, promise));

@@ -21,7 +21,7 @@ use super::engine_config::{EngineConfig, Isolation};
 use super::queue::Queue;
 use super::sandbox::{Env, Progress};
 use super::worker::Worker;
-use super::{Host, LoginInput, Outcome, ScriptError, ScriptErrorKind};
+use super::{CredentialsInput, Host, LoginInput, Outcome, ScriptError, ScriptErrorKind, Trigger};
 use crate::gauge::Gauge;
 
 pub(super) enum Msg {
@@ -31,7 +31,7 @@ pub(super) enum Msg {
 
 pub(super) struct LoginJob {
     pub(super) set: Arc<ScriptSet>,
-    pub(super) input: LoginInput,
+    pub(super) input: Trigger,
     pub(super) deadline: Instant,
     pub(super) progress: Arc<Progress>,
     pub(super) worker: Arc<Mutex<Option<Arc<WorkerSlot>>>>,
@@ -169,6 +169,23 @@ impl ScriptEngine {
         if set.rules.is_empty() && !set.actions.iter().any(|a| a.post_login) {
             return Ok(Outcome::default());
         }
+        self.run(set, Trigger::PostLogin(input)).await
+    }
+
+    /// Runs the Actions exporting `onExecuteCredentialsExchange`, in order (client credentials;
+    /// Rules never run here), with the same deadline, limits and answers as a login.
+    pub async fn run_credentials(
+        &self,
+        set: Arc<ScriptSet>,
+        input: CredentialsInput,
+    ) -> Result<Outcome, ScriptError> {
+        if !set.actions.iter().any(|a| a.credentials) {
+            return Ok(Outcome::default());
+        }
+        self.run(set, Trigger::CredentialsExchange(input)).await
+    }
+
+    async fn run(&self, set: Arc<ScriptSet>, input: Trigger) -> Result<Outcome, ScriptError> {
         let start = Instant::now();
         let deadline = start + self.login_timeout;
         let grace =

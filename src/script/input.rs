@@ -41,6 +41,33 @@ pub struct LoginInput {
     pub refresh_token: Option<Value>,
 }
 
+/// What a credentials exchange's Actions may read (`onExecuteCredentialsExchange`, spec §2).
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialsInput {
+    pub client: ClientInfo,
+    /// `event.resource_server.identifier`.
+    pub audience: String,
+    /// `event.transaction.requested_scopes`.
+    pub requested_scopes: Vec<String>,
+    /// `event.accessToken.scope`: the scopes about to be granted.
+    pub scopes: Vec<String>,
+    pub request: RequestInfo,
+    pub tenant: String,
+    pub now_ms: i64,
+    pub transaction_id: String,
+}
+
+/// Which trigger a job runs, with its input. It travels inside the boxed job (`Msg::Login`),
+/// so the variants' sizes differing costs nothing.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
+pub enum Trigger {
+    /// Rules, then the `onExecutePostLogin` Actions.
+    PostLogin(LoginInput),
+    /// The `onExecuteCredentialsExchange` Actions.
+    CredentialsExchange(CredentialsInput),
+}
+
 /// `event.client` / `context.clientID` etc.
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientInfo {

@@ -80,7 +80,8 @@ pub use engine_config::{EngineConfig, Isolation};
 pub use error::{ScriptError, ScriptErrorKind};
 pub use fetch::FetchPolicy;
 pub use input::{
-    ClientInfo, ConnectionInfo, LoginInput, OrganizationInfo, RequestInfo, user_profile,
+    ClientInfo, ConnectionInfo, CredentialsInput, LoginInput, OrganizationInfo, RequestInfo,
+    Trigger, user_profile,
 };
 
 use std::sync::Arc;
@@ -113,6 +114,23 @@ pub enum Verdict {
     InteractionRequired(String),
     /// `api.validation.error(code, message)`: refused with the script's own error code and message.
     ValidationError { code: String, message: String },
+    /// A credentials-exchange Action's `api.access.deny(code, reason)`; `code` is one of
+    /// `invalid_scope`, `invalid_request`, `server_error` (the shim checks).
+    CredentialsDenied { code: String, reason: String },
+}
+
+/// One `api.refreshToken.*` call of a post-login Action, applied by the refresh grant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RefreshEdit {
+    /// `revoke(reason)`: the family is revoked (and the login denied with the reason).
+    Revoke,
+    /// `setExpiresAt(ms)`: the absolute expiry, milliseconds since the epoch.
+    ExpiresAt(i64),
+    /// `setIdleExpiresAt(ms)`.
+    IdleExpiresAt(i64),
+    SetMetadata(String, String),
+    DeleteMetadata(String),
+    EvictMetadata,
 }
 
 /// One change to the access token's scope, in the order the scripts made them.
@@ -142,6 +160,8 @@ pub struct Effects {
     /// `api.authentication.setPrimaryUser(id)` or a Rule's `context.primaryUser` naming another
     /// user: the token's `sub` becomes that user if it exists (the grant looks it up).
     pub primary_user: Option<String>,
+    /// `api.refreshToken.*` calls, in order.
+    pub refresh_token: Vec<RefreshEdit>,
 }
 
 /// Which metadata object a write targets.

@@ -26,6 +26,7 @@ pub(super) fn read(out: &Object<'_>) -> rquickjs::Result<Raw> {
         app: out.get("app")?,
         user: out.get("user")?,
         primary: out.get("primary")?,
+        rt: out.get("rt")?,
         stack: out.get("stack")?,
         oom: out.get("oom")?,
         null_throw: out.get("nullThrow")?,

@@ -146,7 +146,7 @@ impl Sandbox {
         modules: &Arc<Modules>,
         harden: bool,
         deadline: &Deadline,
-    ) -> Result<(Sandbox, Vec<bool>), Failure> {
+    ) -> Result<(Sandbox, Vec<i32>), Failure> {
         let engine = |m: String| Failure {
             error: SandboxError::Engine(m),
             script: None,
@@ -202,10 +202,10 @@ impl Sandbox {
                     ScriptKind::Rule => 0,
                     ScriptKind::Action => 1,
                 };
-                let login: bool = add
+                let triggers: i32 = add
                     .call((kind, &*script.name, init, &*script.dir))
                     .map_err(fail)?;
-                flags.push(login);
+                flags.push(triggers);
             }
             let run: Function = driver.get("run").map_err(fail)?;
             let timers: Function = driver.get("timers").map_err(fail)?;
@@ -314,14 +314,15 @@ pub(super) fn classify(
     failure_of(state, error)
 }
 
-/// Builds a throw-away sandbox for one script to check its shape; returns whether it runs at login.
+/// Builds a throw-away sandbox for one script to check its shape; returns the triggers it runs
+/// on (1 post-login, 2 credentials exchange).
 pub(crate) fn check_shape(
     kind: ScriptKind,
     name: &str,
     bytecode: &Arc<[u8]>,
     dir: &Arc<str>,
     modules: &Arc<Modules>,
-) -> Result<bool, SandboxError> {
+) -> Result<i32, SandboxError> {
     struct NoHost;
     impl Host for NoHost {
         fn patch_metadata(
@@ -350,7 +351,7 @@ pub(crate) fn check_shape(
     let built = Sandbox::build(&env, std::iter::once(&script), 0, modules, false, &deadline);
     deadline.disarm();
     match built {
-        Ok((_, flags)) => Ok(flags.first().copied().unwrap_or(false)),
+        Ok((_, flags)) => Ok(flags.first().copied().unwrap_or(0)),
         Err(f) => Err(f.error),
     }
 }
@@ -373,7 +374,7 @@ mod tests {
     }
 
     /// A warm sandbox for one script, with no modules.
-    fn warm(script: &Arc<Script>, deadline: &Deadline) -> (Sandbox, Vec<bool>) {
+    fn warm(script: &Arc<Script>, deadline: &Deadline) -> (Sandbox, Vec<i32>) {
         Sandbox::build(
             &env(),
             std::iter::once(script),
@@ -401,7 +402,7 @@ mod tests {
         for run in [false, true] {
             deadline.arm_at(Instant::now() + Duration::from_secs(5));
             let (mut sb, flags) = warm(&script, &deadline);
-            assert_eq!(flags, [true]);
+            assert_eq!(flags, [1]);
             if run {
                 let outcome = sb.run_login(&parts(), None, 0, Arc::default()).unwrap();
                 assert_eq!(outcome.verdict, crate::script::Verdict::Allow);

@@ -10,8 +10,8 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Claim, ClientInfo, ConnectionInfo, Effects, LoginInput, OrganizationInfo, Outcome, RequestInfo,
-    ScopeEdit, ScriptError, ScriptErrorKind, Verdict,
+    Claim, ClientInfo, ConnectionInfo, CredentialsInput, Effects, LoginInput, OrganizationInfo,
+    Outcome, RefreshEdit, RequestInfo, ScopeEdit, ScriptError, ScriptErrorKind, Verdict,
 };
 
 fn is_password(input: &LoginInput) -> bool {
@@ -211,6 +211,39 @@ pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
     parts
 }
 
+/// The credentials-exchange `event` (spec §2) as `[name, json, ...]`: no user, connection or
+/// stats; `accessToken` holds the scopes about to be granted.
+pub(crate) fn credentials_parts(input: &CredentialsInput) -> Vec<String> {
+    let r = &input.request;
+    let sections = [
+        (
+            "accessToken",
+            json!({"customClaims": {}, "scope": input.scopes}),
+        ),
+        ("client", json!(input.client)),
+        (
+            "request",
+            json!(EventRequest {
+                base: r,
+                geoip: Empty
+            }),
+        ),
+        ("resource_server", json!({"identifier": input.audience})),
+        ("secrets", json!({})),
+        ("tenant", json!({"id": input.tenant})),
+        (
+            "transaction",
+            json!({"id": input.transaction_id, "requested_scopes": input.requested_scopes}),
+        ),
+    ];
+    let mut parts = Vec::with_capacity(sections.len() * 2);
+    for (name, value) in sections {
+        parts.push(name.to_owned());
+        parts.push(value.to_string());
+    }
+    parts
+}
+
 /// Serialising the event's sections one by one without a generic closure per type.
 mod erased {
     pub(super) trait Ser {
@@ -372,6 +405,8 @@ pub(super) struct Raw {
     pub app: Option<String>,
     pub user: Option<String>,
     pub primary: Option<String>,
+    /// `api.refreshToken.*` calls as JSON text (`[["set", k, v], ["revoke"], ...]`), or `None`.
+    pub rt: Option<String>,
     pub stack: String,
     pub oom: i64,
     pub null_throw: bool,
@@ -414,6 +449,10 @@ pub(crate) fn parse_outcome(
             code: text_at(1).unwrap_or_default(),
             message: text_at(2).unwrap_or_default(),
         },
+        Some("cx_deny") => Verdict::CredentialsDenied {
+            code: text_at(1).unwrap_or_default(),
+            reason: text_at(2).unwrap_or_default(),
+        },
         other => return Err(engine(format!("bad verdict {other:?}"))),
     };
     if !raw.stack.is_empty() {
@@ -454,6 +493,30 @@ pub(crate) fn parse_outcome(
             app_metadata: metadata(raw.app)?,
             user_metadata: metadata(raw.user)?,
             primary_user: raw.primary,
+            refresh_token: refresh_edits(raw.rt).map_err(engine)?,
         },
     })
+}
+
+/// `api.refreshToken.*` calls, in order.
+fn refresh_edits(text: Option<String>) -> Result<Vec<RefreshEdit>, String> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let list: Vec<Vec<Value>> =
+        serde_json::from_str(&text).map_err(|e| format!("bad refresh token edits: {e}"))?;
+    let bad = || "bad refresh token edit".to_owned();
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned).ok_or_else(bad);
+    let ms = |v: Option<&Value>| v.and_then(Value::as_f64).map(|f| f as i64).ok_or_else(bad);
+    list.iter()
+        .map(|e| match e.first().and_then(Value::as_str) {
+            Some("revoke") => Ok(RefreshEdit::Revoke),
+            Some("expiresAt") => Ok(RefreshEdit::ExpiresAt(ms(e.get(1))?)),
+            Some("idleExpiresAt") => Ok(RefreshEdit::IdleExpiresAt(ms(e.get(1))?)),
+            Some("set") => Ok(RefreshEdit::SetMetadata(text(e.get(1))?, text(e.get(2))?)),
+            Some("delete") => Ok(RefreshEdit::DeleteMetadata(text(e.get(1))?)),
+            Some("evict") => Ok(RefreshEdit::EvictMetadata),
+            _ => Err(bad()),
+        })
+        .collect()
 }

@@ -387,19 +387,21 @@ export default function install(host, cfgJson) {
       if (typeof fn !== 'function') throw new TE('a Rule must be a function (user, context, callback)');
       if (fn.length !== 3) throw new TE('a Rule must take 3 parameters (user, context, callback), not ' + fn.length);
       scripts.push({ kind, name, value: fn, login: true });
-      return true;
+      return 1;
     } else {
       const module = { id: '.', path: dir, filename: dir + '/' + name + '.js', loaded: false, exports: {}, children: [], paths: [] };
       init(makeRequire(dir, false), module);
       module.loaded = true;
       const ex = module.exports;
       const ok = (k) => ex !== null && (typeof ex === 'object' || typeof ex === 'function') && typeof ex[k] === 'function';
-      const login = ok('onExecutePostLogin');
-      if (!login && !ok('onExecuteCredentialsExchange')) {
+      const login = ok('onExecutePostLogin'), cx = ok('onExecuteCredentialsExchange');
+      if (!login && !cx) {
         throw new TE('an Action must export onExecutePostLogin (or onExecuteCredentialsExchange)');
       }
-      scripts.push({ kind, name, value: module, login, api: login ? makeApi(scripts.length) : null });
-      return login;
+      const i = scripts.length;
+      scripts.push({ kind, name, value: module, login, cx, api: login ? makeApi(i) : null, cxApi: cx ? makeCxApi(i) : null });
+      // Which triggers it runs on: 1 post-login, 2 credentials exchange.
+      return (login ? 1 : 0) | (cx ? 2 : 0);
     }
   }
 
@@ -658,10 +660,31 @@ export default function install(host, cfgJson) {
         }));
       },
       get refreshToken() {
-        // Refresh tokens are not issued yet: nothing to revoke or change.
+        // Applied by the grant (refresh.rs): revoke, the expiries and the metadata act on the
+        // refresh token being exchanged and its successor; at a password login, the metadata
+        // goes on the first token of the family (if one is issued) and the rest changes nothing.
+        const at = (what) => chain((l, ms) => {
+          if (typeof ms !== 'number' || !isFinite(ms)) throw new TE(what + ' must be a number of milliseconds since the epoch');
+          l.out.rt.push([what, ms]);
+        });
         return refreshToken || (refreshToken = freeze({
-          revoke: noop(), setExpiresAt: noop(), setIdleExpiresAt: noop(),
-          setMetadata: noop(), deleteMetadata: noop(), evictMetadata: noop(),
+          // Auth0: only a refresh exchange has a token to revoke; elsewhere nothing happens.
+          revoke: chain((l, reason) => {
+            needString('revoke reason', reason);
+            if (!refreshing) return;
+            l.out.rt.push(['revoke']);
+            if (l.deny === null) l.deny = reason;
+          }),
+          setExpiresAt: at('expiresAt'),
+          setIdleExpiresAt: at('idleExpiresAt'),
+          setMetadata: chain((l, k, v) => {
+            needString('refresh token metadata key', k);
+            needString('refresh token metadata value', v);
+            if (k.length > 255 || v.length > 255) throw new RE('refresh token metadata keys and values are at most 255 characters');
+            l.out.rt.push(['set', k, v]);
+          }),
+          deleteMetadata: chain((l, k) => { needString('refresh token metadata key', k); l.out.rt.push(['delete', k]); }),
+          evictMetadata: chain((l) => { l.out.rt.push(['evict']); }),
         }));
       },
       get validation() {
@@ -690,6 +713,32 @@ export default function install(host, cfgJson) {
           getUserEffectiveRolesByNames: later('api.roles.getUserEffectiveRolesByNames'),
         }));
       },
+    });
+    return api;
+  }
+  // The credentials-exchange `api` (Auth0's: access.deny(code, reason) with three codes,
+  // accessToken.setCustomClaim, cache).
+  const CX_CODES = ['invalid_scope', 'invalid_request', 'server_error'];
+  function makeCxApi(i) {
+    const chain = (f) => freeze(function (...a) { f(state(i), ...a); return api; });
+    let cache;
+    const api = freeze({
+      access: freeze({
+        deny: chain((l, code, reason) => {
+          needString('deny code', code);
+          if (CX_CODES.indexOf(code) < 0) throw new TE('api.access.deny code must be one of ' + CX_CODES.join(', ') + ': ' + code);
+          if (reason !== undefined) needString('deny reason', reason);
+          if (l.deny === null) l.deny = [code, reason === undefined ? '' : reason];
+        }),
+      }),
+      accessToken: freeze({
+        setCustomClaim: chain((l, k, v) => {
+          needString('claim key', k);
+          const s = claimJson(v, k);
+          if (s !== undefined) l.out.access.push([i, k, s]);
+        }),
+      }),
+      get cache() { return cache || (cache = makeCache(i)); },
     });
     return api;
   }
@@ -803,6 +852,39 @@ export default function install(host, cfgJson) {
       if (l.stop !== null) { out.v = l.stop; return; }
     }
   }
+  // The credentials exchange: each Action exporting onExecuteCredentialsExchange, in order, on
+  // its own copy of the event; a deny ends the exchange.
+  async function runCredentials(out, parts) {
+    for (let i = 0; i < scripts.length; i++) {
+      const s = scripts[i];
+      if (!s.cx) continue;
+      enter(i);
+      const event = {};
+      const json = {};
+      for (let p = 0; p + 1 < parts.length; p += 2) {
+        const k = parts[p];
+        if (k === 'secrets') {
+          const sj = hasOwn(secretsJson, s.name) ? secretsJson[s.name] : secretsJson['\u0000shared'];
+          json[k] = sj === undefined ? '{}' : sj;
+        } else {
+          json[k] = parts[p + 1];
+        }
+        defineProperty(event, k, descriptor(k));
+      }
+      PARTS.set(event, { json, evMeta: {} });
+      const l = { i, out, meta: {}, evMeta: {}, deny: null, stop: null };
+      L = l;
+      try {
+        await s.value.exports.onExecuteCredentialsExchange(event, s.cxApi);
+      } catch (e) {
+        failure(out, e);
+        return;
+      } finally {
+        L = null;
+      }
+      if (l.deny !== null) { out.v = ['cx_deny', l.deny[0], l.deny[1]]; return; }
+    }
+  }
   // `event.user` as the next Action sees it: what a Rule persisted, then the pending
   // `api.user.set*Metadata` changes of earlier Actions (Auth0 hands them on; revised Decision).
   function userWithMetadata(text, out) {
@@ -818,11 +900,18 @@ export default function install(host, cfgJson) {
     return jstringify(u);
   }
 
-  async function run(eventParts, rulesJson) {
-    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, primary: null, ran: [], stack: '', oom: -1, nullThrow: false };
+  // trigger: 0 post-login (Rules, then Actions), 1 credentials exchange (Actions only).
+  let refreshing = false; // this login is a refresh exchange (its event has refresh_token)
+  async function run(eventParts, rulesJson, trigger) {
+    refreshing = eventParts.indexOf('refresh_token') >= 0;
+    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, primary: null, ran: [], rt: [], stack: '', oom: -1, nullThrow: false };
     persisted = { uid: null, app: {}, user: {} };
     let go = true;
-    if (rulesJson) go = await runRules(out, rulesJson);
+    if (trigger === 1) {
+      await runCredentials(out, eventParts);
+      go = false;
+    }
+    if (go && rulesJson) go = await runRules(out, rulesJson);
     if (go) await runActions(out, eventParts);
     out.at = cur;
     if (out.v[0] === 'allow') {
@@ -832,6 +921,7 @@ export default function install(host, cfgJson) {
     // Rust reads `out` field by field (outcome.rs); the metadata, usually empty, as JSON text.
     out.app = keys(out.app).length ? jstringify(out.app) : null;
     out.user = keys(out.user).length ? jstringify(out.user) : null;
+    out.rt = out.rt.length ? jstringify(out.rt) : null;
     return out;
   }
   return freeze({ add, run, timers });

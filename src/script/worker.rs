@@ -15,7 +15,7 @@ use super::engine::{LoginJob, Msg, Shared, WorkerSlot};
 use super::engine_config::Isolation;
 use super::queue::Next;
 use super::sandbox::{Deadline, Progress, Sandbox};
-use super::{Outcome, ScriptError, ScriptErrorKind, shape};
+use super::{Outcome, ScriptError, ScriptErrorKind, Trigger, shape};
 
 /// Logins one worker keeps parked while they wait for a fetch answer or a timer. Each holds a
 /// sandbox (a heap of up to `memory_limit_bytes`): at this many the worker takes no new login
@@ -134,14 +134,20 @@ impl Worker {
             worker,
             reply,
         };
-        self.step(parked, &mut busy, |sandbox, progress, set| {
-            let event = if set.actions.iter().any(|a| a.post_login) {
-                shape::event_parts(&input)
-            } else {
-                Vec::new()
-            };
-            let rules = (!set.rules.is_empty()).then(|| shape::rules_json(&input));
-            sandbox.start(&event, rules.as_deref(), input.now_ms, progress)
+        self.step(parked, &mut busy, |sandbox, progress, set| match &input {
+            Trigger::PostLogin(input) => {
+                let event = if set.actions.iter().any(|a| a.post_login) {
+                    shape::event_parts(input)
+                } else {
+                    Vec::new()
+                };
+                let rules = (!set.rules.is_empty()).then(|| shape::rules_json(input));
+                sandbox.start(&event, rules.as_deref(), 0, input.now_ms, progress)
+            }
+            Trigger::CredentialsExchange(input) => {
+                let event = shape::credentials_parts(input);
+                sandbox.start(&event, None, 1, input.now_ms, progress)
+            }
         });
     }
 

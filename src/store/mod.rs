@@ -42,11 +42,19 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 /// What changed after version 1, in order: (the version it brings a database to, its SQL). Each
 /// runs once, in one transaction with the version bump, on a database below its version; a new
 /// database gets `SCHEMA` and then every block, so old and new databases end up the same shape.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    // Auth0's `connection.options`; Rules see it as `context.connectionOptions`.
-    "ALTER TABLE connections ADD COLUMN options TEXT NOT NULL DEFAULT '{}';",
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        2,
+        // Auth0's `connection.options`; Rules see it as `context.connectionOptions`.
+        "ALTER TABLE connections ADD COLUMN options TEXT NOT NULL DEFAULT '{}';",
+    ),
+    (
+        4,
+        // A refresh token's own idle expiry (`api.refreshToken.setIdleExpiresAt`), written for
+        // every token; NULL (tokens of version 3 and before) means created_at + the configured idle lifetime.
+        "ALTER TABLE refresh_tokens ADD COLUMN idle_expires_at TEXT;",
+    ),
+];
 
 /// Store failures. SQL failures are internal; `Busy` maps to `temporarily_unavailable`;
 /// `Conflict` and `Invalid` are the caller's mistakes (CLI).

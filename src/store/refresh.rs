@@ -24,6 +24,8 @@ pub struct RefreshToken {
     pub created_at: String,
     /// The family's absolute expiry (RFC 3339).
     pub expires_at: String,
+    /// When this token expires unused; `None` for tokens stored before version 4.
+    pub idle_expires_at: Option<String>,
     /// When this token was exchanged (rotated), if it was.
     pub rotated_at: Option<String>,
     pub revoked_at: Option<String>,
@@ -40,6 +42,7 @@ pub struct NewRefresh<'a> {
     pub org_id: Option<&'a str>,
     pub metadata: &'a Map<String, Value>,
     pub expires_at: &'a str,
+    pub idle_expires_at: &'a str,
 }
 
 impl Db<'_> {
@@ -49,7 +52,8 @@ impl Db<'_> {
             .conn
             .prepare_cached(
                 "SELECT id, family_id, user_id, client_id, audience, scope, org_id, metadata, \
-                 created_at, expires_at, rotated_at, revoked_at FROM refresh_tokens WHERE token_hash = ?1",
+                 created_at, expires_at, rotated_at, revoked_at, idle_expires_at FROM refresh_tokens \
+                 WHERE token_hash = ?1",
             )?
             .query_row([token_hash], |r| {
                 Ok(RefreshToken {
@@ -65,6 +69,7 @@ impl Db<'_> {
                     expires_at: r.get::<_, Option<String>>(9)?.unwrap_or_default(),
                     rotated_at: r.get(10)?,
                     revoked_at: r.get(11)?,
+                    idle_expires_at: r.get(12)?,
                 })
             })
             .optional()?)
@@ -77,8 +82,8 @@ impl Db<'_> {
         self.conn
             .prepare_cached(
                 "INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, client_id, audience, \
-                 scope, org_id, metadata, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 scope, org_id, metadata, created_at, expires_at, idle_expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 id,
@@ -91,7 +96,8 @@ impl Db<'_> {
                 t.org_id,
                 json_text(t.metadata),
                 now,
-                t.expires_at
+                t.expires_at,
+                t.idle_expires_at
             ])?;
         Ok(id)
     }

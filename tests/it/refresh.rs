@@ -32,11 +32,18 @@ struct Offline {
 }
 
 async fn offline(tweak: impl FnOnce(&mut claimsmith::config::Config)) -> Offline {
-    let s = TestServer::start_scripts(
+    offline_with(
         &[("actions/01-a.js", ACTION), ("rules/01-r.js", RULE)],
         tweak,
     )
-    .await;
+    .await
+}
+
+async fn offline_with(
+    files: &[(&str, &str)],
+    tweak: impl FnOnce(&mut claimsmith::config::Config),
+) -> Offline {
+    let s = TestServer::start_scripts(files, tweak).await;
     let (client_id, secret) = (random_id::<8>(), new_secret());
     let (id, hash) = (client_id.clone(), hash_secret(&secret));
     s.db(move |db| {
@@ -373,4 +380,66 @@ async fn revocation_ends_the_family_and_tells_nothing_about_other_tokens() {
     assert_eq!((status, body), (403, invalid_grant()));
     let (status, body) = o.refresh(&rt, &[]).await;
     assert_eq!(status, 200, "still its own client's: {body}");
+}
+
+const REFRESH_API: &str = r#"exports.onExecutePostLogin = async (event, api) => {
+  const b = event.request.body;
+  if (event.transaction.protocol === 'oauth2-password') { api.refreshToken.setMetadata('device', 'phone'); return; }
+  api.accessToken.setCustomClaim('https://t/rt', event.refresh_token.metadata);
+  if (b.revoke) api.refreshToken.revoke('stolen');
+  if (b.expires) api.refreshToken.setExpiresAt(Number(b.expires));
+  if (b.idle) api.refreshToken.setIdleExpiresAt(Number(b.idle));
+  if (b.seen) api.refreshToken.setMetadata('seen', b.seen);
+  if (b.forget) api.refreshToken.deleteMetadata('device');
+};"#;
+
+#[tokio::test]
+async fn actions_read_and_shape_the_refresh_token_through_api_refresh_token() {
+    let o = offline_with(&[("actions/01-rt.js", REFRESH_API)], |_| {}).await;
+    // Metadata set at the login is on the first token; each exchange carries it on.
+    let rt = o.refresh_token("offline_access").await;
+    let (status, body) = o.refresh(&rt, &[("seen", "1")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        o.claims(&body).await["https://t/rt"],
+        json!({"device": "phone"})
+    );
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    let (_, body) = o.refresh(&rt, &[("forget", "1")]).await;
+    assert_eq!(
+        o.claims(&body).await["https://t/rt"],
+        json!({"device": "phone", "seen": "1"})
+    );
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    let (_, body) = o.refresh(&rt, &[]).await;
+    assert_eq!(o.claims(&body).await["https://t/rt"], json!({"seen": "1"}));
+    // An earlier absolute expiry holds for the family; an idle expiry for the next token.
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    let soon = (NOW_MS + 10_000).to_string();
+    let (_, body) = o.refresh(&rt, &[("expires", &soon)]).await;
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    let (status, body) = o.refresh(&rt, &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    o.s.state.clock.advance(10_000);
+    assert_eq!(o.refresh(&rt, &[]).await, (403, invalid_grant()));
+    let rt = o.refresh_token("offline_access").await;
+    let idle = (NOW_MS + 10_000 + 5_000).to_string();
+    let (_, body) = o.refresh(&rt, &[("idle", &idle)]).await;
+    let rt = body["refresh_token"].as_str().unwrap().to_owned();
+    o.s.state.clock.advance(5_000);
+    assert_eq!(o.refresh(&rt, &[]).await, (403, invalid_grant()));
+    // revoke(reason) denies with the reason and ends the family.
+    let rt = o.refresh_token("offline_access").await;
+    let (_, body) = o.refresh(&rt, &[]).await;
+    let next = body["refresh_token"].as_str().unwrap().to_owned();
+    let (status, body) = o.refresh(&next, &[("revoke", "1")]).await;
+    assert_eq!(
+        (status, body),
+        (
+            403,
+            json!({"error": "access_denied", "error_description": "stolen"})
+        )
+    );
+    assert_eq!(o.refresh(&next, &[]).await, (403, invalid_grant()));
 }
