@@ -26,3 +26,4 @@ mod support;
 mod tls;
 mod token;
 mod token_errors;
+mod userinfo;
