@@ -39,11 +39,27 @@ const SCHEMA: &str = include_str!("../../schema.sql");
 /// What changed after version 1, in order: (the version it brings a database to, its SQL). Each
 /// runs once, in one transaction with the version bump, on a database below its version; a new
 /// database gets `SCHEMA` and then every block, so old and new databases end up the same shape.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    // Auth0's `connection.options`; Rules see it as `context.connectionOptions`.
-    "ALTER TABLE connections ADD COLUMN options TEXT NOT NULL DEFAULT '{}';",
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        2,
+        // Auth0's `connection.options`; Rules see it as `context.connectionOptions`.
+        "ALTER TABLE connections ADD COLUMN options TEXT NOT NULL DEFAULT '{}';",
+    ),
+    (
+        3,
+        // Auth0's "Trust Token Endpoint IP Header" (`auth0-forwarded-for`), and its "enabled
+        // connections" of a client. Every client that exists already gets every connection that
+        // exists already, so that a deployment upgraded in place logs in exactly whom it did.
+        "ALTER TABLE clients ADD COLUMN trusted_forwarded_for INTEGER NOT NULL DEFAULT 0;
+         CREATE TABLE client_connections (
+             client_id     TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+             connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+             PRIMARY KEY (client_id, connection_id)
+         ) WITHOUT ROWID;
+         INSERT INTO client_connections (client_id, connection_id)
+             SELECT cl.client_id, co.id FROM clients cl CROSS JOIN connections co;",
+    ),
+];
 
 /// Store failures. SQL failures are internal; `Busy` maps to `temporarily_unavailable`;
 /// `Conflict` and `Invalid` are the caller's mistakes (CLI).
