@@ -36,7 +36,7 @@ pub async fn issue(
     grant: Grant,
 ) -> Result<TokenResponse, OAuthError> {
     let mut req = PasswordRequest::read(req, grant, &state.config)?;
-    let found = find(state, &req, grant).await?;
+    let found = find(state, &mut req, grant).await?;
     let user = check_password(state, &req, &found).await?;
     let account = count_login(state, &req, &found, user).await?;
     let (outcome, account, scopes) = run_scripts(state, &mut req, &found, account).await?;
@@ -44,10 +44,11 @@ pub async fn issue(
 }
 
 /// Finds everything in one store trip, and makes every check that comes before the password: the
-/// client, its grant, the audience, the connection.
+/// client, its grant, the audience, the connection and whether it is enabled for the client.
+/// Settles the end user's IP once the client is authenticated.
 async fn find(
     state: &AppState,
-    req: &PasswordRequest<'_>,
+    req: &mut PasswordRequest<'_>,
     grant: Grant,
 ) -> Result<Found, OAuthError> {
     let realm = req.realm.map(str::to_owned);
@@ -60,22 +61,28 @@ async fn find(
         req.audience.api.clone(),
         req.organization.map(str::to_owned),
     );
-    let (client, connection, api, user, org) = state
+    let (client, connection, api, user, org, enabled) = state
         .store
         .call(move |db| {
             let connection = db.connection_by_name(&conn_name)?;
-            let user = match &connection {
-                Some(c) => db.user_by_login(&c.id, &login)?,
-                None => None,
+            let (user, enabled) = match &connection {
+                Some(c) => (
+                    db.user_by_login(&c.id, &login)?,
+                    db.is_connection_enabled(&client_id, &c.id)?,
+                ),
+                None => (None, false),
             };
             let api = aud.as_deref().map(|a| db.api(a)).transpose()?.flatten();
             let org = org.as_deref().map(|o| db.org(o)).transpose()?.flatten();
-            Ok((db.client(&client_id)?, connection, api, user, org))
+            Ok((db.client(&client_id)?, connection, api, user, org, enabled))
         })
         .await
         .map_err(store_error)?;
 
     let client = client::authenticate(&req.client, client)?;
+    if let Some(ip) = client::forwarded_ip(&client, &req.meta, &state.forwarded_notices)? {
+        req.meta.to_mut().ip = ip;
+    }
     if !client
         .grant_types
         .iter()
@@ -92,6 +99,10 @@ async fn find(
             None => OAuthError::no_default_connection(),
         });
     };
+    // Before the password, as the realm check: it must not tell whether the user exists.
+    if !enabled {
+        return Err(OAuthError::connection_not_enabled());
+    }
     Ok(Found {
         client,
         connection,
@@ -202,7 +213,7 @@ async fn run_scripts(
         client: (&found.client).into(),
         connection: (&found.connection).into(),
         // The scripts' copy: nothing after them reads the body.
-        request: RequestInfo::new(req.meta, std::mem::take(&mut req.body)),
+        request: RequestInfo::new(&req.meta, std::mem::take(&mut req.body)),
         protocol: "oauth2-password".into(),
         requested_scopes: requested.clone(),
         audience: req.audience.aud.clone(),

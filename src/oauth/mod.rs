@@ -207,7 +207,11 @@ impl fmt::Debug for TokenRequest {
 /// The caller, as scripts see it in `event.request`.
 #[derive(Debug, Default, Clone)]
 pub struct RequestMeta {
+    /// The end user's IP: the peer's, until the grant has authenticated a client whose
+    /// `auth0-forwarded-for` it trusts (`grant/client.rs`).
     pub ip: String,
+    /// The `auth0-forwarded-for` header as sent, if any; honoured only for a trusted client.
+    pub forwarded_for: Option<String>,
     pub hostname: String,
     pub user_agent: Option<String>,
     pub language: Option<String>,
