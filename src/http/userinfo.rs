@@ -17,6 +17,7 @@ use super::{BodyError, Resp, json, read_body};
 use crate::claims::{profile_claims, userinfo_url};
 use crate::oauth::{ErrorCode, OAuthError, clean};
 use crate::state::AppState;
+use crate::store::StoreError;
 use crate::token::Expected;
 
 /// Clock skew forgiven on `exp` and `nbf`: the tokens come from this very server's clock.
@@ -72,7 +73,11 @@ async fn answer(parts: &Parts, state: &AppState) -> Result<Value, OAuthError> {
         .store
         .call(move |db| db.user_by_id(&sub))
         .await
-        .map_err(OAuthError::internal)?
+        .map_err(|e| match e {
+            // A database busy past its timeout will pass (503), as at the token endpoint.
+            StoreError::Busy => OAuthError::store_busy(e),
+            e => OAuthError::internal(e),
+        })?
         .ok_or_else(OAuthError::token_user_gone)?;
     if user.blocked {
         return Err(OAuthError::token_user_blocked());
