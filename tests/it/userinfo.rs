@@ -113,6 +113,18 @@ async fn userinfo_answers_the_claims_each_scope_allows_by_get_and_post() {
         userinfo(&s, false, Some(&email)).await.3,
         json!({"sub": s.seed.user_id, "email": EMAIL, "email_verified": true})
     );
+    // Tokens of APIs that sign ES256 and EdDSA verify with their own keys.
+    for api in [API_ES, API_ED] {
+        let token = access_token(&s, &[("audience", api), ("scope", "openid email")]).await;
+        let alg = jsonwebtoken::decode_header(&token).unwrap().alg;
+        assert_ne!(alg, jsonwebtoken::Algorithm::RS256);
+        let answer = userinfo(&s, false, Some(&token)).await;
+        assert_eq!(
+            (answer.0, &answer.3["email"]),
+            (200, &json!(EMAIL)),
+            "{alg:?}"
+        );
+    }
     let bare = access_token(&s, &[("scope", "openid")]).await;
     assert_eq!(
         userinfo(&s, true, Some(&bare)).await.3,
