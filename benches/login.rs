@@ -102,6 +102,8 @@ async fn main() {
                     grant_types: vec!["password".into()],
                     metadata: Default::default(),
                     auth_method: ClientAuth::ClientSecretPost,
+                    trusted_forwarded_for: false,
+                    connections: vec!["Username-Password-Authentication".into()],
                 },
                 now,
             )?;

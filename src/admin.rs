@@ -184,29 +184,24 @@ fn set_blocked(store: &Store, p: &UserPick, blocked: bool, now: &str) -> Result<
     Ok(json!({"user_id": user.user_id, "blocked": blocked, "failed_logins_cleared": cleared}))
 }
 
-pub fn clients(store: &Store, clock: &Clock, cmd: Clients) -> Result<Value, AdminError> {
-    let (name, grants, public, metadata) = match cmd {
-        Clients::Add {
-            name,
-            grants,
-            public,
-            metadata,
-        } => (name, grants, public, metadata),
-        Clients::Grant {
-            client,
-            audience,
-            scopes,
-        } => {
-            store.call_sync(|db| db.set_client_grant(&client, &audience, &scopes))?;
-            return Ok(json!({"client_id": client, "audience": audience, "scope": scopes}));
-        }
-        Clients::RevokeGrant { client, audience } => {
-            let removed = store.call_sync(|db| db.delete_client_grant(&client, &audience))?;
-            if !removed {
-                return Err(invalid(format!("{client} has no grant for {audience}")));
-            }
-            return Ok(json!({"client_id": client, "audience": audience, "revoked": true}));
-        }
+pub fn clients(
+    store: &Store,
+    cfg: &Config,
+    clock: &Clock,
+    cmd: Clients,
+) -> Result<Value, AdminError> {
+    if matches!(cmd, Clients::Grant { .. } | Clients::RevokeGrant { .. }) {
+        return client_grants(store, cmd);
+    }
+    let Clients::Add {
+        name,
+        grants,
+        public,
+        metadata,
+        trusted_forwarded_for,
+    } = cmd
+    else {
+        return client_settings(store, cmd);
     };
     let secret = (!public).then(new_secret);
     let grant_types = if grants.is_empty() {
@@ -226,15 +221,84 @@ pub fn clients(store: &Store, clock: &Clock, cmd: Clients) -> Result<Value, Admi
         } else {
             ClientAuth::ClientSecretPost
         },
+        trusted_forwarded_for,
+        // Auth0 enables connections per application; a new one gets the default connection.
+        connections: cfg.default_connection.iter().cloned().collect(),
     };
     let now = clock.now_rfc3339();
-    let c = store.call_sync(|db| db.insert_client(&c, &now))?;
+    let (c, connections) = store.call_sync(|db| {
+        let c = db.insert_client(&c, &now)?;
+        let connections = db.client_connections(&c.client_id)?;
+        Ok((c, connections))
+    })?;
     Ok(json!({
         "client_id": c.client_id,
         "client_secret": secret,
         "name": c.name,
         "grant_types": c.grant_types,
         "token_endpoint_auth_method": c.auth_method,
+        "trusted_forwarded_for": c.trusted_forwarded_for,
+        "connections": connections,
+    }))
+}
+
+/// `clients update`, `enable-connection`, `disable-connection`: each prints the client's
+/// settings as they now are.
+/// `clients grant` / `clients revoke-grant`: client grants for the client-credentials grant.
+fn client_grants(store: &Store, cmd: Clients) -> Result<Value, AdminError> {
+    match cmd {
+        Clients::Grant {
+            client,
+            audience,
+            scopes,
+        } => {
+            store.call_sync(|db| db.set_client_grant(&client, &audience, &scopes))?;
+            Ok(json!({"client_id": client, "audience": audience, "scope": scopes}))
+        }
+        Clients::RevokeGrant { client, audience } => {
+            let removed = store.call_sync(|db| db.delete_client_grant(&client, &audience))?;
+            if !removed {
+                return Err(invalid(format!("{client} has no grant for {audience}")));
+            }
+            Ok(json!({"client_id": client, "audience": audience, "revoked": true}))
+        }
+        _ => Err(invalid("not a client grant command")),
+    }
+}
+
+fn client_settings(store: &Store, cmd: Clients) -> Result<Value, AdminError> {
+    let client_id = store.call_sync(|db| {
+        let id = match &cmd {
+            Clients::Update {
+                client,
+                trusted_forwarded_for,
+            } => {
+                if !db.set_trusted_forwarded_for(client, *trusted_forwarded_for)? {
+                    return Err(StoreError::Invalid(format!("no client {client}")));
+                }
+                client
+            }
+            Clients::EnableConnection { client, connection } => {
+                db.enable_connection(client, connection)?;
+                client
+            }
+            Clients::DisableConnection { client, connection } => {
+                db.disable_connection(client, connection)?;
+                client
+            }
+            // `add` and the commands that have their own function never come here.
+            _ => return Err(StoreError::Invalid("not a client settings command".into())),
+        };
+        Ok(id.clone())
+    })?;
+    let (c, connections) =
+        store.call_sync(|db| Ok((db.client(&client_id)?, db.client_connections(&client_id)?)))?;
+    let c = c.ok_or_else(|| invalid(format!("no client {client_id}")))?;
+    Ok(json!({
+        "client_id": c.client_id,
+        "name": c.name,
+        "trusted_forwarded_for": c.trusted_forwarded_for,
+        "connections": connections,
     }))
 }
 

@@ -109,6 +109,7 @@ pub fn app_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
         keys: Arc::new(keys),
         pipeline: Pipeline::start(&config, store.clone(), clock.clone())?,
         token_requests: Default::default(),
+        forwarded_notices: Default::default(),
         config: Arc::new(config),
         store,
         clock,

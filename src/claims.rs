@@ -292,6 +292,35 @@ pub(crate) fn json_len(v: &Value) -> usize {
     serde_json::to_writer(&mut n, v).map_or(0, |()| n.0)
 }
 
+/// The user's standard claims that `scopes` allow (spec §5.5): `profile` ⇒ name, nickname,
+/// given_name, family_name, picture, preferred_username, updated_at; `email` ⇒ email,
+/// email_verified. Absent values are left out. The one mapping of the ID token and `/userinfo`.
+pub fn profile_claims(user: &User, scopes: &[&str]) -> Map<String, Value> {
+    let mut m = Map::new();
+    if scopes.contains(&"profile") {
+        for (k, v) in [
+            ("name", &user.name),
+            ("nickname", &user.nickname),
+            ("given_name", &user.given_name),
+            ("family_name", &user.family_name),
+            ("picture", &user.picture),
+            ("preferred_username", &user.username),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.into(), v.clone().into());
+            }
+        }
+        m.insert("updated_at".into(), user.updated_at.clone().into());
+    }
+    if scopes.contains(&"email")
+        && let Some(e) = &user.email
+    {
+        m.insert("email".into(), e.clone().into());
+        m.insert("email_verified".into(), user.email_verified.into());
+    }
+    m
+}
+
 /// What the registered claims of a login's tokens are made of.
 pub struct Issue<'a> {
     pub issuer: &'a str,
@@ -356,29 +385,11 @@ impl Issue<'_> {
         custom: &[Claim],
     ) -> Result<Map<String, Value>, ClaimsTooLarge> {
         let mut m = Map::new();
-        add_custom(&mut m, custom, &self.scope_refs(), "id_token")?;
-        if self.has_scope("profile") {
-            let opt = |v: &Option<String>| v.clone().map_or(Value::Null, Value::from);
-            for (k, v) in [
-                ("name", opt(&user.name)),
-                ("nickname", opt(&user.nickname)),
-                ("given_name", opt(&user.given_name)),
-                ("family_name", opt(&user.family_name)),
-                ("picture", opt(&user.picture)),
-                ("preferred_username", opt(&user.username)),
-                ("updated_at", user.updated_at.clone().into()),
-            ] {
-                if !v.is_null() {
-                    m.entry(k).or_insert(v);
-                }
-            }
-        }
-        if self.has_scope("email")
-            && let Some(e) = &user.email
-        {
-            m.entry("email").or_insert(e.clone().into());
-            m.entry("email_verified")
-                .or_insert(user.email_verified.into());
+        let scopes = self.scope_refs();
+        add_custom(&mut m, custom, &scopes, "id_token")?;
+        // A script may set a profile claim itself (its scope granted): its value wins.
+        for (k, v) in profile_claims(user, &scopes) {
+            m.entry(k).or_insert(v);
         }
         m.insert("iss".into(), self.issuer.into());
         m.insert("sub".into(), self.sub.into());

@@ -157,6 +157,32 @@ pub enum Clients {
         /// JSON object of string values (client metadata).
         #[arg(long)]
         metadata: Option<String>,
+        /// Trust its `auth0-forwarded-for` header as the end user's IP (a backend that logs users
+        /// in for them); confidential clients only.
+        #[arg(long, conflicts_with = "public")]
+        trusted_forwarded_for: bool,
+    },
+    /// Change a client's settings.
+    Update {
+        #[arg(long)]
+        client: String,
+        /// Trust (true) or ignore (false) its `auth0-forwarded-for` header.
+        #[arg(long, action = clap::ArgAction::Set)]
+        trusted_forwarded_for: bool,
+    },
+    /// Let a client log users in through a connection.
+    EnableConnection {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        connection: String,
+    },
+    /// Stop a client logging users in through a connection.
+    DisableConnection {
+        #[arg(long)]
+        client: String,
+        #[arg(long)]
+        connection: String,
     },
     /// Let a client get client-credentials tokens for an API (Auth0's client grant); replaces an
     /// earlier grant for the same API.

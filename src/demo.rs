@@ -94,6 +94,8 @@ pub fn seed(store: &Store, config: &Config, clock: &Clock) -> Result<Demo, Admin
                         grant_types: vec!["password".into(), crate::grant::PASSWORD_REALM.into()],
                         metadata: Default::default(),
                         auth_method: ClientAuth::ClientSecretPost,
+                        trusted_forwarded_for: false,
+                        connections: config.default_connection.iter().cloned().collect(),
                     },
                     &now,
                 )?;

@@ -32,7 +32,7 @@ fn main() -> anyhow::Result<()> {
             let store = bootstrap::open_store(&config, &clock)?;
             match cmd {
                 Command::Users(c) => admin::users(&store, &config, &clock, c),
-                Command::Clients(c) => admin::clients(&store, &clock, c),
+                Command::Clients(c) => admin::clients(&store, &config, &clock, c),
                 Command::Apis(c) => admin::apis(&store, &clock, c),
                 Command::Roles(c) => admin::roles(&store, c),
                 Command::Orgs(c) => admin::orgs(&store, &clock, c),

@@ -47,6 +47,7 @@ fn params() -> Vec<(String, String)> {
 fn meta() -> RequestMeta {
     RequestMeta {
         ip: "127.0.0.1".into(),
+        forwarded_for: None,
         hostname: "127.0.0.1".into(),
         user_agent: None,
         language: None,

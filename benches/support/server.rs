@@ -93,6 +93,8 @@ fn seed(state: &AppState) {
                     grant_types: vec!["password".into()],
                     metadata: Default::default(),
                     auth_method: ClientAuth::ClientSecretPost,
+                    trusted_forwarded_for: false,
+                    connections: vec!["Username-Password-Authentication".into()],
                 },
                 &now,
             )?;

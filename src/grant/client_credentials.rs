@@ -36,6 +36,7 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
         .await
         .map_err(store_error)?;
     let client = client::authenticate(&presented, client)?;
+    let meta = client::effective_meta(&client, &req.meta, &state.forwarded_notices)?;
     // A public client has no secret to prove who it is: Auth0 never lets it use this grant.
     if client.secret_hash.is_none() || !client.grant_types.iter().any(|g| g == GRANT) {
         return Err(OAuthError::grant_not_allowed(GRANT));
@@ -64,7 +65,7 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
         requested_scopes: requested,
         scopes: scopes.clone(),
         request: RequestInfo::new(
-            &req.meta,
+            &meta,
             req.redacted_params()
                 .map(|(k, v)| (k.to_owned(), v.into()))
                 .collect(),

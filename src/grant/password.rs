@@ -25,8 +25,8 @@ pub async fn issue(
     req: &TokenRequest,
     grant: Grant,
 ) -> Result<TokenResponse, OAuthError> {
-    let req = PasswordRequest::read(req, grant, &state.config)?;
-    let found = find(state, &req, grant).await?;
+    let mut req = PasswordRequest::read(req, grant, &state.config)?;
+    let found = find(state, &mut req, grant).await?;
     let user = check_password(state, &req, &found).await?;
     let account = count_login(state, &req, &found, user).await?;
     let offline = refresh::offline_allowed(&found.client, found.api.as_ref());
@@ -39,7 +39,7 @@ pub async fn issue(
         requested: scope::requested(req.scope),
         scope_given: req.scope.is_some(),
         offline,
-        meta: req.meta,
+        meta: &req.meta,
         body: req.body,
         protocol: "oauth2-password",
         gty: "password",
@@ -52,10 +52,11 @@ pub async fn issue(
 }
 
 /// Finds everything in one store trip, and makes every check that comes before the password: the
-/// client, its grant, the audience, the connection.
+/// client, its grant, the audience, the connection and whether it is enabled for the client.
+/// Settles the end user's IP once the client is authenticated.
 async fn find(
     state: &AppState,
-    req: &PasswordRequest<'_>,
+    req: &mut PasswordRequest<'_>,
     grant: Grant,
 ) -> Result<Found, OAuthError> {
     let realm = req.realm.map(str::to_owned);
@@ -68,22 +69,28 @@ async fn find(
         req.audience.api.clone(),
         req.organization.map(str::to_owned),
     );
-    let (client, connection, api, user, org) = state
+    let (client, connection, api, user, org, enabled) = state
         .store
         .call(move |db| {
             let connection = db.connection_by_name(&conn_name)?;
-            let user = match &connection {
-                Some(c) => db.user_by_login(&c.id, &login)?,
-                None => None,
+            let (user, enabled) = match &connection {
+                Some(c) => (
+                    db.user_by_login(&c.id, &login)?,
+                    db.is_connection_enabled(&client_id, &c.id)?,
+                ),
+                None => (None, false),
             };
             let api = aud.as_deref().map(|a| db.api(a)).transpose()?.flatten();
             let org = org.as_deref().map(|o| db.org(o)).transpose()?.flatten();
-            Ok((db.client(&client_id)?, connection, api, user, org))
+            Ok((db.client(&client_id)?, connection, api, user, org, enabled))
         })
         .await
         .map_err(store_error)?;
 
     let client = client::authenticate(&req.client, client)?;
+    if let Some(ip) = client::forwarded_ip(&client, &req.meta, &state.forwarded_notices)? {
+        req.meta.to_mut().ip = ip;
+    }
     if !client
         .grant_types
         .iter()
@@ -100,6 +107,10 @@ async fn find(
             None => OAuthError::no_default_connection(),
         });
     };
+    // Before the password, as the realm check: it must not tell whether the user exists.
+    if !enabled {
+        return Err(OAuthError::connection_not_enabled());
+    }
     Ok(Found {
         client,
         connection,

@@ -109,10 +109,16 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
                 });
             };
             let user = db.user_by_id(&row.user_id)?;
-            let connection = match &user {
+            let mut connection = match &user {
                 Some(u) => db.connection_by_name(&u.connection)?,
                 None => None,
             };
+            // A connection since disabled for the client ends its users' refresh tokens too.
+            if let Some(c) = &connection
+                && !db.is_connection_enabled(&row.client_id, &c.id)?
+            {
+                connection = None;
+            }
             let api = db.api(&row.audience)?;
             let org = row
                 .org_id
@@ -150,6 +156,7 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
         .await
         .map_err(store_error)?;
     let client = client::authenticate(&presented, found.client)?;
+    let meta = client::effective_meta(&client, &req.meta, &state.forwarded_notices)?;
     if !client.grant_types.iter().any(|g| g == GRANT) {
         return Err(OAuthError::grant_not_allowed(GRANT));
     }
@@ -186,7 +193,7 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
         requested,
         scope_given: true,
         offline,
-        meta: &req.meta,
+        meta: &meta,
         body: req
             .redacted_params()
             .map(|(k, v)| (k.to_owned(), Value::from(v)))

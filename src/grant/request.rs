@@ -2,6 +2,8 @@
 //! here, in the order its absence is reported, and the audience is decided here, once. The rest
 //! of the grant reads fields, never the form.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::Grant;
@@ -23,7 +25,8 @@ pub(super) struct PasswordRequest<'a> {
     pub organization: Option<&'a str>,
     /// `scope` as sent; `None` when absent or empty.
     pub scope: Option<&'a str>,
-    pub meta: &'a RequestMeta,
+    /// Borrowed from the request until a trusted client's `auth0-forwarded-for` replaces `ip`.
+    pub meta: Cow<'a, RequestMeta>,
     /// `event.request.body`: the parameters without the secrets.
     pub body: Map<String, Value>,
 }
@@ -67,7 +70,7 @@ impl<'a> PasswordRequest<'a> {
             audience: audience(req.get("audience"), config),
             organization: req.get("organization"),
             scope: req.get("scope"),
-            meta: &req.meta,
+            meta: Cow::Borrowed(&req.meta),
             body: req
                 .redacted_params()
                 .map(|(k, v)| (k.to_owned(), Value::from(v)))

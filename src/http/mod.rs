@@ -5,6 +5,7 @@ pub mod conn;
 mod discovery;
 mod health;
 mod token;
+mod userinfo;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -36,6 +37,8 @@ pub async fn route(
         (&Method::GET, "/.well-known/openid-configuration") => {
             discovery::openid_configuration(&state)
         }
+        (&Method::GET | &Method::POST, "/userinfo") => userinfo::handle(req, &state).await,
+        (_, "/userinfo") => method_not_allowed("GET, POST"),
         (&Method::GET, "/healthz") => health::handle(&state, req.headers(), peer.ip()),
         _ => json(
             StatusCode::NOT_FOUND,

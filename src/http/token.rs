@@ -113,6 +113,7 @@ fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, O
     };
     let meta = RequestMeta {
         ip: peer.ip().to_string(),
+        forwarded_for: header("auth0-forwarded-for"),
         hostname: without_port(
             &header("host")
                 .or_else(|| parts.uri.authority().map(|a| a.to_string()))

@@ -353,6 +353,54 @@ impl OAuthError {
     }
 }
 
+/// Errors of the protected resources (`/userinfo`, RFC 6750 §3.1) and of the per-client settings
+/// of the password grants: enabled connections and trusted `auth0-forwarded-for`.
+impl OAuthError {
+    /// No bearer token at all: 401 with a challenge but no error code in it (RFC 6750 §3.1).
+    pub fn bearer_missing() -> Self {
+        Self::new(ErrorCode::Unauthorized, "Missing access token.")
+    }
+
+    /// A bearer token that is malformed, badly signed, expired or for another audience: 401
+    /// `invalid_token` saying which (the reason names no key and echoes no token).
+    pub fn invalid_token(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidToken, reason)
+    }
+
+    /// A valid token whose user has been deleted since it was issued: 401 `invalid_token`.
+    pub fn token_user_gone() -> Self {
+        Self::invalid_token("The user of the access token does not exist.")
+    }
+
+    /// A valid token whose user an admin has blocked since: 401 `invalid_token`, with Auth0's
+    /// text for a blocked user.
+    pub fn token_user_blocked() -> Self {
+        Self::invalid_token("user is blocked")
+    }
+
+    /// A token for `/userinfo` without `openid`: 403 `insufficient_scope` (Auth0: "works only if
+    /// `openid` was granted").
+    pub fn openid_not_granted() -> Self {
+        Self::new(
+            ErrorCode::InsufficientScope,
+            "The access token does not grant the openid scope.",
+        )
+    }
+
+    /// A password login through a connection not enabled for the client: 400 `invalid_request`
+    /// with Auth0's text (its Authentication API error table: "the connection was disabled").
+    pub fn connection_not_enabled() -> Self {
+        Self::invalid_request("the connection was disabled")
+    }
+
+    /// A trusted client sent an `auth0-forwarded-for` that is not one IP address: 400
+    /// `invalid_request` (Auth0 does not document this case; refusing shows the backend's bug
+    /// instead of counting failures against the backend's own address).
+    pub fn forwarded_for_invalid() -> Self {
+        Self::invalid_request("The auth0-forwarded-for header must be one IP address.")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +441,13 @@ mod tests {
             (OAuthError::credentials_denied("invalid_scope", "r"), 400, "invalid_scope", "r"),
             (OAuthError::credentials_denied("invalid_request", "r\""), 400, "invalid_request", "r'"),
             (OAuthError::credentials_denied("server_error", "r"), 500, "server_error", "r"),
+            (OAuthError::bearer_missing(), 401, "unauthorized", "Missing access token."),
+            (OAuthError::invalid_token("The access token expired."), 401, "invalid_token", "The access token expired."),
+            (OAuthError::token_user_gone(), 401, "invalid_token", "The user of the access token does not exist."),
+            (OAuthError::token_user_blocked(), 401, "invalid_token", "user is blocked"),
+            (OAuthError::openid_not_granted(), 403, "insufficient_scope", "The access token does not grant the openid scope."),
+            (OAuthError::connection_not_enabled(), 400, "invalid_request", "the connection was disabled"),
+            (OAuthError::forwarded_for_invalid(), 400, "invalid_request", "The auth0-forwarded-for header must be one IP address."),
             (OAuthError::missing("username"), 400, "invalid_request", "Missing required parameter: username"),
             (OAuthError::repeated_param("scope"), 400, "invalid_request", "Parameter scope must not be repeated."),
             (OAuthError::nameless_param(), 400, "invalid_request", "A parameter has no name."),

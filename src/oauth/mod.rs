@@ -33,6 +33,10 @@ pub enum ErrorCode {
     ServerError,
     /// RFC 6749 §5.2 allows it for an overloaded server.
     TemporarilyUnavailable,
+    /// RFC 6750 §3.1: a bearer token that is malformed, expired or otherwise not accepted.
+    InvalidToken,
+    /// RFC 6750 §3.1: a bearer token without the scope the resource needs.
+    InsufficientScope,
 }
 
 impl ErrorCode {
@@ -52,6 +56,8 @@ impl ErrorCode {
             Self::TooManyAttempts => "too_many_attempts",
             Self::ServerError => "server_error",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
         }
     }
 
@@ -60,7 +66,8 @@ impl ErrorCode {
         match self {
             Self::InvalidRequest | Self::UnsupportedGrantType | Self::InteractionRequired => 400,
             Self::InvalidScope => 400,
-            Self::InvalidClient | Self::Unauthorized => 401,
+            Self::InvalidClient | Self::Unauthorized | Self::InvalidToken => 401,
+            Self::InsufficientScope => 403,
             Self::InvalidGrant | Self::UnauthorizedClient | Self::AccessDenied => 403,
             Self::MfaRequired => 403,
             Self::TooManyAttempts => 429,
@@ -200,7 +207,11 @@ impl fmt::Debug for TokenRequest {
 /// The caller, as scripts see it in `event.request`.
 #[derive(Debug, Default, Clone)]
 pub struct RequestMeta {
+    /// The end user's IP: the peer's, until the grant has authenticated a client whose
+    /// `auth0-forwarded-for` it trusts (`grant/client.rs`).
     pub ip: String,
+    /// The `auth0-forwarded-for` header as sent, if any; honoured only for a trusted client.
+    pub forwarded_for: Option<String>,
     pub hostname: String,
     pub user_agent: Option<String>,
     pub language: Option<String>,

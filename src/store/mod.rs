@@ -49,6 +49,20 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "ALTER TABLE connections ADD COLUMN options TEXT NOT NULL DEFAULT '{}';",
     ),
     (
+        3,
+        // Auth0's "Trust Token Endpoint IP Header" (`auth0-forwarded-for`), and its "enabled
+        // connections" of a client. Every client that exists already gets every connection that
+        // exists already, so that a deployment upgraded in place logs in exactly whom it did.
+        "ALTER TABLE clients ADD COLUMN trusted_forwarded_for INTEGER NOT NULL DEFAULT 0;
+         CREATE TABLE client_connections (
+             client_id     TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+             connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+             PRIMARY KEY (client_id, connection_id)
+         ) WITHOUT ROWID;
+         INSERT INTO client_connections (client_id, connection_id)
+             SELECT cl.client_id, co.id FROM clients cl CROSS JOIN connections co;",
+    ),
+    (
         4,
         // A refresh token's own idle expiry (`api.refreshToken.setIdleExpiresAt`), written for
         // every token; NULL (tokens of version 3 and before) means created_at + the configured idle lifetime.

@@ -28,3 +28,5 @@ mod support;
 mod tls;
 mod token;
 mod token_errors;
+mod trusted;
+mod userinfo;

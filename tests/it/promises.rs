@@ -239,6 +239,8 @@ async fn basic_credentials_carry_reserved_characters() {
                 grant_types: vec!["password".into()],
                 metadata: Default::default(),
                 auth_method: claimsmith::store::ClientAuth::ClientSecretBasic,
+                trusted_forwarded_for: false,
+                connections: vec![CONNECTION.into()],
             },
             "t",
         )

@@ -69,6 +69,8 @@ async fn offline_with(
                 grant_types: vec!["password".into(), "refresh_token".into()],
                 metadata: Default::default(),
                 auth_method: ClientAuth::ClientSecretPost,
+                trusted_forwarded_for: false,
+                connections: vec![CONNECTION.into()],
             },
             "2027-01-01T00:00:00.000Z",
         )?;
@@ -365,6 +367,8 @@ async fn revocation_ends_the_family_and_tells_nothing_about_other_tokens() {
                 grant_types: vec!["refresh_token".into()],
                 metadata: Default::default(),
                 auth_method: ClientAuth::ClientSecretPost,
+                trusted_forwarded_for: false,
+                connections: vec![CONNECTION.into()],
             },
             "t",
         )

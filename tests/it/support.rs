@@ -397,6 +397,8 @@ pub fn seed(store: &Store) -> Seed {
                             .cloned()
                             .unwrap_or_default(),
                         auth_method: auth,
+                        trusted_forwarded_for: false,
+                        connections: vec![CONNECTION.into()],
                     },
                     now,
                 )?;

@@ -199,6 +199,8 @@ async fn grant_and_parameter_errors() {
                 grant_types: vec!["client_credentials".into()],
                 metadata: Default::default(),
                 auth_method: claimsmith::store::ClientAuth::ClientSecretPost,
+                trusted_forwarded_for: false,
+                connections: vec![],
             },
             "t",
         )
