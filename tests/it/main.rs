@@ -17,6 +17,7 @@ mod keys;
 mod modules;
 mod node_globals;
 mod npm;
+mod oauth_clients;
 mod overload;
 mod promises;
 mod refresh;

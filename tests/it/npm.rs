@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::support::*;
 
 /// The installed `node_modules`, reinstalled when the lockfile changes.
-fn node_modules() -> PathBuf {
+pub(crate) fn node_modules() -> PathBuf {
     static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
     INSTALLED
         .get_or_init(|| {

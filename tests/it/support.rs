@@ -108,6 +108,9 @@ impl TestServer {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        // Only a test that set `issuer_derived` gets an issuer from the address (real clients
+        // that follow discovery need one they can reach).
+        config.bound_to(addr);
         let state = tokio::task::spawn_blocking(move || {
             claimsmith::bootstrap::app_state(config, Clock::fixed(NOW_MS))
         })
