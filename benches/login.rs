@@ -3,10 +3,14 @@
 //! login over HTTP (`login/stages.rs`); then end to end over HTTP with bcrypt cost 10 and
 //! argon2id, failed logins, and signing alone with each algorithm. Prints tables and ratios; run
 //! with `cargo bench --bench login`. `LOGIN_BENCH=stages` runs only the stage split,
-//! `LOGIN_BENCH=hashes` only the rest; `LOGIN_STAGES_N` sets the stage split's login count.
+//! `LOGIN_BENCH=grants` only the refresh and client-credentials grants (`login/grants.rs`,
+//! `LOGIN_GRANTS_N` grants per chain), `LOGIN_BENCH=hashes` only the rest; `LOGIN_STAGES_N` sets
+//! the stage split's login count.
 
 #![allow(clippy::print_stdout)] // A bench binary prints its table.
 
+#[path = "login/grants.rs"]
+mod grants;
 #[path = "login/stages.rs"]
 mod stages;
 mod support;
@@ -76,6 +80,13 @@ fn p99(mut v: Vec<Duration>) -> Duration {
 #[tokio::main]
 async fn main() {
     let only = std::env::var("LOGIN_BENCH").unwrap_or_default();
+    if only.is_empty() || only == "grants" {
+        grants::run().await;
+        println!();
+    }
+    if only == "grants" {
+        return;
+    }
     if only != "hashes" {
         stages::run().await;
         println!();
