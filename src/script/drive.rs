@@ -13,7 +13,7 @@ use rquickjs::{Ctx, Object, Persistent, Promise};
 use super::deadline::Progress;
 use super::fetch::Done;
 use super::sandbox::{Failure, Sandbox, SandboxError, classify, failure_of, gc_threshold};
-use super::{Outcome, ScriptError, ScriptKind, shape};
+use super::{Outcome, ScriptError, ScriptKind, outcome};
 
 /// Where a login stands after a step. Returned once per step and matched at once, like
 /// [`Poll`]: boxing the outcome would add an allocation to every login.
@@ -28,7 +28,7 @@ pub(crate) enum Step {
 /// add an allocation to every login.
 #[allow(clippy::large_enum_variant)]
 enum Poll {
-    Settled(shape::Raw),
+    Settled(outcome::Raw),
     /// No job left; the next timer is due in this many ms (negative: no timer, a fetch is out).
     Wait(f64),
 }
@@ -202,7 +202,7 @@ impl Sandbox {
     }
 
     /// Ends a login: what it left is dropped, its outcome parsed.
-    fn finish(&mut self, result: Result<shape::Raw, Failure>) -> Step {
+    fn finish(&mut self, result: Result<outcome::Raw, Failure>) -> Step {
         self.pending = None;
         self.drop_timers();
         let result = if self.state.borrow().host_panicked {
@@ -235,7 +235,7 @@ impl Sandbox {
             }
         };
         let outcome = result.map_err(ScriptError::from).and_then(|raw| {
-            shape::parse_outcome(raw, &|i| self.name(i), &mut || self.heap_pressed())
+            outcome::parse_outcome(raw, &|i| self.name(i), &mut || self.heap_pressed())
         });
         self.dirty |= outcome.is_err();
         Step::Done(outcome)

@@ -1,17 +1,15 @@
 //! Plain-Rust side of the bindings: shapes a [`LoginInput`] into Auth0's `event` (Actions) and
-//! `user` / `context` (Rules) as JSON texts, and validates the shim's outcome (read from JS by
-//! `outcome.rs`) into an [`Outcome`]. No rquickjs here; the JS side of the contract is
-//! `shim.js`, and the contract as a script author reads it is the README's "Scripts" section.
-
-use std::sync::Arc;
+//! `user` / `context` (Rules), and a [`CredentialsInput`] into the credentials-exchange `event`,
+//! as JSON texts (`outcome.rs` reads and validates what the scripts did). No rquickjs here; the
+//! JS side of the contract is `shim.js`, and the contract as a script author reads it is the
+//! README's "Scripts" section.
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::{
-    Claim, ClientInfo, ConnectionInfo, CredentialsInput, Effects, LoginInput, OrganizationInfo,
-    Outcome, RefreshEdit, RequestInfo, ScopeEdit, ScriptError, ScriptErrorKind, Verdict,
+    ClientInfo, ConnectionInfo, CredentialsInput, LoginInput, OrganizationInfo, RequestInfo,
 };
 
 fn is_password(input: &LoginInput) -> bool {
@@ -388,135 +386,4 @@ pub(crate) fn rules_json(input: &LoginInput) -> String {
         jwt_configuration: Empty,
     };
     serde_json::to_string(&RulesInput { user, context }).unwrap_or_else(|_| "{}".into())
-}
-
-/// The shim's outcome object as read by `outcome.rs`, before validation.
-pub(super) struct Raw {
-    /// The script running when the login ended.
-    pub at: i64,
-    /// `[verdict, ...texts]`; an entry that is not a string is `None`.
-    pub v: Vec<Option<String>>,
-    /// `[script index, claim name, claim value as JSON text]`.
-    pub access: Vec<(i64, String, String)>,
-    pub id: Vec<(i64, String, String)>,
-    /// `(script index, edit)`, in order.
-    pub scopes: Vec<(i64, ScopeEdit)>,
-    /// Metadata changes as JSON text; `None` when there are none.
-    pub app: Option<String>,
-    pub user: Option<String>,
-    pub primary: Option<String>,
-    /// `api.refreshToken.*` calls as JSON text (`[["set", k, v], ["revoke"], ...]`), or `None`.
-    pub rt: Option<String>,
-    pub stack: String,
-    pub oom: i64,
-    pub null_throw: bool,
-}
-
-/// Turns the shim's outcome into an [`Outcome`], validating every field (scripts could have
-/// poisoned the shim's built-ins in strict mode; nothing here trusts the shape).
-/// `heap_full` is asked when a script's failure was a thrown `null`: QuickJS throws that when
-/// the heap cannot even hold the "out of memory" error.
-pub(crate) fn parse_outcome(
-    raw: Raw,
-    name: &dyn Fn(i64) -> Option<Arc<str>>,
-    heap_full: &mut dyn FnMut() -> bool,
-) -> Result<Outcome, ScriptError> {
-    let engine = |m: String| ScriptError {
-        script: None,
-        kind: ScriptErrorKind::Engine(m),
-    };
-    let verdict_is = |v: &str| raw.v.first().and_then(Option::as_deref) == Some(v);
-    if raw.null_throw && raw.oom < 0 && verdict_is("deny") && heap_full() {
-        return Err(ScriptError {
-            script: name(raw.at),
-            kind: ScriptErrorKind::OutOfMemory,
-        });
-    }
-    if raw.oom >= 0 {
-        return Err(ScriptError {
-            script: name(raw.oom),
-            kind: ScriptErrorKind::OutOfMemory,
-        });
-    }
-    let text_at = |i: usize| raw.v.get(i).cloned().flatten();
-    let verdict = match raw.v.first().and_then(Option::as_deref) {
-        Some("allow") => Verdict::Allow,
-        Some("deny") => Verdict::Deny(text_at(1).unwrap_or_default()),
-        Some("unauth") => Verdict::Unauthorized(text_at(1).unwrap_or_default()),
-        Some("mfa") => Verdict::MfaRequired,
-        Some("redirect") => Verdict::InteractionRequired(text_at(1).unwrap_or_default()),
-        Some("validation") => Verdict::ValidationError {
-            code: text_at(1).unwrap_or_default(),
-            message: text_at(2).unwrap_or_default(),
-        },
-        Some("cx_deny") => Verdict::CredentialsDenied {
-            code: text_at(1).unwrap_or_default(),
-            reason: text_at(2).unwrap_or_default(),
-        },
-        other => return Err(engine(format!("bad verdict {other:?}"))),
-    };
-    if !raw.stack.is_empty() {
-        let script = name(raw.at).unwrap_or_else(|| "claimsmith".into());
-        tracing::warn!(target: "script", script = %script, stack = %raw.stack, "script failed");
-    }
-    let claims = |list: Vec<(i64, String, String)>| -> Result<Vec<Claim>, ScriptError> {
-        let mut out = Vec::with_capacity(list.len());
-        for (i, claim_name, json) in list {
-            let value =
-                serde_json::from_str(&json).map_err(|e| engine(format!("bad claim: {e}")))?;
-            let script = name(i).unwrap_or_else(|| "claimsmith".into());
-            out.push(Claim {
-                script,
-                name: claim_name,
-                value,
-            });
-        }
-        Ok(out)
-    };
-    let scope_edits = raw
-        .scopes
-        .into_iter()
-        .map(|(by, edit)| (name(by).unwrap_or_else(|| "claimsmith".into()), edit))
-        .collect();
-    let metadata = |text: Option<String>| -> Result<Map<String, Value>, ScriptError> {
-        match text {
-            None => Ok(Map::new()),
-            Some(t) => serde_json::from_str(&t).map_err(|e| engine(format!("bad metadata: {e}"))),
-        }
-    };
-    Ok(Outcome {
-        verdict,
-        effects: Effects {
-            access_claims: claims(raw.access)?,
-            id_claims: claims(raw.id)?,
-            scope_edits,
-            app_metadata: metadata(raw.app)?,
-            user_metadata: metadata(raw.user)?,
-            primary_user: raw.primary,
-            refresh_token: refresh_edits(raw.rt).map_err(engine)?,
-        },
-    })
-}
-
-/// `api.refreshToken.*` calls, in order.
-fn refresh_edits(text: Option<String>) -> Result<Vec<RefreshEdit>, String> {
-    let Some(text) = text else {
-        return Ok(Vec::new());
-    };
-    let list: Vec<Vec<Value>> =
-        serde_json::from_str(&text).map_err(|e| format!("bad refresh token edits: {e}"))?;
-    let bad = || "bad refresh token edit".to_owned();
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned).ok_or_else(bad);
-    let ms = |v: Option<&Value>| v.and_then(Value::as_f64).map(|f| f as i64).ok_or_else(bad);
-    list.iter()
-        .map(|e| match e.first().and_then(Value::as_str) {
-            Some("revoke") => Ok(RefreshEdit::Revoke),
-            Some("expiresAt") => Ok(RefreshEdit::ExpiresAt(ms(e.get(1))?)),
-            Some("idleExpiresAt") => Ok(RefreshEdit::IdleExpiresAt(ms(e.get(1))?)),
-            Some("set") => Ok(RefreshEdit::SetMetadata(text(e.get(1))?, text(e.get(2))?)),
-            Some("delete") => Ok(RefreshEdit::DeleteMetadata(text(e.get(1))?)),
-            Some("evict") => Ok(RefreshEdit::EvictMetadata),
-            _ => Err(bad()),
-        })
-        .collect()
 }
