@@ -101,27 +101,27 @@ impl Pipeline {
     /// Runs every enabled Rule, then every Action, of the current script set; refuses, naming
     /// the script, while a script of that set never loaded (see [`must_refuse`]).
     pub async fn run(&self, input: LoginInput) -> Result<Outcome, ScriptError> {
-        let set = self.current();
-        if let Some(name) = must_refuse(&set, self.on_load_error) {
-            return Err(ScriptError::new(
-                Some(name.clone()),
-                ScriptErrorKind::NotLoaded,
-            ));
-        }
+        let set = self.runnable()?;
         self.engine.run_login(set, input).await
     }
 
     /// Runs the Actions exporting `onExecuteCredentialsExchange` of the current script set (the
     /// client-credentials grant); refuses like [`run`](Self::run) while a script never loaded.
     pub async fn run_credentials(&self, input: CredentialsInput) -> Result<Outcome, ScriptError> {
+        let set = self.runnable()?;
+        self.engine.run_credentials(set, input).await
+    }
+
+    /// The current set, unless [`must_refuse`] says a script of it never loaded.
+    fn runnable(&self) -> Result<Arc<ScriptSet>, ScriptError> {
         let set = self.current();
-        if let Some(name) = must_refuse(&set, self.on_load_error) {
-            return Err(ScriptError::new(
+        match must_refuse(&set, self.on_load_error) {
+            Some(name) => Err(ScriptError::new(
                 Some(name.clone()),
                 ScriptErrorKind::NotLoaded,
-            ));
+            )),
+            None => Ok(set),
         }
-        self.engine.run_credentials(set, input).await
     }
 
     /// Stops the reload task (waiting for it, so that no reload races the shutdown) and the

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use claimsmith::claims::Issue;
 use claimsmith::credentials::{hash_secret, new_secret};
-use claimsmith::oauth::{RequestMeta, TokenRequest};
+use claimsmith::oauth::TokenRequest;
 use claimsmith::script::{LoginInput, RequestInfo, Verdict, user_profile};
 use claimsmith::state::AppState;
 use claimsmith::store::{ClientAuth, NewApi, NewClient, NewRefresh};
@@ -52,24 +52,12 @@ fn cpu() -> Duration {
     Duration::ZERO
 }
 
-fn meta() -> RequestMeta {
-    RequestMeta {
-        ip: "127.0.0.1".into(),
-        forwarded_for: None,
-        hostname: "127.0.0.1".into(),
-        user_agent: None,
-        language: None,
-        method: "POST".into(),
-        query: Vec::new(),
-    }
-}
-
 fn request(params: &[(&str, &str)]) -> TokenRequest {
     let params = params
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect();
-    TokenRequest::new(params, None, meta()).expect("request")
+    TokenRequest::new(params, None, crate::stages::meta()).expect("request")
 }
 
 fn seed(state: &AppState) {
@@ -239,7 +227,7 @@ async fn stages(state: &AppState, aud: &str, n: usize) -> [Vec<Duration>; 5] {
             user: user_profile(&user),
             client: (&client).into(),
             connection: (&connection).into(),
-            request: RequestInfo::new(&meta(), Default::default()),
+            request: RequestInfo::new(&crate::stages::meta(), Default::default()),
             protocol: "oauth2-refresh-token".into(),
             requested_scopes: scopes.clone(),
             audience: row.audience.clone(),
@@ -273,13 +261,7 @@ async fn stages(state: &AppState, aud: &str, n: usize) -> [Vec<Duration>; 5] {
             org: None,
             permissions: None,
         };
-        let access = issue
-            .access_claims(&outcome.effects.access_claims)
-            .expect("claims");
-        let id = issue
-            .id_claims(&user, &outcome.effects.id_claims)
-            .expect("claims");
-        assert!(state.keys.signed_len(alg, &access).expect("len") <= state.config.max_token_bytes);
+        let (access, id) = crate::stages::claims(state, &issue, &outcome, &user, alg);
         t[2].push(s.elapsed());
 
         let s = Instant::now();

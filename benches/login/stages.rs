@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use claimsmith::claims::Issue;
 use claimsmith::credentials::verify_secret;
 use claimsmith::oauth::{RequestMeta, TokenRequest};
-use claimsmith::script::{LoginInput, RequestInfo, Verdict, user_profile};
+use claimsmith::script::{LoginInput, Outcome, RequestInfo, Verdict, user_profile};
 use claimsmith::state::AppState;
-use claimsmith::store::Attempt;
+use claimsmith::store::{Attempt, User};
 use claimsmith::token::Alg;
 use serde_json::{Map, Value};
 
@@ -44,7 +44,8 @@ fn params() -> Vec<(String, String)> {
         .collect()
 }
 
-fn meta() -> RequestMeta {
+/// The request as the HTTP layer describes a loopback login.
+pub fn meta() -> RequestMeta {
     RequestMeta {
         ip: "127.0.0.1".into(),
         forwarded_for: None,
@@ -167,16 +168,7 @@ async fn staged(state: &AppState, meta: &RequestMeta) -> [Duration; 8] {
         org: None,
         permissions: None,
     };
-    let access = issue
-        .access_claims(&outcome.effects.access_claims)
-        .expect("access claims");
-    let id = issue
-        .id_claims(&user, &outcome.effects.id_claims)
-        .expect("id claims");
-    for claims in [&access, &id] {
-        let len = state.keys.signed_len(Alg::RS256, claims).expect("length");
-        assert!(len <= cfg.max_token_bytes);
-    }
+    let (access, id) = claims(state, &issue, &outcome, &user, Alg::RS256);
     t[6] = s.elapsed();
 
     let s = Instant::now();
@@ -188,6 +180,27 @@ async fn staged(state: &AppState, meta: &RequestMeta) -> [Duration; 8] {
     assert!(id.is_some());
     t[7] = s.elapsed();
     t
+}
+
+/// The access and ID token claims of a login, size-checked as the grants check them.
+pub fn claims(
+    state: &AppState,
+    issue: &Issue<'_>,
+    outcome: &Outcome,
+    user: &User,
+    alg: Alg,
+) -> (Map<String, Value>, Map<String, Value>) {
+    let access = issue
+        .access_claims(&outcome.effects.access_claims)
+        .expect("access claims");
+    let id = issue
+        .id_claims(user, &outcome.effects.id_claims)
+        .expect("id claims");
+    for (claims, alg) in [(&access, alg), (&id, Alg::RS256)] {
+        let len = state.keys.signed_len(alg, claims).expect("length");
+        assert!(len <= state.config.max_token_bytes);
+    }
+    (access, id)
 }
 
 /// The SQL of the three store trips on this thread (`call_sync`): the stages' store rows minus

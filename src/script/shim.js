@@ -816,11 +816,14 @@ export default function install(host, cfgJson) {
   }
   const secretsJson = {};
   for (const k of keys(cfg.secrets)) secretsJson[k] = jstringify(cfg.secrets[k]);
-  async function runActions(out, parts) {
+  // The Actions of one trigger, in order, each on its own lazily parsed copy of the event:
+  // post-login, or (`cx`) the credentials exchange, whose event has no user. A deny or a stop
+  // ends the trigger.
+  async function runActions(out, parts, cx) {
     const meta = {};
     for (let i = 0; i < scripts.length; i++) {
       const s = scripts[i];
-      if (s.kind !== 1 || !s.login) continue;
+      if (s.kind !== 1 || !(cx ? s.cx : s.login)) continue;
       enter(i);
       const evMeta = {};
       for (const k of keys(meta)) evMeta[k] = meta[k];
@@ -836,53 +839,21 @@ export default function install(host, cfgJson) {
         }
         defineProperty(event, k, descriptor(k));
       }
-      json.user = userWithMetadata(json.user, out);
+      if (!cx) json.user = userWithMetadata(json.user, out);
       PARTS.set(event, { json, evMeta });
       const l = { i, out, meta, evMeta, deny: null, stop: null };
       L = l;
       try {
-        await s.value.exports.onExecutePostLogin(event, s.api);
+        if (cx) await s.value.exports.onExecuteCredentialsExchange(event, s.cxApi);
+        else await s.value.exports.onExecutePostLogin(event, s.api);
       } catch (e) {
         failure(out, e);
         return;
       } finally {
         L = null;
       }
-      if (l.deny !== null) { out.v = ['deny', l.deny]; return; }
+      if (l.deny !== null) { out.v = cx ? ['cx_deny', l.deny[0], l.deny[1]] : ['deny', l.deny]; return; }
       if (l.stop !== null) { out.v = l.stop; return; }
-    }
-  }
-  // The credentials exchange: each Action exporting onExecuteCredentialsExchange, in order, on
-  // its own copy of the event; a deny ends the exchange.
-  async function runCredentials(out, parts) {
-    for (let i = 0; i < scripts.length; i++) {
-      const s = scripts[i];
-      if (!s.cx) continue;
-      enter(i);
-      const event = {};
-      const json = {};
-      for (let p = 0; p + 1 < parts.length; p += 2) {
-        const k = parts[p];
-        if (k === 'secrets') {
-          const sj = hasOwn(secretsJson, s.name) ? secretsJson[s.name] : secretsJson['\u0000shared'];
-          json[k] = sj === undefined ? '{}' : sj;
-        } else {
-          json[k] = parts[p + 1];
-        }
-        defineProperty(event, k, descriptor(k));
-      }
-      PARTS.set(event, { json, evMeta: {} });
-      const l = { i, out, meta: {}, evMeta: {}, deny: null, stop: null };
-      L = l;
-      try {
-        await s.value.exports.onExecuteCredentialsExchange(event, s.cxApi);
-      } catch (e) {
-        failure(out, e);
-        return;
-      } finally {
-        L = null;
-      }
-      if (l.deny !== null) { out.v = ['cx_deny', l.deny[0], l.deny[1]]; return; }
     }
   }
   // `event.user` as the next Action sees it: what a Rule persisted, then the pending
@@ -908,11 +879,11 @@ export default function install(host, cfgJson) {
     persisted = { uid: null, app: {}, user: {} };
     let go = true;
     if (trigger === 1) {
-      await runCredentials(out, eventParts);
+      await runActions(out, eventParts, true);
       go = false;
     }
     if (go && rulesJson) go = await runRules(out, rulesJson);
-    if (go) await runActions(out, eventParts);
+    if (go) await runActions(out, eventParts, false);
     out.at = cur;
     if (out.v[0] === 'allow') {
       if (out.redirect !== null) out.v = ['redirect', out.redirect];

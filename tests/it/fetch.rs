@@ -178,8 +178,18 @@ async fn server_with(
     base: &str,
     tweak: impl FnOnce(&mut EngineConfig) + Send + 'static,
 ) -> TestServer {
+    serving(&[("actions/01-fetch.js", FETCHER)], base, tweak).await
+}
+
+/// A server with `files`, allowed to fetch from `base` (the Actions' `event.secrets.BASE`),
+/// 1.5 s per login unless `tweak` says otherwise.
+async fn serving(
+    files: &[(&str, &str)],
+    base: &str,
+    tweak: impl FnOnce(&mut EngineConfig) + Send + 'static,
+) -> TestServer {
     let base = base.to_owned();
-    TestServer::start_scripts(&[("actions/01-fetch.js", FETCHER)], move |c| {
+    TestServer::start_scripts(files, move |c| {
         c.scripts.engine.fetch =
             claimsmith::script::FetchPolicy::new(std::slice::from_ref(&base), 1 << 20)
                 .expect("policy");
@@ -286,17 +296,7 @@ exports.onExecutePostLogin = async (event, api) => {
 #[tokio::test]
 async fn axios_and_node_fetch_stand_ins_work_when_not_installed() {
     let base = upstream().await;
-    let b = base.clone();
-    let s = TestServer::start_scripts(&[("actions/01-clients.js", CLIENTS)], move |c| {
-        c.scripts.engine.fetch =
-            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&b), 1 << 20)
-                .expect("policy");
-        c.scripts
-            .engine
-            .shared_secrets
-            .insert("BASE".into(), json!(b));
-    })
-    .await;
+    let s = serving(&[("actions/01-clients.js", CLIENTS)], &base, |_| {}).await;
     let c = s.claims().await;
     assert_eq!(
         c["https://t/clients"],
@@ -369,16 +369,8 @@ exports.onExecutePostLogin = async (event, api) => {
 #[tokio::test]
 async fn stand_ins_send_auth_and_query_and_give_up_at_their_timeout() {
     let base = upstream().await;
-    let b = base.clone();
-    let s = TestServer::start_scripts(&[("actions/01-timeouts.js", TIMEOUTS)], move |c| {
-        c.scripts.engine.fetch =
-            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&b), 1 << 20)
-                .expect("policy");
-        c.scripts
-            .engine
-            .shared_secrets
-            .insert("BASE".into(), json!(b));
-        c.scripts.engine.login_timeout = Duration::from_secs(3);
+    let s = serving(&[("actions/01-timeouts.js", TIMEOUTS)], &base, |e| {
+        e.login_timeout = Duration::from_secs(3)
     })
     .await;
     let c = s.claims().await;

@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use claimsmith::credentials::{hash_secret, new_secret, random_id};
-use claimsmith::store::{ClientAuth, NewApi, NewClient};
 use jsonwebtoken::jwk::JwkSet;
 use oauth2::basic::BasicClient;
 use oauth2::{
@@ -28,67 +26,20 @@ struct Apps {
 
 async fn apps() -> Apps {
     let s = TestServer::start_with(|c| c.issuer_derived = true).await;
-    let app = (random_id::<8>(), new_secret());
-    let m2m = (random_id::<8>(), new_secret());
-    let (a, m) = (app.clone(), m2m.clone());
-    s.db(move |db| {
-        db.insert_api(
-            &NewApi {
-                identifier: OFFLINE_API.into(),
-                name: "offline".into(),
-                token_lifetime_s: 600,
-                signing_alg: "ES256".into(),
-                rbac_enabled: false,
-                permissions_in_token: false,
-                allow_offline_access: true,
-                scopes: vec!["read:x".into()],
-            },
-            "t",
-        )?;
-        for ((id, secret), grants) in [
-            (&a, vec!["password", "refresh_token"]),
-            (&m, vec!["client_credentials"]),
-        ] {
-            db.insert_client(
-                &NewClient {
-                    client_id: id.clone(),
-                    name: id.clone(),
-                    secret_hash: Some(hash_secret(secret)),
-                    app_type: "non_interactive".into(),
-                    grant_types: grants.into_iter().map(str::to_owned).collect(),
-                    metadata: Default::default(),
-                    auth_method: ClientAuth::ClientSecretPost,
-                    trusted_forwarded_for: false,
-                    connections: vec![CONNECTION.into()],
-                },
-                "t",
-            )?;
-        }
-        db.set_client_grant(&m.0, OFFLINE_API, &["read:x".to_owned()])
+    let (app, m2m) = s.db(|db| {
+        add_offline_api(db, OFFLINE_API, "ES256", &["read:x"])?;
+        let app = add_client(db, &["password", "refresh_token"])?;
+        let m2m = add_client(db, &["client_credentials"])?;
+        db.set_client_grant(&m2m.0, OFFLINE_API, &["read:x".to_owned()])?;
+        Ok((app, m2m))
     });
     Apps { s, app, m2m }
 }
 
 /// What discovery says, and the key set it points to.
 async fn discover(s: &TestServer) -> (Value, JwkSet) {
-    let meta: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwks = s
-        .http
-        .get(meta["jwks_uri"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta = s.discovery().await;
+    let jwks = s.get_json(meta["jwks_uri"].as_str().unwrap()).await;
     (meta, jwks)
 }
 

@@ -2,8 +2,6 @@
 //! re-runs Rules and Actions, rotates, detects reuse (with and without the leeway), narrows
 //! scopes, stops for blocked and deleted users and at the lifetimes; `/oauth/revoke`.
 
-use claimsmith::credentials::{hash_secret, new_secret, random_id};
-use claimsmith::store::{ClientAuth, NewApi, NewClient};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -44,37 +42,9 @@ async fn offline_with(
     tweak: impl FnOnce(&mut claimsmith::config::Config),
 ) -> Offline {
     let s = TestServer::start_scripts(files, tweak).await;
-    let (client_id, secret) = (random_id::<8>(), new_secret());
-    let (id, hash) = (client_id.clone(), hash_secret(&secret));
-    s.db(move |db| {
-        db.insert_api(
-            &NewApi {
-                identifier: OFFLINE_API.into(),
-                name: "offline".into(),
-                token_lifetime_s: 600,
-                signing_alg: "RS256".into(),
-                rbac_enabled: false,
-                permissions_in_token: false,
-                allow_offline_access: true,
-                scopes: vec!["read:x".into(), "write:x".into()],
-            },
-            "2027-01-01T00:00:00.000Z",
-        )?;
-        db.insert_client(
-            &NewClient {
-                client_id: id.clone(),
-                name: "offline app".into(),
-                secret_hash: Some(hash),
-                app_type: "non_interactive".into(),
-                grant_types: vec!["password".into(), "refresh_token".into()],
-                metadata: Default::default(),
-                auth_method: ClientAuth::ClientSecretPost,
-                trusted_forwarded_for: false,
-                connections: vec![CONNECTION.into()],
-            },
-            "2027-01-01T00:00:00.000Z",
-        )?;
-        Ok(())
+    let (client_id, secret) = s.db(|db| {
+        add_offline_api(db, OFFLINE_API, "RS256", &["read:x", "write:x"])?;
+        add_client(db, &["password", "refresh_token"])
     });
     Offline {
         s,
@@ -355,24 +325,7 @@ async fn revocation_ends_the_family_and_tells_nothing_about_other_tokens() {
     assert_eq!(o.refresh(&latest, &[]).await, (403, invalid_grant()));
     // Another client's token is refused by the grant too, even one with the refresh grant.
     let rt = o.refresh_token("offline_access").await;
-    let (other, secret) = (random_id::<8>(), new_secret());
-    let (id, hash) = (other.clone(), hash_secret(&secret));
-    o.s.db(move |db| {
-        db.insert_client(
-            &NewClient {
-                client_id: id,
-                name: "other app".into(),
-                secret_hash: Some(hash),
-                app_type: "non_interactive".into(),
-                grant_types: vec!["refresh_token".into()],
-                metadata: Default::default(),
-                auth_method: ClientAuth::ClientSecretPost,
-                trusted_forwarded_for: false,
-                connections: vec![CONNECTION.into()],
-            },
-            "t",
-        )
-    });
+    let (other, secret) = o.s.db(|db| add_client(db, &["refresh_token"]));
     let (status, body) =
         o.s.token(&[
             ("grant_type", "refresh_token"),

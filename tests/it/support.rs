@@ -201,6 +201,22 @@ impl TestServer {
         verify_with(&self.jwks().await, jwt, audience)
     }
 
+    /// `GET` of `url` (a full URL, or a path on this server), its JSON body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> T {
+        let url = if url.starts_with('/') {
+            self.url(url)
+        } else {
+            url.to_owned()
+        };
+        let r = self.http.get(&url).send().await;
+        r.expect("GET").json().await.expect("a JSON body")
+    }
+
+    /// `/.well-known/openid-configuration`.
+    pub async fn discovery(&self) -> Value {
+        self.get_json("/.well-known/openid-configuration").await
+    }
+
     /// The served JWKS.
     pub async fn jwks(&self) -> JwkSet {
         let r = self
@@ -489,4 +505,51 @@ pub fn copy_dir(from: &Path, to: &Path) {
             }
         }
     }
+}
+
+/// A confidential client (`client_secret_post`) with `grants`, on the seed connection; returns
+/// its id and secret.
+pub fn add_client(
+    db: &claimsmith::store::Db<'_>,
+    grants: &[&str],
+) -> claimsmith::store::Result<(String, String)> {
+    let (id, secret) = (random_id::<8>(), claimsmith::credentials::new_secret());
+    db.insert_client(
+        &NewClient {
+            client_id: id.clone(),
+            name: format!("client {id}"),
+            secret_hash: Some(hash_secret(&secret)),
+            app_type: "non_interactive".into(),
+            grant_types: grants.iter().map(|g| (*g).to_owned()).collect(),
+            metadata: Default::default(),
+            auth_method: ClientAuth::ClientSecretPost,
+            trusted_forwarded_for: false,
+            connections: vec![CONNECTION.into()],
+        },
+        "2027-01-01T00:00:00.000Z",
+    )?;
+    Ok((id, secret))
+}
+
+/// An API that allows offline access (refresh tokens), signing with `alg`, with `scopes`.
+pub fn add_offline_api(
+    db: &claimsmith::store::Db<'_>,
+    identifier: &str,
+    alg: &str,
+    scopes: &[&str],
+) -> claimsmith::store::Result<()> {
+    db.insert_api(
+        &NewApi {
+            identifier: identifier.into(),
+            name: identifier.into(),
+            token_lifetime_s: 600,
+            signing_alg: alg.into(),
+            rbac_enabled: false,
+            permissions_in_token: false,
+            allow_offline_access: true,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        },
+        "2027-01-01T00:00:00.000Z",
+    )?;
+    Ok(())
 }

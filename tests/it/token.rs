@@ -218,15 +218,7 @@ async fn rbac_limits_scopes_to_permissions_and_adds_them_to_the_token() {
 #[tokio::test]
 async fn discovery_and_health_describe_the_server() {
     let s = TestServer::start().await;
-    let d: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = s.discovery().await;
     assert_eq!(d["issuer"], ISSUER);
     assert_eq!(d["token_endpoint"], format!("{ISSUER}oauth/token"));
     assert_eq!(d["jwks_uri"], format!("{ISSUER}.well-known/jwks.json"));

@@ -142,15 +142,7 @@ async fn userinfo_answers_the_claims_each_scope_allows_by_get_and_post() {
 #[tokio::test]
 async fn discovery_names_the_userinfo_endpoint_the_tokens_are_for() {
     let s = TestServer::start().await;
-    let doc: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = s.discovery().await;
     let endpoint = format!("{ISSUER}userinfo");
     assert_eq!(doc["userinfo_endpoint"], endpoint.as_str());
     let token = access_token(&s, &[("audience", API), ("scope", "openid")]).await;
