@@ -1,7 +1,7 @@
 //! The JS-facing surface implemented in Rust: the raw host functions the shim (`shim.js`) keeps
-//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter`
-//! (runs `console.js` on first use), `nodeGlobals` (builds `Buffer`, `URL`… on first use, see
-//! `node_host.rs`), `cryptoHost` (the `crypto` module's host functions, `node_crypto.rs`), `patch`
+//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `library`
+//! (runs one of the shim's libraries, `console.js`, `harden.js` or `require.js`, on first use),
+//! `nodeGlobals` (builds `Buffer`, `URL`… on first use, see `node_host.rs`), `cryptoHost` (the `crypto` module's host functions, `node_crypto.rs`), `patch`
 //! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
 //! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes back
 //! as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
@@ -149,15 +149,9 @@ pub(super) fn host_object<'js>(
         Function::new(ctx.clone(), super::node_crypto::crypto_host)?,
     )?;
     host.set(
-        "hardening",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
-            super::modules::hardening_factory(&ctx)
-        })?,
-    )?;
-    host.set(
-        "formatter",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
-            super::modules::console_factory(&ctx)
+        "library",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            super::modules::library(&ctx, &name)
         })?,
     )?;
     Ok(host)
