@@ -44,8 +44,8 @@ pub(super) fn host_object<'js>(
         "lazyGlobals",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, names: Vec<String>, resolve: Function<'js>, writable: bool| {
-                super::lazy_globals::define(&ctx, names, resolve, writable)
+            |ctx: Ctx<'js>, group: i32, resolve: Function<'js>, writable: bool| {
+                super::lazy_globals::define(&ctx, group, resolve, writable)
             },
         )?,
     )?;

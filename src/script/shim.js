@@ -166,7 +166,7 @@ export default function install(host, cfgJson) {
   }
   // Read-only in both modes, as before: a Rule cannot swap the console of the Actions after it.
   if (cfg.harden) defineProperty(G, 'console', { value: theConsole(), writable: false, enumerable: false, configurable: false });
-  else host.lazyGlobals(['console'], theConsole, false);
+  else host.lazyGlobals(0, theConsole, false); // 0: ['console'] (lazy_globals.rs)
   if (cfg.harden) hardening.harden();
 
   // ---- typed arrays, strict ------------------------------------------------------------------------------
@@ -174,9 +174,8 @@ export default function install(host, cfgJson) {
   // these names installs them all (`host.typedArrays`, which replaces these accessors with the real
   // data properties); a write first makes the name the script's own value, as any global.
   if (!cfg.harden) {
-    host.lazyGlobals(['ArrayBuffer', 'SharedArrayBuffer', 'Uint8ClampedArray', 'Int8Array', 'Uint8Array', 'Int16Array',
-      'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Float16Array', 'Float32Array',
-      'Float64Array', 'DataView', 'Atomics'], (k) => {
+    // 1: ArrayBuffer, SharedArrayBuffer, the typed arrays, DataView, Atomics (lazy_globals.rs).
+    host.lazyGlobals(1, (k) => {
       host.typedArrays();
       const d = getOwnPropertyDescriptor(G, k); // the real one now (never this accessor again)
       return d !== undefined && 'value' in d ? d.value : undefined;
@@ -205,11 +204,11 @@ export default function install(host, cfgJson) {
   };
   const setGlobal = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
   // Defined natively (lazy_globals.rs): one small C function per name instead of two closures.
-  host.lazyGlobals(['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder',
-    'TextEncoder', 'URL', 'URLSearchParams', 'atob', 'btoa', 'clearImmediate', 'clearInterval', 'clearTimeout', 'crypto',
-    'process', 'setImmediate', 'setInterval', 'setTimeout', 'structuredClone', 'fetch', 'Headers', 'Request', 'Response',
-    'FormData'],
-  cfg.harden ? nodeGlobal : (k) => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, !cfg.harden);
+  // 2: AbortController, AbortSignal, Buffer, CryptoKey, Event, EventTarget, TextDecoder, TextEncoder,
+  // URL, URLSearchParams, atob, btoa, clearImmediate, clearInterval, clearTimeout, crypto, process,
+  // setImmediate, setInterval, setTimeout, structuredClone, fetch, Headers, Request, Response,
+  // FormData (lazy_globals.rs).
+  host.lazyGlobals(2, cfg.harden ? nodeGlobal : (k) => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, !cfg.harden);
   // The driver's hold on the timers (sandbox.rs, once the library exists): `timers(false)` fires
   // the earliest due timer (0) or answers the wait in ms (-1: none); `timers(true)` drops them all.
   // The answered fetches are settled first (0: something ran).
