@@ -11,6 +11,9 @@ export default function install(host, cfgJson) {
   'use strict';
   const G = globalThis;
   const cfg = JSON.parse(cfgJson);
+  // The host functions few contexts need, made on the first need of one (bindings.rs `more`).
+  let hostMore = null;
+  const hx = () => hostMore || (hostMore = host.more());
   const O = Object;
   const { freeze, defineProperty, getPrototypeOf, getOwnPropertyDescriptor, keys } = O;
   const ownKeys = Reflect.ownKeys;
@@ -61,7 +64,7 @@ export default function install(host, cfgJson) {
   function emit(level, line) {
     const ind = cstate === null ? '' : cstate.indent;
     if (ind !== '') line = ind + line.split('\n').join('\n' + ind);
-    host.log(level, line);
+    hx().log(level, line);
   }
   // Built when first read in a strict context (the global is a native accessor then: a login
   // that never logs does not build it), at install in a warm one (hardening freezes it). Its code
@@ -73,7 +76,7 @@ export default function install(host, cfgJson) {
   // The machinery is require.js, run in a context on its first `require` call (most logins never
   // call it); each script's `require` here only forwards to it.
   let requireLib = null;
-  const rlib = () => requireLib || (requireLib = host.library('require')({ host, harden: cfg.harden, freeze,
+  const rlib = () => requireLib || (requireLib = host.library('require')({ host: hx(), harden: cfg.harden, freeze,
     freezeAll, Err, TE, jparse, format, inspect, Map: SMap }));
   function makeRequire(dir, versioned) {
     const require = function require(id) { return rlib().require(dir, versioned, id); };
@@ -107,7 +110,7 @@ export default function install(host, cfgJson) {
       if (obj === null || typeof obj !== 'object' || isArray(obj)) throw new TE('auth0.users: the metadata must be an object');
       for (const k of keys(obj)) if (badKey(k)) throw new Err('Fields with "." or "$" are not allowed: ' + k);
       const text = jstringify(obj);
-      const failure = host.patch(kind, id, text);
+      const failure = hx().patch(kind, id, text);
       if (failure !== undefined && failure !== null) { reject(new Err(failure)); return; }
       if (persisted !== null && id === persisted.uid) {
         const patch = jparse(text), into = kind === 0 ? persisted.app : persisted.user;
@@ -176,7 +179,7 @@ export default function install(host, cfgJson) {
   if (!cfg.harden) {
     // 1: ArrayBuffer, SharedArrayBuffer, the typed arrays, DataView, Atomics (lazy_globals.rs).
     host.lazyGlobals(1, (k) => {
-      host.typedArrays();
+      hx().typedArrays();
       const d = getOwnPropertyDescriptor(G, k); // the real one now (never this accessor again)
       return d !== undefined && 'value' in d ? d.value : undefined;
     }, true);
@@ -190,9 +193,9 @@ export default function install(host, cfgJson) {
   let nodeLib = null;
   const nodeGlobal = (k) => {
     if (nodeLib === null) {
-      host.typedArrays(); // the library is built on them (and its host functions return them)
-      const f = host.fetchHost();
-      const lib = host.nodeGlobals(f.start, f.take);
+      hx().typedArrays(); // the library is built on them (and its host functions return them)
+      const f = hx().fetchHost();
+      const lib = hx().nodeGlobals(f.start, f.take);
       // `[scripts.process_env]`: copied into this context's `process.env` (frozen there).
       const env = cfg.processEnv;
       if (env !== null && typeof env === 'object' && keys(env).length) lib.process.env = freeze({ ...env });
@@ -251,7 +254,7 @@ export default function install(host, cfgJson) {
     const t = typeof v;
     if (t === 'undefined') return undefined;
     if (t === 'function' || t === 'symbol') {
-      host.log(3, 'claim ' + what + ' dropped: a ' + t + ' is not JSON');
+      hx().log(3, 'claim ' + what + ' dropped: a ' + t + ' is not JSON');
       return undefined;
     }
     return jstringify(v); // throws TypeError on cycles and BigInt
@@ -285,7 +288,7 @@ export default function install(host, cfgJson) {
     return new P((resolve) => {
       let called = false;
       function callback(err, u, c) {
-        if (called) { host.log(3, 'callback called more than once; ignored'); return; }
+        if (called) { hx().log(3, 'callback called more than once; ignored'); return; }
         called = true;
         resolve(err ? { err } : { user: u, context: c });
       }
@@ -295,7 +298,7 @@ export default function install(host, cfgJson) {
           r.then(undefined, (e) => { if (!called) { called = true; resolve({ threw: true, err: e }); } });
         }
       } catch (e) {
-        if (!called) { called = true; resolve({ threw: true, err: e }); } else host.log(3, 'threw after calling back: ' + describe(e).message);
+        if (!called) { called = true; resolve({ threw: true, err: e }); } else hx().log(3, 'threw after calling back: ' + describe(e).message);
       }
     });
   }
@@ -318,7 +321,7 @@ export default function install(host, cfgJson) {
       const s = snap[k];
       if (s === undefined) continue;
       if (s.charCodeAt(0) === 33) {
-        host.log(3, 'claim ' + k + ' dropped: ' + s.slice(1));
+        hx().log(3, 'claim ' + k + ' dropped: ' + s.slice(1));
         continue;
       }
       list.push([attr[k] === undefined ? -1 : attr[k], k, s]);
@@ -359,7 +362,7 @@ export default function install(host, cfgJson) {
     if (hasOwn(at, 'scope') && at.scope !== undefined) {
       const sc = typeof at.scope === 'string' ? at.scope.split(' ').filter((x) => x) : at.scope;
       if (isArray(sc) && sc.every((x) => typeof x === 'string')) out.scopes.push(['replace', sc, scopeBy]);
-      else host.log(3, 'context.accessToken.scope ignored: it must be an array of strings');
+      else hx().log(3, 'context.accessToken.scope ignored: it must be an array of strings');
     }
     // Account linking: a Rule that points `context.primaryUser` at another user makes the token's
     // `sub` that user (the grant checks that the user exists).
@@ -409,7 +412,7 @@ export default function install(host, cfgJson) {
   // The namespaces few Actions use are built by api.js, run in a context on the first use of one
   // of them: the shim's code, which every strict context reads and frees, holds only the common ones.
   let apiLib = null;
-  const more = () => apiLib || (apiLib = host.library('api')({ host, chain, state, needString, freeze, jparse,
+  const more = () => apiLib || (apiLib = host.library('api')({ host: hx(), chain, state, needString, freeze, jparse,
     P, Err, TE, RE, isArray, keys, Str, NaNv: NaN, isFinite, isInteger, isSafeInteger,
     refreshing: () => refreshing }));
   // The namespaces of an Action's `api` are built on first use (most Actions touch two or three
