@@ -15,9 +15,10 @@
 //! `outcome.rs` reads the shim's result; `shim.js` is the JS-side driver and the
 //! `api`/Rules globals, with the libraries it runs on first use: `console_object.js` the
 //! console, `console.js` its formatter, `require.js`, `api.js` (the rarely used `api`
-//! namespaces) and `harden.js` (warm only); `input.rs` is the [`LoginInput`],
-//! `shape.rs` shapes it into `event`/`context` and validates the outcome; `error.rs` the
-//! [`ScriptError`]; `cache.rs` is `api.cache`; `profile.rs` serves the benches.
+//! namespaces), `metadata.js` (Rules' metadata updates) and `harden.js` (warm only);
+//! `input.rs` is the [`LoginInput`], `shape.rs` shapes it into `event`/`context` and validates
+//! the outcome; `error.rs` the [`ScriptError`]; `cache.rs` is `api.cache`; `profile.rs` serves
+//! the benches.
 
 mod bindings;
 mod bytecode;

@@ -80,13 +80,15 @@ pub(super) fn run_library<'js>(
 /// shim first needs it (`host.library(name)`), so that a context that never needs one never
 /// reads it: `console_object` (the console, on the first read of `console`), `console` (its
 /// formatter, on the first call), `harden` (warm contexts only), `require` (on the first call),
-/// `api` (an Action's rarely used `api` namespaces, on the first use of one).
+/// `api` (an Action's rarely used `api` namespaces, on the first use of one), `metadata` (Rules'
+/// `auth0.users.update*Metadata`, on the first call).
 const LIBRARIES: &[(&str, &str)] = &[
     ("console", include_str!("console.js")),
     ("console_object", include_str!("console_object.js")),
     ("harden", include_str!("harden.js")),
     ("require", include_str!("require.js")),
     ("api", include_str!("api.js")),
+    ("metadata", include_str!("metadata.js")),
 ];
 
 static LIBRARY_CODE: [OnceLock<Result<Vec<u8>, String>>; LIBRARIES.len()] =

@@ -56,28 +56,30 @@ export default function install(host, cfgJson) {
   let formatter = null;
   const lib = () => formatter || (formatter = host.library('console')({ O, Str, Err, TE, RE, P, getPrototypeOf,
     getOwnPropertyDescriptor, ownKeys, hasOwn, isArray, jstringify }));
-  const format = (args) => lib().format(args);
-  const inspect = (v, opts) => lib().inspect(v, opts);
   // Per-script, per-login state (`enter` resets it): counters, timers, group indentation.
   let cstate = null;
-  const cs = () => cstate || (cstate = { counts: new Map(), timers: new Map(), indent: '' });
-  function emit(level, line) {
-    const ind = cstate === null ? '' : cstate.indent;
-    if (ind !== '') line = ind + line.split('\n').join('\n' + ind);
-    hx().log(level, line);
-  }
   // Built when first read in a strict context (the global is a native accessor then: a login
   // that never logs does not build it), at install in a warm one (hardening freezes it). Its code
-  // is console_object.js, not carried by every context.
+  // is console_object.js, not carried by every context; so are the functions it is given here.
   let consoleObject = null;
-  const theConsole = () => consoleObject || (consoleObject = host.library('console_object')({ emit, cs, describe,
-    freeze, Err, TE, Str, format, inspect, table: (data, props) => lib().table(data, props) }));
+  const theConsole = () => consoleObject || (consoleObject = host.library('console_object')({
+    emit(level, line) {
+      const ind = cstate === null ? '' : cstate.indent;
+      if (ind !== '') line = ind + line.split('\n').join('\n' + ind);
+      hx().log(level, line);
+    },
+    cs: () => cstate || (cstate = { counts: new Map(), timers: new Map(), indent: '' }),
+    describe, freeze, Err, TE, Str,
+    format: (args) => lib().format(args),
+    inspect: (v, opts) => lib().inspect(v, opts),
+    table: (data, props) => lib().table(data, props),
+  }));
   // ---- require: Node's CommonJS over the set's module table (library.rs, resolve.rs) -------------
   // The machinery is require.js, run in a context on its first `require` call (most logins never
   // call it); each script's `require` here only forwards to it.
   let requireLib = null;
   const rlib = () => requireLib || (requireLib = host.library('require')({ host: hx(), harden: cfg.harden, freeze,
-    freezeAll, Err, TE, jparse, format, inspect, Map: SMap }));
+    freezeAll, Err, TE, jparse, Map: SMap, format: (args) => lib().format(args), inspect: (v, opts) => lib().inspect(v, opts) }));
   function makeRequire(dir, versioned) {
     const require = function require(id) { return rlib().require(dir, versioned, id); };
     require.resolve = freeze(function resolve(id) { return rlib().resolve(dir, versioned, id); });
@@ -102,26 +104,11 @@ export default function install(host, cfgJson) {
   function mergeInto(target, patch) {
     for (const k of keys(patch)) { if (patch[k] === null) delete target[k]; else target[k] = patch[k]; }
   }
-  // node-auth0's `users.updateAppMetadata(params, metadata, cb?)`: a Promise, or the callback
-  // `cb(err)` when one is given (then it returns undefined, as node-auth0 v2 does).
-  function patchUser(kind, id, obj, cb) {
-    const p = new P((resolve, reject) => {
-      if (typeof id !== 'string') throw new TE('auth0.users: the user id must be a string');
-      if (obj === null || typeof obj !== 'object' || isArray(obj)) throw new TE('auth0.users: the metadata must be an object');
-      for (const k of keys(obj)) if (badKey(k)) throw new Err('Fields with "." or "$" are not allowed: ' + k);
-      const text = jstringify(obj);
-      const failure = hx().patch(kind, id, text);
-      if (failure !== undefined && failure !== null) { reject(new Err(failure)); return; }
-      if (persisted !== null && id === persisted.uid) {
-        const patch = jparse(text), into = kind === 0 ? persisted.app : persisted.user;
-        for (const k of keys(patch)) into[k] = patch[k]; // a null is kept: it deletes in event.user
-      }
-      resolve();
-    });
-    if (typeof cb !== 'function') return p;
-    p.then(() => cb(null), (e) => cb(e));
-    return undefined;
-  }
+  // node-auth0's `users.updateAppMetadata(params, metadata, cb?)`: metadata.js, run in a context on
+  // the first call (few Rules update metadata).
+  let metadataLib = null;
+  const mlib = () => metadataLib || (metadataLib = host.library('metadata')({ host: hx(), P, TE, Err, isArray, keys,
+    badKey, jstringify, jparse, persisted: () => persisted }));
   // `auth0.accessToken` and `auth0.baseUrl` are a Management API token and its URL in Auth0;
   // claimsmith has no Management API yet, so reading either throws, naming what is missing
   // (non-enumerable, so that printing `auth0` still works).
@@ -131,8 +118,8 @@ export default function install(host, cfgJson) {
   const auth0 = freeze(O.defineProperties({
     domain: cfg.domain,
     users: freeze({
-      updateAppMetadata: (id, obj, cb) => patchUser(0, id, obj, cb),
-      updateUserMetadata: (id, obj, cb) => patchUser(1, id, obj, cb),
+      updateAppMetadata: (id, obj, cb) => mlib().patchUser(0, id, obj, cb),
+      updateUserMetadata: (id, obj, cb) => mlib().patchUser(1, id, obj, cb),
     }),
   }, {
     accessToken: { get: noManagementApi('accessToken'), enumerable: false },
@@ -224,6 +211,7 @@ export default function install(host, cfgJson) {
   };
 
   // ---- registration --------------------------------------------------------------------------------------
+  const ok = (ex, k) => ex !== null && (typeof ex === 'object' || typeof ex === 'function') && typeof ex[k] === 'function';
   function add(kind, name, init, dir) {
     enter(scripts.length);
     if (kind === 0) {
@@ -237,8 +225,7 @@ export default function install(host, cfgJson) {
       init(makeRequire(dir, false), module);
       module.loaded = true;
       const ex = module.exports;
-      const ok = (k) => ex !== null && (typeof ex === 'object' || typeof ex === 'function') && typeof ex[k] === 'function';
-      const login = ok('onExecutePostLogin'), cx = ok('onExecuteCredentialsExchange');
+      const login = ok(ex, 'onExecutePostLogin'), cx = ok(ex, 'onExecuteCredentialsExchange');
       if (!login && !cx) {
         throw new TE('an Action must export onExecutePostLogin (or onExecuteCredentialsExchange)');
       }
