@@ -1,10 +1,12 @@
 //! The JS-facing surface implemented in Rust: the raw host functions the shim (`shim.js`) keeps
-//! in its closure — `enter` (which script runs), `log` (console → tracing, capped), `formatter`
-//! (runs `console.js` on first use), `nodeGlobals` (builds `Buffer`, `URL`… on first use, see
-//! `node_host.rs`), `cryptoHost` (the `crypto` module's host functions, `node_crypto.rs`), `patch`
-//! (Rules' `auth0.users.update*Metadata` → [`Host::patch_metadata`]) and `cacheGet/Set/Delete`
-//! (`api.cache`). None is ever handed to a script, and none may panic: a bad argument comes back
-//! as a JS `TypeError` from rquickjs' conversion, and a panicking Host is caught here.
+//! in its closure — `enter` (which script runs), `lazyGlobals` (`lazy_globals.rs`), `library`
+//! (runs one of the shim's libraries, `console.js`, `harden.js`, `require.js`…, on first use),
+//! and, from `more()`: `log` (console → tracing, capped), `nodeGlobals` (builds `Buffer`, `URL`…
+//! on first use, see `node_host.rs`), `cryptoHost` (the `crypto` module's host functions,
+//! `node_crypto.rs`), `patch` (Rules' `auth0.users.update*Metadata` →
+//! [`Host::patch_metadata`]), `cacheGet/Set/Delete` (`api.cache`) and `require`'s. None is ever
+//! handed to a script, and none may panic: a bad argument comes back as a JS `TypeError` from
+//! rquickjs' conversion, and a panicking Host is caught here.
 //! The script contract itself is the README's "Scripts" section; the JS names live in `shim.js`.
 
 use std::cell::RefCell;
@@ -17,6 +19,8 @@ use std::sync::Arc;
 use rquickjs::{Ctx, Function, Object, Value};
 use serde_json::{Map, Value as Json};
 
+use super::cache::Cache;
+use super::fetch::Fetcher;
 use super::library::{Loaded, Modules};
 use super::resolve::Resolved;
 use super::sandbox::{Env, LoginState};
@@ -24,7 +28,10 @@ use super::{Host, MetadataKind};
 
 /// The raw host functions, on a plain object handed to the shim's `install` and kept in its
 /// closure (never reachable by a script). None of them may panic: bad values come back as
-/// JS exceptions through rquickjs' argument conversion.
+/// JS exceptions through rquickjs' argument conversion. Only what every context calls is made
+/// here (`enter`, `lazyGlobals`, `library`); `more()` makes the others, on the shim's first
+/// need of one (most strict contexts never need them: each host function costs its making
+/// and freeing).
 pub(super) fn host_object<'js>(
     ctx: &Ctx<'js>,
     env: &Env,
@@ -32,42 +39,14 @@ pub(super) fn host_object<'js>(
     modules: &Arc<Modules>,
 ) -> rquickjs::Result<Object<'js>> {
     let host = Object::new(ctx.clone())?;
-    let m = modules.clone();
-    host.set(
-        "resolve",
-        Function::new(
-            ctx.clone(),
-            move |dir: String, spec: String, versioned: bool| resolved(&m, &dir, &spec, versioned),
-        )?,
-    )?;
     host.set(
         "lazyGlobals",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, names: Vec<String>, resolve: Function<'js>, writable: bool| {
-                super::lazy_globals::define(&ctx, names, resolve, writable)
+            |ctx: Ctx<'js>, group: i32, resolve: Function<'js>, writable: bool| {
+                super::lazy_globals::define(&ctx, group, resolve, writable)
             },
         )?,
-    )?;
-    let st = state.clone();
-    host.set(
-        "typedArrays",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
-            super::intrinsics::add_typed_arrays(&ctx, &st)
-        })?,
-    )?;
-    host.set(
-        "builtin",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
-            super::modules::builtin_module(&ctx, &name)
-        })?,
-    )?;
-    let m = modules.clone();
-    host.set(
-        "module",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
-            module(&ctx, &m, &path)
-        })?,
     )?;
     let st = state.clone();
     host.set(
@@ -83,28 +62,90 @@ pub(super) fn host_object<'js>(
             }
         })?,
     )?;
-    let st = state.clone();
+    host.set(
+        "library",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            super::modules::library(&ctx, &name)
+        })?,
+    )?;
+    let r = Rare {
+        host: env.host.clone(),
+        cache: env.cache.clone(),
+        fetcher: env.fetcher.clone(),
+        state: state.clone(),
+        modules: modules.clone(),
+    };
+    host.set(
+        "more",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| more(&ctx, &r))?,
+    )?;
+    Ok(host)
+}
+
+/// What the host functions `more` makes act on.
+struct Rare {
+    host: Arc<dyn Host>,
+    cache: Arc<Cache>,
+    fetcher: Arc<Fetcher>,
+    state: Rc<RefCell<LoginState>>,
+    modules: Arc<Modules>,
+}
+
+/// The host functions few contexts call: `log` (console), `resolve`, `builtin`, `module`
+/// (`require`), `typedArrays`, `nodeGlobals`, `fetchHost`, `cryptoHost` (strict typed arrays,
+/// the Node globals), `patch` (Rules' metadata updates), `cacheGet/Set/Delete` (`api.cache`).
+fn more<'js>(ctx: &Ctx<'js>, r: &Rare) -> rquickjs::Result<Object<'js>> {
+    let host = Object::new(ctx.clone())?;
+    let st = r.state.clone();
     host.set(
         "log",
         Function::new(ctx.clone(), move |level: i32, line: String| {
             console_line(&mut st.borrow_mut(), level, &line)
         })?,
     )?;
-    let (st, h) = (state.clone(), env.host.clone());
+    let m = r.modules.clone();
+    host.set(
+        "resolve",
+        Function::new(
+            ctx.clone(),
+            move |dir: String, spec: String, versioned: bool| resolved(&m, &dir, &spec, versioned),
+        )?,
+    )?;
+    host.set(
+        "builtin",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            super::modules::builtin_module(&ctx, &name)
+        })?,
+    )?;
+    let m = r.modules.clone();
+    host.set(
+        "module",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, path: String| {
+            module(&ctx, &m, &path)
+        })?,
+    )?;
+    let st = r.state.clone();
+    host.set(
+        "typedArrays",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            super::intrinsics::add_typed_arrays(&ctx, &st)
+        })?,
+    )?;
+    let (st, h) = (r.state.clone(), r.host.clone());
     host.set(
         "patch",
         Function::new(ctx.clone(), move |kind: i32, id: String, patch: String| {
             patch_metadata(&st, &*h, kind, &id, &patch)
         })?,
     )?;
-    let (st, c) = (state.clone(), env.cache.clone());
+    let (st, c) = (r.state.clone(), r.cache.clone());
     host.set(
         "cacheGet",
         Function::new(ctx.clone(), move |key: String| {
             c.get(&key, st.borrow().now_ms)
         })?,
     )?;
-    let (st, c) = (state.clone(), env.cache.clone());
+    let (st, c) = (r.state.clone(), r.cache.clone());
     host.set(
         "cacheSet",
         Function::new(
@@ -114,14 +155,14 @@ pub(super) fn host_object<'js>(
             },
         )?,
     )?;
-    let (st, c) = (state.clone(), env.cache.clone());
+    let (st, c) = (r.state.clone(), r.cache.clone());
     host.set(
         "cacheDelete",
         Function::new(ctx.clone(), move |key: String| {
             c.delete(&key, st.borrow().now_ms)
         })?,
     )?;
-    let st = state.clone();
+    let st = r.state.clone();
     host.set(
         "nodeGlobals",
         Function::new(
@@ -134,7 +175,7 @@ pub(super) fn host_object<'js>(
     )?;
     // Made only when the Node library is built (a login that never reads a Node global pays
     // nothing for fetch).
-    let (f, st) = (env.fetcher.clone(), state.clone());
+    let (f, st) = (r.fetcher.clone(), r.state.clone());
     host.set(
         "fetchHost",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
@@ -147,18 +188,6 @@ pub(super) fn host_object<'js>(
     host.set(
         "cryptoHost",
         Function::new(ctx.clone(), super::node_crypto::crypto_host)?,
-    )?;
-    host.set(
-        "hardening",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
-            super::modules::hardening_factory(&ctx)
-        })?,
-    )?;
-    host.set(
-        "formatter",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
-            super::modules::console_factory(&ctx)
-        })?,
     )?;
     Ok(host)
 }

@@ -1,5 +1,5 @@
 // claimsmith's warm-isolation hardening, loaded by the shim only in warm contexts
-// (`host.hardening`, modules.rs): a strict context never reads it. Global code whose value is the
+// (`host.library('harden')`, modules.rs): a strict context never reads it. Global code whose value is the
 // factory; the shim hands over the built-ins it captured before any script ran.
 (function hardening(deps) {
   'use strict';

@@ -1,44 +1,123 @@
-//! Globals built on first use (the Node globals, a strict context's typed arrays), defined
-//! natively. As JS accessors with two closures each, the lazy names cost about 0.45 M
-//! instructions per strict context; here each name gets one C function holding `[name, resolve]`
-//! (and, when writable, one holding `[name]` for the setter), defined on the global object
-//! without a descriptor object: 0.26 M for the 42 names (callgrind, strict login in process).
+//! Globals built on first use (the Node globals, a strict context's typed arrays, its console),
+//! defined natively. As JS accessors with two closures each, the lazy names cost about 0.45 M
+//! instructions per strict context; here each name gets one C function holding `resolve` for
+//! the getter and, when writable, a plain C function for the setter (no data to allocate, mark
+//! and free: the name is the function's magic number, an index into [`GROUPS`]), defined on the
+//! global object without a descriptor object. The names live here rather than in the shim so
+//! that no array of them is built and converted per context.
 
 use std::ffi::c_int;
 
 use rquickjs::qjs::{self, JSContext, JSValue};
 use rquickjs::{Ctx, Function};
 
-/// Defines each of `names` on the global object as a non-enumerable accessor whose getter
+/// The groups of lazy names, by the number the shim passes (`host.lazyGlobals(group, …)`).
+const GROUPS: [&[&str]; 3] = [
+    &["console"],
+    &[
+        "ArrayBuffer",
+        "SharedArrayBuffer",
+        "Uint8ClampedArray",
+        "Int8Array",
+        "Uint8Array",
+        "Int16Array",
+        "Uint16Array",
+        "Int32Array",
+        "Uint32Array",
+        "BigInt64Array",
+        "BigUint64Array",
+        "Float16Array",
+        "Float32Array",
+        "Float64Array",
+        "DataView",
+        "Atomics",
+    ],
+    &[
+        "AbortController",
+        "AbortSignal",
+        "Buffer",
+        "CryptoKey",
+        "Event",
+        "EventTarget",
+        "TextDecoder",
+        "TextEncoder",
+        "URL",
+        "URLSearchParams",
+        "atob",
+        "btoa",
+        "clearImmediate",
+        "clearInterval",
+        "clearTimeout",
+        "crypto",
+        "process",
+        "setImmediate",
+        "setInterval",
+        "setTimeout",
+        "structuredClone",
+        "fetch",
+        "Headers",
+        "Request",
+        "Response",
+        "FormData",
+    ],
+];
+
+/// The magic number of name `i` of group `g`.
+const GROUP_SHIFT: c_int = 8;
+
+fn name_of(magic: c_int) -> Option<&'static str> {
+    let (g, i) = (magic >> GROUP_SHIFT, magic & ((1 << GROUP_SHIFT) - 1));
+    GROUPS
+        .get(usize::try_from(g).ok()?)?
+        .get(usize::try_from(i).ok()?)
+        .copied()
+}
+
+/// Defines each name of `group` on the global object as a non-enumerable accessor whose getter
 /// returns `resolve(name)`. `writable`: the property is configurable and its setter makes the
 /// name an ordinary writable data property (as assigning a Node global does); else it is
 /// read-only and non-configurable, and the getters are frozen (warm isolation).
 #[allow(unsafe_code)]
 pub(super) fn define(
     ctx: &Ctx<'_>,
-    names: Vec<String>,
+    group: i32,
     resolve: Function<'_>,
     writable: bool,
 ) -> rquickjs::Result<()> {
+    let Some(names) = usize::try_from(group).ok().and_then(|g| GROUPS.get(g)) else {
+        return Err(rquickjs::Exception::throw_range(
+            ctx,
+            "no such group of globals",
+        ));
+    };
     let raw = ctx.as_raw().as_ptr();
     let resolve = resolve.as_raw();
+    // The setter's type as QuickJS calls it for `JS_CFUNC_generic_magic`.
+    let set: qjs::JSCFunctionMagic = Some(lazy_set);
     // SAFETY: `raw` is the live context of `ctx`, on this thread. Every value made here is owned
     // and freed here, or handed to a call that takes ownership (JS_DefinePropertyGetSet takes the
-    // getter and setter); JS_NewCFunctionData duplicates the data values it keeps. `resolve` is
+    // getter and setter); JS_NewCFunctionData duplicates the data value it keeps. `resolve` is
     // borrowed from a `Function` that outlives this call and is duplicated into each getter.
+    // `JSCFunction` and `JSCFunctionMagic` are the two members of QuickJS' `JSCFunctionType`
+    // union: with `JS_CFUNC_generic_magic` QuickJS calls the pointer as the magic signature.
     unsafe {
         let global = qjs::JS_GetGlobalObject(raw);
         let mut result = Ok(());
-        for name in &names {
+        for (i, name) in names.iter().enumerate() {
+            let magic = (group << GROUP_SHIFT) | i as c_int;
             let atom = qjs::JS_NewAtomLen(raw, name.as_ptr().cast(), name.len() as _);
-            let name_value = qjs::JS_AtomToString(raw, atom);
-            let mut get_data = [name_value, resolve];
+            let mut get_data = [resolve];
             let getter =
-                qjs::JS_NewCFunctionData(raw, Some(lazy_get), 0, 0, 2, get_data.as_mut_ptr());
+                qjs::JS_NewCFunctionData(raw, Some(lazy_get), 0, magic, 1, get_data.as_mut_ptr());
             let (setter, flags) = if writable {
-                let mut set_data = [name_value];
-                let setter =
-                    qjs::JS_NewCFunctionData(raw, Some(lazy_set), 1, 0, 1, set_data.as_mut_ptr());
+                let setter = qjs::JS_NewCFunction2(
+                    raw,
+                    std::mem::transmute::<qjs::JSCFunctionMagic, qjs::JSCFunction>(set),
+                    c"".as_ptr(),
+                    1,
+                    qjs::JSCFunctionEnum_JS_CFUNC_generic_magic,
+                    magic,
+                );
                 (setter, qjs::JS_PROP_CONFIGURABLE as c_int)
             } else {
                 (qjs::JS_UNDEFINED, 0)
@@ -49,7 +128,6 @@ pub(super) fn define(
             let failed = qjs::JS_IsException(getter)
                 || qjs::JS_IsException(setter)
                 || qjs::JS_DefinePropertyGetSet(raw, global, atom, getter, setter, flags) < 0;
-            qjs::JS_FreeValue(raw, name_value);
             qjs::JS_FreeAtom(raw, atom);
             if failed {
                 result = Err(rquickjs::Error::Exception);
@@ -68,14 +146,23 @@ unsafe extern "C" fn lazy_get(
     _this: JSValue,
     _argc: c_int,
     _argv: *mut JSValue,
-    _magic: c_int,
+    magic: c_int,
     data: *mut JSValue,
 ) -> JSValue {
-    // SAFETY: QuickJS passes the two data values this getter was made with (`define`); JS_Call
-    // borrows them and returns an owned value (or the exception marker), which is returned.
+    let Some(name) = name_of(magic) else {
+        return qjs::JS_UNDEFINED;
+    };
+    // SAFETY: QuickJS passes the data value this getter was made with (`define`); the name is a
+    // new string, freed here after JS_Call borrowed it; JS_Call returns an owned value (or the
+    // exception marker), which is returned.
     unsafe {
-        let mut name = *data;
-        qjs::JS_Call(ctx, *data.add(1), qjs::JS_UNDEFINED, 1, &mut name)
+        let mut name = qjs::JS_NewStringLen(ctx, name.as_ptr().cast(), name.len() as _);
+        if qjs::JS_IsException(name) {
+            return name;
+        }
+        let r = qjs::JS_Call(ctx, *data, qjs::JS_UNDEFINED, 1, &mut name);
+        qjs::JS_FreeValue(ctx, name);
+        r
     }
 }
 
@@ -86,12 +173,14 @@ unsafe extern "C" fn lazy_set(
     _this: JSValue,
     argc: c_int,
     argv: *mut JSValue,
-    _magic: c_int,
-    data: *mut JSValue,
+    magic: c_int,
 ) -> JSValue {
-    // SAFETY: `data` holds the name this setter was made with; `argv` holds `argc` borrowed
-    // arguments. The value is duplicated before JS_DefinePropertyValue takes ownership of it;
-    // the global object and the atom are freed here.
+    let Some(name) = name_of(magic) else {
+        return qjs::JS_UNDEFINED;
+    };
+    // SAFETY: `argv` holds at least one readable argument (the function's length is 1). The value
+    // is duplicated before JS_DefinePropertyValue takes ownership of it; the global object and
+    // the atom are freed here.
     unsafe {
         let value = if argc > 0 {
             qjs::JS_DupValue(ctx, *argv)
@@ -99,7 +188,7 @@ unsafe extern "C" fn lazy_set(
             qjs::JS_UNDEFINED
         };
         let global = qjs::JS_GetGlobalObject(ctx);
-        let atom = qjs::JS_ValueToAtom(ctx, *data);
+        let atom = qjs::JS_NewAtomLen(ctx, name.as_ptr().cast(), name.len() as _);
         let flags = (qjs::JS_PROP_WRITABLE | qjs::JS_PROP_CONFIGURABLE) as c_int;
         let ret = qjs::JS_DefinePropertyValue(ctx, global, atom, value, flags);
         qjs::JS_FreeAtom(ctx, atom);

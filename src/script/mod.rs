@@ -13,9 +13,12 @@
 //! `worker.rs` (one thread, its sandbox and the reuse policy); `sandbox.rs` owns one runtime +
 //! context, `modules.rs` what it loads besides the scripts, `bindings.rs` the host functions,
 //! `outcome.rs` reads the shim's result; `shim.js` is the JS-side driver and the
-//! `api`/Rules globals, `console.js` the console formatter; `input.rs` is the [`LoginInput`],
-//! `shape.rs` shapes it into `event`/`context` and validates the outcome; `error.rs` the
-//! [`ScriptError`]; `cache.rs` is `api.cache`; `profile.rs` serves the benches.
+//! `api`/Rules globals, with the libraries it runs on first use: `console_object.js` the
+//! console, `console.js` its formatter, `require.js`, `api.js` (the rarely used `api`
+//! namespaces), `metadata.js` (Rules' metadata updates) and `harden.js` (warm only);
+//! `input.rs` is the [`LoginInput`], `shape.rs` shapes it into `event`/`context` and validates
+//! the outcome; `error.rs` the [`ScriptError`]; `cache.rs` is `api.cache`; `profile.rs` serves
+//! the benches.
 
 mod bindings;
 mod bytecode;

@@ -1,5 +1,5 @@
-//! What a sandbox loads besides the scripts: the shim (a module, read into every context), the
-//! console formatter (global code, run on a context's first console call), and the module
+//! What a sandbox loads besides the scripts: the shim (a module, read into every context), its
+//! libraries (global code, run in a context on first use), the built-in modules, and the module
 //! resolver/loader every sandbox runtime gets, which refuses every import.
 
 use std::sync::OnceLock;
@@ -76,23 +76,34 @@ pub(super) fn run_library<'js>(
     }
 }
 
-static CONSOLE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+/// The shim's own libraries, each compiled once per process and run in a context only when the
+/// shim first needs it (`host.library(name)`), so that a context that never needs one never
+/// reads it: `console_object` (the console, on the first read of `console`), `console` (its
+/// formatter, on the first call), `harden` (warm contexts only), `require` (on the first call),
+/// `api` (an Action's rarely used `api` namespaces, on the first use of one), `metadata` (Rules'
+/// `auth0.users.update*Metadata`, on the first call).
+const LIBRARIES: &[(&str, &str)] = &[
+    ("console", include_str!("console.js")),
+    ("console_object", include_str!("console_object.js")),
+    ("harden", include_str!("harden.js")),
+    ("require", include_str!("require.js")),
+    ("api", include_str!("api.js")),
+    ("metadata", include_str!("metadata.js")),
+];
 
-/// Runs `console.js` in `ctx` and returns its factory: the shim calls this (`host.formatter`) on
-/// a context's first console call, so logins that never log never read the formatter.
-pub(super) fn console_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
-    run_library(ctx, &CONSOLE, "claimsmith:console", || {
-        include_str!("console.js").to_owned()
-    })
-}
+static LIBRARY_CODE: [OnceLock<Result<Vec<u8>, String>>; LIBRARIES.len()] =
+    [const { OnceLock::new() }; LIBRARIES.len()];
 
-static HARDENING: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-
-/// Runs `harden.js` in `ctx` and returns its factory: only warm contexts ask (`host.hardening`),
-/// so a strict context never reads the hardening code.
-pub(super) fn hardening_factory<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
-    run_library(ctx, &HARDENING, "claimsmith:harden", || {
-        include_str!("harden.js").to_owned()
+/// Runs the shim library `name` in `ctx` and returns its factory.
+pub(super) fn library<'js>(ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Value<'js>> {
+    let Some(i) = LIBRARIES.iter().position(|(n, _)| *n == name) else {
+        return Err(rquickjs::Exception::throw_internal(
+            ctx,
+            &format!("no library {name}"),
+        ));
+    };
+    run_library(ctx, &LIBRARY_CODE[i], &format!("claimsmith:{name}"), || {
+        LIBRARIES[i].1.to_owned()
     })
 }
 

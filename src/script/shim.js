@@ -11,9 +11,16 @@ export default function install(host, cfgJson) {
   'use strict';
   const G = globalThis;
   const cfg = JSON.parse(cfgJson);
+  // The host functions few contexts need, made on the first need of one (bindings.rs `more`).
+  let hostMore = null;
+  const hx = () => hostMore || (hostMore = host.more());
   const O = Object;
   const { freeze, defineProperty, getPrototypeOf, getOwnPropertyDescriptor, keys } = O;
   const ownKeys = Reflect.ownKeys;
+  const SMap = Map;
+  const isSafeInteger = Number.isSafeInteger;
+  const isFinite = Number.isFinite;
+  const isInteger = Number.isInteger;
   const hasOwn = (o, k) => O.prototype.hasOwnProperty.call(o, k);
   const jparse = JSON.parse;
   const jstringify = JSON.stringify;
@@ -23,14 +30,10 @@ export default function install(host, cfgJson) {
   const RE = RangeError;
   const Err = Error;
   const Str = String;
-  const isSafeInteger = Number.isSafeInteger;
-  const isFinite = Number.isFinite;
-  const isInteger = Number.isInteger;
-  const NaNv = NaN;
 
   // ---- hardening (warm isolation): harden.js, read only by warm contexts -------------------------
   const hardening = cfg.harden
-    ? host.hardening()({ O, G, TE, Str, P, freeze, defineProperty, getPrototypeOf, getOwnPropertyDescriptor, ownKeys })
+    ? host.library('harden')({ O, G, TE, Str, P, freeze, defineProperty, getPrototypeOf, getOwnPropertyDescriptor, ownKeys })
     : null;
   const freezeAll = (roots, hardened) => hardening.freezeAll(roots, hardened);
   function deepFreeze(v) {
@@ -51,191 +54,35 @@ export default function install(host, cfgJson) {
   // sections are getters), a Promise shows no state; see console.js.
   // The formatter (console.js) is loaded on the first call: see there.
   let formatter = null;
-  const lib = () => formatter || (formatter = host.formatter()({ O, Str, Err, TE, RE, P, getPrototypeOf,
+  const lib = () => formatter || (formatter = host.library('console')({ O, Str, Err, TE, RE, P, getPrototypeOf,
     getOwnPropertyDescriptor, ownKeys, hasOwn, isArray, jstringify }));
-  const format = (args) => lib().format(args);
-  const inspect = (v, opts) => lib().inspect(v, opts);
   // Per-script, per-login state (`enter` resets it): counters, timers, group indentation.
   let cstate = null;
-  const cs = () => cstate || (cstate = { counts: new Map(), timers: new Map(), indent: '' });
-  function emit(level, line) {
-    const ind = cstate === null ? '' : cstate.indent;
-    if (ind !== '') line = ind + line.split('\n').join('\n' + ind);
-    host.log(level, line);
-  }
-  function logger(level) {
-    return function (...args) {
-      let line;
-      try { line = format(args); } catch (e) {
-        if (e === null || e === undefined) throw e;
-        line = '[unprintable: ' + describe(e).message + ']';
-      }
-      emit(level, line);
-    };
-  }
-  const label = (l) => (l === undefined ? 'default' : Str(l));
-  const elapsed = (t0) => {
-    const ms = Date.now() - t0;
-    return ms >= 1000 ? (ms / 1000).toFixed(3) + 's' : ms.toFixed(3) + 'ms';
-  };
   // Built when first read in a strict context (the global is a native accessor then: a login
-  // that never logs does not build it), at install in a warm one (hardening freezes it).
+  // that never logs does not build it), at install in a warm one (hardening freezes it). Its code
+  // is console_object.js, not carried by every context; so are the functions it is given here.
   let consoleObject = null;
-  const theConsole = () => consoleObject || (consoleObject = makeConsole());
-  function makeConsole() {
-    const log = logger(2), warn = logger(3);
-    const console = freeze({
-      log, info: log, warn, error: logger(4), debug: logger(1),
-      trace(...args) {
-        const e = new Err();
-        let stack = typeof e.stack === 'string' ? e.stack.replace(/^.*\n/, '') : '';
-        stack = stack.split('\n').filter((l) => l !== '').slice(1).join('\n'); // without trace itself
-        let line;
-        try { line = format(args); } catch (x) { line = '[unprintable]'; }
-        emit(0, 'Trace' + (args.length ? ': ' + line : '') + (stack ? '\n' + stack : ''));
-      },
-      dir(v, opts) {
-        const d = opts !== null && typeof opts === 'object' && typeof opts.depth === 'number' ? opts.depth : 2;
-        let line;
-        try { line = inspect(v, { depth: d }); } catch (x) { line = '[unprintable]'; }
-        emit(2, line);
-      },
-      table(data, props) {
-        let t;
-        try { t = lib().table(data, props); } catch (e) {
-          if (e instanceof TE) throw e; // a `properties` that is not an array, as Node
-          t = '[unprintable]';
-        }
-        if (t === null) log(data); else emit(2, t);
-      },
-      assert(ok, ...args) {
-        if (ok) return;
-        if (args.length && typeof args[0] === 'string') args[0] = 'Assertion failed: ' + args[0];
-        else args.unshift('Assertion failed');
-        warn(...args);
-      },
-      count(l) {
-        const k = label(l), m = cs().counts, n = (m.get(k) || 0) + 1;
-        m.set(k, n);
-        emit(2, k + ': ' + n);
-      },
-      countReset(l) {
-        const k = label(l), m = cs().counts;
-        if (m.has(k)) m.set(k, 0); else emit(3, "Count for '" + k + "' does not exist");
-      },
-      time(l) {
-        const k = label(l), m = cs().timers;
-        if (m.has(k)) { emit(3, "Label '" + k + "' already exists for console.time()"); return; }
-        m.set(k, Date.now());
-      },
-      timeLog(l, ...args) {
-        const k = label(l), m = cs().timers;
-        if (!m.has(k)) { emit(3, "No such label '" + k + "' for console.timeLog()"); return; }
-        let extra = '';
-        if (args.length) { try { extra = ' ' + format(args); } catch (x) { extra = ' [unprintable]'; } }
-        emit(2, k + ': ' + elapsed(m.get(k)) + extra);
-      },
-      timeEnd(l) {
-        const k = label(l), m = cs().timers;
-        if (!m.has(k)) { emit(3, "No such label '" + k + "' for console.timeEnd()"); return; }
-        emit(2, k + ': ' + elapsed(m.get(k)));
-        m.delete(k);
-      },
-      group(...args) {
-        if (args.length) log(...args);
-        const s = cs();
-        s.indent += '  ';
-      },
-      groupCollapsed(...args) { console.group(...args); },
-      groupEnd() {
-        const s = cs();
-        s.indent = s.indent.slice(2);
-      },
-    });
-    return console;
-  }
+  const theConsole = () => consoleObject || (consoleObject = host.library('console_object')({
+    emit(level, line) {
+      const ind = cstate === null ? '' : cstate.indent;
+      if (ind !== '') line = ind + line.split('\n').join('\n' + ind);
+      hx().log(level, line);
+    },
+    cs: () => cstate || (cstate = { counts: new Map(), timers: new Map(), indent: '' }),
+    describe, freeze, Err, TE, Str,
+    format: (args) => lib().format(args),
+    inspect: (v, opts) => lib().inspect(v, opts),
+    table: (data, props) => lib().table(data, props),
+  }));
   // ---- require: Node's CommonJS over the set's module table (library.rs, resolve.rs) -------------
-  // One module cache per context, as Node's `require.cache`: a module's state is shared by the
-  // scripts of a login and, in a warm context, by its later logins; strict starts empty each time.
-  const modCache = new Map();
-  function unavailable(name) {
-    const e = new Err("The Node.js module '" + name + "' is not available in claimsmith");
-    e.code = 'MODULE_NOT_FOUND'; // as a missing module: optional-dependency probes catch it
-    return e;
-  }
-  // Built-ins (modules.rs, src/script/node/): each run once per context, frozen when warm like
-  // the globals. Their own `require` also reaches claimsmith's internal modules.
-  const consoleApi = () => freeze({ format: (...a) => format(a), inspect: (v, o) => inspect(v, o) });
-  const builtinRequire = freeze(function require(id) {
-    if (id === 'claimsmith:console') return consoleApi();
-    if (id === 'claimsmith:crypto-host') return host.cryptoHost(); // only node/crypto.js asks
-    return builtin(id.startsWith('node:') ? id.slice(5) : id);
-  });
-  function builtin(name) {
-    const key = 'node:' + name;
-    const cached = modCache.get(key);
-    if (cached !== undefined) return cached.exports;
-    const f = host.builtin(name);
-    if (f === undefined) throw unavailable(name);
-    const m = { id: key, path: '/', filename: key, loaded: false, exports: {}, children: [], paths: [] };
-    modCache.set(key, m);
-    let ok = false;
-    try {
-      f.call(m.exports, m.exports, builtinRequire, m, key, '/');
-      ok = true;
-    } finally {
-      if (!ok) modCache.delete(key);
-    }
-    if (cfg.harden) freezeAll([m.exports]);
-    m.loaded = true;
-    return m.exports;
-  }
-  // `host.resolve` answers `F<path>`, `B<built-in>` or `E<code>\n<message>`.
-  function resolveId(dir, id, versioned) {
-    if (typeof id !== 'string') throw new TE('The "id" argument must be of type string. Received ' + (id === null ? 'null' : typeof id));
-    if (id === '') throw new TE("The argument 'id' must be a non-empty string. Received ''");
-    const r = host.resolve(dir, id, versioned);
-    if (r.charCodeAt(0) === 69) {
-      const nl = r.indexOf('\n'), e = new Err(r.slice(nl + 1));
-      e.code = r.slice(1, nl);
-      throw e;
-    }
-    return r;
-  }
+  // The machinery is require.js, run in a context on its first `require` call (most logins never
+  // call it); each script's `require` here only forwards to it.
+  let requireLib = null;
+  const rlib = () => requireLib || (requireLib = host.library('require')({ host: hx(), harden: cfg.harden, freeze,
+    freezeAll, Err, TE, jparse, Map: SMap, format: (args) => lib().format(args), inspect: (v, opts) => lib().inspect(v, opts) }));
   function makeRequire(dir, versioned) {
-    // What each name resolved to from this folder: a `require` inside a handler runs every
-    // login, and the answer cannot change within the set this context holds.
-    const resolved = new Map();
-    const find = (id) => {
-      let r = resolved.get(id);
-      if (r === undefined) resolved.set(id, (r = resolveId(dir, id, versioned)));
-      return r;
-    };
-    const require = function require(id) {
-      const r = find(id);
-      if (r.charCodeAt(0) === 66) return builtin(r.slice(1));
-      const path = r.slice(1);
-      const cached = modCache.get(path);
-      if (cached !== undefined) return cached.exports;
-      const d = path.slice(0, path.lastIndexOf('/')) || '/';
-      const m = { id: path, path: d, filename: path, loaded: false, exports: {}, children: [], paths: [] };
-      modCache.set(path, m); // before running it: a cycle sees the partial exports, as in Node
-      let ok = false;
-      try {
-        const f = host.module(path);
-        if (typeof f === 'string') {
-          try { m.exports = jparse(f); } catch (e) { e.message = path + ': ' + e.message; throw e; }
-        } else {
-          f.call(m.exports, m.exports, makeRequire(d, false), m, path, d);
-        }
-        ok = true;
-      } finally {
-        if (!ok) modCache.delete(path);
-      }
-      m.loaded = true;
-      return m.exports;
-    };
-    require.resolve = freeze(function resolve(id) { return find(id).slice(1); });
+    const require = function require(id) { return rlib().require(dir, versioned, id); };
+    require.resolve = freeze(function resolve(id) { return rlib().resolve(dir, versioned, id); });
     return freeze(require);
   }
   // The global `require` (Node has none; Auth0's webtask had one): built-ins and packages only.
@@ -257,26 +104,11 @@ export default function install(host, cfgJson) {
   function mergeInto(target, patch) {
     for (const k of keys(patch)) { if (patch[k] === null) delete target[k]; else target[k] = patch[k]; }
   }
-  // node-auth0's `users.updateAppMetadata(params, metadata, cb?)`: a Promise, or the callback
-  // `cb(err)` when one is given (then it returns undefined, as node-auth0 v2 does).
-  function patchUser(kind, id, obj, cb) {
-    const p = new P((resolve, reject) => {
-      if (typeof id !== 'string') throw new TE('auth0.users: the user id must be a string');
-      if (obj === null || typeof obj !== 'object' || isArray(obj)) throw new TE('auth0.users: the metadata must be an object');
-      for (const k of keys(obj)) if (badKey(k)) throw new Err('Fields with "." or "$" are not allowed: ' + k);
-      const text = jstringify(obj);
-      const failure = host.patch(kind, id, text);
-      if (failure !== undefined && failure !== null) { reject(new Err(failure)); return; }
-      if (persisted !== null && id === persisted.uid) {
-        const patch = jparse(text), into = kind === 0 ? persisted.app : persisted.user;
-        for (const k of keys(patch)) into[k] = patch[k]; // a null is kept: it deletes in event.user
-      }
-      resolve();
-    });
-    if (typeof cb !== 'function') return p;
-    p.then(() => cb(null), (e) => cb(e));
-    return undefined;
-  }
+  // node-auth0's `users.updateAppMetadata(params, metadata, cb?)`: metadata.js, run in a context on
+  // the first call (few Rules update metadata).
+  let metadataLib = null;
+  const mlib = () => metadataLib || (metadataLib = host.library('metadata')({ host: hx(), P, TE, Err, isArray, keys,
+    badKey, jstringify, jparse, persisted: () => persisted }));
   // `auth0.accessToken` and `auth0.baseUrl` are a Management API token and its URL in Auth0;
   // claimsmith has no Management API yet, so reading either throws, naming what is missing
   // (non-enumerable, so that printing `auth0` still works).
@@ -286,8 +118,8 @@ export default function install(host, cfgJson) {
   const auth0 = freeze(O.defineProperties({
     domain: cfg.domain,
     users: freeze({
-      updateAppMetadata: (id, obj, cb) => patchUser(0, id, obj, cb),
-      updateUserMetadata: (id, obj, cb) => patchUser(1, id, obj, cb),
+      updateAppMetadata: (id, obj, cb) => mlib().patchUser(0, id, obj, cb),
+      updateUserMetadata: (id, obj, cb) => mlib().patchUser(1, id, obj, cb),
     }),
   }, {
     accessToken: { get: noManagementApi('accessToken'), enumerable: false },
@@ -324,7 +156,7 @@ export default function install(host, cfgJson) {
   }
   // Read-only in both modes, as before: a Rule cannot swap the console of the Actions after it.
   if (cfg.harden) defineProperty(G, 'console', { value: theConsole(), writable: false, enumerable: false, configurable: false });
-  else host.lazyGlobals(['console'], theConsole, false);
+  else host.lazyGlobals(0, theConsole, false); // 0: ['console'] (lazy_globals.rs)
   if (cfg.harden) hardening.harden();
 
   // ---- typed arrays, strict ------------------------------------------------------------------------------
@@ -332,10 +164,9 @@ export default function install(host, cfgJson) {
   // these names installs them all (`host.typedArrays`, which replaces these accessors with the real
   // data properties); a write first makes the name the script's own value, as any global.
   if (!cfg.harden) {
-    host.lazyGlobals(['ArrayBuffer', 'SharedArrayBuffer', 'Uint8ClampedArray', 'Int8Array', 'Uint8Array', 'Int16Array',
-      'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Float16Array', 'Float32Array',
-      'Float64Array', 'DataView', 'Atomics'], (k) => {
-      host.typedArrays();
+    // 1: ArrayBuffer, SharedArrayBuffer, the typed arrays, DataView, Atomics (lazy_globals.rs).
+    host.lazyGlobals(1, (k) => {
+      hx().typedArrays();
       const d = getOwnPropertyDescriptor(G, k); // the real one now (never this accessor again)
       return d !== undefined && 'value' in d ? d.value : undefined;
     }, true);
@@ -349,9 +180,9 @@ export default function install(host, cfgJson) {
   let nodeLib = null;
   const nodeGlobal = (k) => {
     if (nodeLib === null) {
-      host.typedArrays(); // the library is built on them (and its host functions return them)
-      const f = host.fetchHost();
-      const lib = host.nodeGlobals(f.start, f.take);
+      hx().typedArrays(); // the library is built on them (and its host functions return them)
+      const f = hx().fetchHost();
+      const lib = hx().nodeGlobals(f.start, f.take);
       // `[scripts.process_env]`: copied into this context's `process.env` (frozen there).
       const env = cfg.processEnv;
       if (env !== null && typeof env === 'object' && keys(env).length) lib.process.env = freeze({ ...env });
@@ -363,11 +194,11 @@ export default function install(host, cfgJson) {
   };
   const setGlobal = (k, v) => defineProperty(G, k, { value: v, writable: true, enumerable: false, configurable: true });
   // Defined natively (lazy_globals.rs): one small C function per name instead of two closures.
-  host.lazyGlobals(['AbortController', 'AbortSignal', 'Buffer', 'CryptoKey', 'Event', 'EventTarget', 'TextDecoder',
-    'TextEncoder', 'URL', 'URLSearchParams', 'atob', 'btoa', 'clearImmediate', 'clearInterval', 'clearTimeout', 'crypto',
-    'process', 'setImmediate', 'setInterval', 'setTimeout', 'structuredClone', 'fetch', 'Headers', 'Request', 'Response',
-    'FormData'],
-  cfg.harden ? nodeGlobal : (k) => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, !cfg.harden);
+  // 2: AbortController, AbortSignal, Buffer, CryptoKey, Event, EventTarget, TextDecoder, TextEncoder,
+  // URL, URLSearchParams, atob, btoa, clearImmediate, clearInterval, clearTimeout, crypto, process,
+  // setImmediate, setInterval, setTimeout, structuredClone, fetch, Headers, Request, Response,
+  // FormData (lazy_globals.rs).
+  host.lazyGlobals(2, cfg.harden ? nodeGlobal : (k) => { const v = nodeGlobal(k); setGlobal(k, v); return v; }, !cfg.harden);
   // The driver's hold on the timers (sandbox.rs, once the library exists): `timers(false)` fires
   // the earliest due timer (0) or answers the wait in ms (-1: none); `timers(true)` drops them all.
   // The answered fetches are settled first (0: something ran).
@@ -380,6 +211,7 @@ export default function install(host, cfgJson) {
   };
 
   // ---- registration --------------------------------------------------------------------------------------
+  const ok = (ex, k) => ex !== null && (typeof ex === 'object' || typeof ex === 'function') && typeof ex[k] === 'function';
   function add(kind, name, init, dir) {
     enter(scripts.length);
     if (kind === 0) {
@@ -393,8 +225,7 @@ export default function install(host, cfgJson) {
       init(makeRequire(dir, false), module);
       module.loaded = true;
       const ex = module.exports;
-      const ok = (k) => ex !== null && (typeof ex === 'object' || typeof ex === 'function') && typeof ex[k] === 'function';
-      const login = ok('onExecutePostLogin'), cx = ok('onExecuteCredentialsExchange');
+      const login = ok(ex, 'onExecutePostLogin'), cx = ok(ex, 'onExecuteCredentialsExchange');
       if (!login && !cx) {
         throw new TE('an Action must export onExecutePostLogin (or onExecuteCredentialsExchange)');
       }
@@ -410,7 +241,7 @@ export default function install(host, cfgJson) {
     const t = typeof v;
     if (t === 'undefined') return undefined;
     if (t === 'function' || t === 'symbol') {
-      host.log(3, 'claim ' + what + ' dropped: a ' + t + ' is not JSON');
+      hx().log(3, 'claim ' + what + ' dropped: a ' + t + ' is not JSON');
       return undefined;
     }
     return jstringify(v); // throws TypeError on cycles and BigInt
@@ -444,7 +275,7 @@ export default function install(host, cfgJson) {
     return new P((resolve) => {
       let called = false;
       function callback(err, u, c) {
-        if (called) { host.log(3, 'callback called more than once; ignored'); return; }
+        if (called) { hx().log(3, 'callback called more than once; ignored'); return; }
         called = true;
         resolve(err ? { err } : { user: u, context: c });
       }
@@ -454,7 +285,7 @@ export default function install(host, cfgJson) {
           r.then(undefined, (e) => { if (!called) { called = true; resolve({ threw: true, err: e }); } });
         }
       } catch (e) {
-        if (!called) { called = true; resolve({ threw: true, err: e }); } else host.log(3, 'threw after calling back: ' + describe(e).message);
+        if (!called) { called = true; resolve({ threw: true, err: e }); } else hx().log(3, 'threw after calling back: ' + describe(e).message);
       }
     });
   }
@@ -477,7 +308,7 @@ export default function install(host, cfgJson) {
       const s = snap[k];
       if (s === undefined) continue;
       if (s.charCodeAt(0) === 33) {
-        host.log(3, 'claim ' + k + ' dropped: ' + s.slice(1));
+        hx().log(3, 'claim ' + k + ' dropped: ' + s.slice(1));
         continue;
       }
       list.push([attr[k] === undefined ? -1 : attr[k], k, s]);
@@ -518,7 +349,7 @@ export default function install(host, cfgJson) {
     if (hasOwn(at, 'scope') && at.scope !== undefined) {
       const sc = typeof at.scope === 'string' ? at.scope.split(' ').filter((x) => x) : at.scope;
       if (isArray(sc) && sc.every((x) => typeof x === 'string')) out.scopes.push(['replace', sc, scopeBy]);
-      else host.log(3, 'context.accessToken.scope ignored: it must be an array of strings');
+      else hx().log(3, 'context.accessToken.scope ignored: it must be an array of strings');
     }
     // Account linking: a Rule that points `context.primaryUser` at another user makes the token's
     // `sub` that user (the grant checks that the user exists).
@@ -533,17 +364,8 @@ export default function install(host, cfgJson) {
 
   // ---- Actions -------------------------------------------------------------------------------------------------
   const needString = (what, v) => { if (typeof v !== 'string') throw new TE(what + ' must be a string'); };
-  const MFA = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
   // Auth0 Actions limit: metadata changes persisted per login, per object (spec S3).
   const MAX_METADATA = 32 * 1024;
-  // The 25 `api.samlResponse` setters of Auth0's post-login API object page.
-  const SAML_SETTERS = ['setAttribute', 'setAudience', 'setRecipient', 'setCreateUpnClaim',
-    'setPassthroughClaimsWithNoMapping', 'setMapUnknownClaimsAsIs', 'setMapIdentities', 'setSignatureAlgorithm',
-    'setDigestAlgorithm', 'setDestination', 'setLifetimeInSeconds', 'setSignResponse', 'setNameIdentifierFormat',
-    'setNameIdentifierProbes', 'setAuthnContextClassRef', 'setSigningCert', 'setIncludeAttributeNameFormat',
-    'setTypedAttributes', 'setEncryptionCert', 'setEncryptionPublicKey', 'setCert', 'setKey', 'setRelayState',
-    'setIssuer', 'setEncryptionAlgorithm'];
-  function cacheResult(json) { return jparse(json); }
   // The running Action's state: {i, out, meta, evMeta, deny}. Each Action's `api` is built and
   // frozen once per context; its methods act on `L` only while that Action runs (a call from
   // floating work after the Action finished throws).
@@ -552,167 +374,70 @@ export default function install(host, cfgJson) {
     if (L === null || L.i !== i) throw new Err('api used after its Action finished');
     return L;
   }
+  // A method of Action `i`'s `api`: `f(state, ...args)` while that Action runs, then `api` back.
+  // These builders are shared by the Actions (not closures made per Action).
+  const chain = (i, api, f) => freeze(function (...a) { f(state(i), ...a); return api; });
+  const claim = (i, api, list) => chain(i, api, (l, k, v) => {
+    needString('claim key', k);
+    const s = claimJson(v, k);
+    if (s !== undefined) l.out[list].push([i, k, s]);
+  });
+  // `undefined` changes nothing (it never deletes a stored key); `null` deletes the key.
+  const metadata = (i, api, target, what) => chain(i, api, (l, k, v) => {
+    needString('metadata key', k);
+    if (badKey(k)) throw new TE('metadata keys must not contain "." or "$": ' + k);
+    if (typeof v === 'function' || typeof v === 'symbol') throw new TE('metadata values must be JSON');
+    if (v === undefined) return;
+    const pending = l.out[target];
+    const had = hasOwn(pending, k), before = pending[k];
+    pending[k] = jparse(jstringify(v));
+    if (jstringify(pending).length > MAX_METADATA) {
+      if (had) pending[k] = before; else delete pending[k];
+      throw new RE(what + ' changes in one login are limited to ' + MAX_METADATA / 1024 + ' KB (Auth0 Actions limit): ' + k);
+    }
+  });
+  // The namespaces few Actions use are built by api.js, run in a context on the first use of one
+  // of them: the shim's code, which every strict context reads and frees, holds only the common ones.
+  let apiLib = null;
+  const more = () => apiLib || (apiLib = host.library('api')({ host: hx(), chain, state, needString, freeze, jparse,
+    P, Err, TE, RE, isArray, keys, Str, NaNv: NaN, isFinite, isInteger, isSafeInteger,
+    refreshing: () => refreshing }));
   // The namespaces of an Action's `api` are built on first use (most Actions touch two or three
   // of the thirteen): `api` is frozen, its namespaces are getters that build and freeze the
   // namespace object once, then return that same object.
   function makeApi(i) {
-    const chain = (f) => freeze(function (...a) { f(state(i), ...a); return api; });
-    const noop = () => freeze(function () { return api; });
-    const claim = (list) => chain((l, k, v) => {
-      needString('claim key', k);
-      const s = claimJson(v, k);
-      if (s !== undefined) l.out[list].push([i, k, s]);
-    });
-    // `undefined` changes nothing (it never deletes a stored key); `null` deletes the key.
-    const metadata = (target, what) => chain((l, k, v) => {
-      needString('metadata key', k);
-      if (badKey(k)) throw new TE('metadata keys must not contain "." or "$": ' + k);
-      if (typeof v === 'function' || typeof v === 'symbol') throw new TE('metadata values must be JSON');
-      if (v === undefined) return;
-      const pending = l.out[target];
-      const had = hasOwn(pending, k), before = pending[k];
-      pending[k] = jparse(jstringify(v));
-      if (jstringify(pending).length > MAX_METADATA) {
-        if (had) pending[k] = before; else delete pending[k];
-        throw new RE(what + ' changes in one login are limited to ' + MAX_METADATA / 1024 + ' KB (Auth0 Actions limit): ' + k);
-      }
-    });
-    // Auth0: the login cannot continue without a browser (an MFA challenge or enrollment): the
-    // answer is `mfa_required` once this Action finishes; no later Action runs.
-    const challenge = chain((l) => { l.stop = ['mfa']; });
-    const later = (what) => freeze(function () {
-      return P.reject(new Err(what + ' is not available in claimsmith: read event.authorization.roles'));
-    });
     let access, accessToken, idToken, user, cache, transaction, multifactor, redirect, rules,
       samlResponse, session, prompt, authentication, refreshToken, validation, groups, roles;
     const api = freeze({
       get access() {
-        return access || (access = freeze({ deny: chain((l, reason) => { needString('deny reason', reason); if (l.deny === null) l.deny = reason; }) }));
+        return access || (access = freeze({ deny: chain(i, api, (l, reason) => { needString('deny reason', reason); if (l.deny === null) l.deny = reason; }) }));
       },
       get accessToken() {
         return accessToken || (accessToken = freeze({
-          setCustomClaim: claim('access'),
-          addScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['add', s, i]); }),
-          removeScope: chain((l, s) => { needString('scope', s); l.out.scopes.push(['remove', s, i]); }),
+          setCustomClaim: claim(i, api, 'access'),
+          addScope: chain(i, api, (l, s) => { needString('scope', s); l.out.scopes.push(['add', s, i]); }),
+          removeScope: chain(i, api, (l, s) => { needString('scope', s); l.out.scopes.push(['remove', s, i]); }),
         }));
       },
-      get idToken() { return idToken || (idToken = freeze({ setCustomClaim: claim('id') })); },
+      get idToken() { return idToken || (idToken = freeze({ setCustomClaim: claim(i, api, 'id') })); },
       get user() {
-        return user || (user = freeze({ setAppMetadata: metadata('app', 'app_metadata'), setUserMetadata: metadata('user', 'user_metadata') }));
+        return user || (user = freeze({ setAppMetadata: metadata(i, api, 'app', 'app_metadata'), setUserMetadata: metadata(i, api, 'user', 'user_metadata') }));
       },
-      get cache() { return cache || (cache = makeCache(i)); },
-      get transaction() { return transaction || (transaction = makeTransaction(chain)); },
-      get multifactor() {
-        return multifactor || (multifactor = freeze({
-          enable: chain((l, provider) => {
-            needString('provider', provider);
-            if (MFA.indexOf(provider) < 0) throw new TE('unknown multifactor provider: ' + provider);
-            l.out.mfa = provider !== 'none';
-          }),
-        }));
-      },
-      get redirect() {
-        return redirect || (redirect = freeze({
-          canRedirect: freeze(() => false),
-          sendUserTo: chain((l, url) => {
-            needString('url', url);
-            l.out.redirect = 'An Action called api.redirect.sendUserTo, but the token endpoint cannot redirect the user';
-          }),
-          encodeToken: freeze(() => { throw new Err('api.redirect.encodeToken is not available: the token endpoint cannot redirect'); }),
-          validateToken: freeze(() => { throw new Err('api.redirect.validateToken is not available: the token endpoint cannot redirect'); }),
-        }));
-      },
+      get cache() { return cache || (cache = more().cache(i)); },
+      get transaction() { return transaction || (transaction = more().transaction(i, api)); },
+      get multifactor() { return multifactor || (multifactor = more().multifactor(i, api)); },
+      get redirect() { return redirect || (redirect = more().redirect(i, api)); },
       get rules() {
         return rules || (rules = freeze({ wasExecuted: freeze((name) => { needString('rule name', name); return state(i).out.ran.indexOf(name) >= 0; }) }));
       },
-      get samlResponse() {
-        if (samlResponse) return samlResponse;
-        const o = {};
-        for (const k of SAML_SETTERS) o[k] = noop();
-        return (samlResponse = freeze(o));
-      },
-      get session() {
-        return session || (session = freeze({
-          // Auth0: revoking the session denies the login; no later Action runs.
-          revoke: chain((l, reason) => { needString('revoke reason', reason); if (l.deny === null) l.deny = reason; }),
-          setMetadata: noop(), deleteMetadata: noop(), evictMetadata: noop(),
-          setExpiresAt: noop(), setIdleExpiresAt: noop(), setCookieMode: noop(),
-        }));
-      },
-      get prompt() {
-        return prompt || (prompt = freeze({
-          render: chain((l, id) => {
-            needString('prompt id', id);
-            l.out.redirect = 'An Action called api.prompt.render, but the token endpoint cannot show a form';
-          }),
-        }));
-      },
-      get authentication() {
-        return authentication || (authentication = freeze({
-          challengeWith: challenge, challengeWithAny: challenge, enrollWith: challenge, enrollWithAny: challenge,
-          setPrimaryUser: chain((l, id) => {
-            needString('primary user id', id);
-            if (id.length === 0 || id.length > 128) throw new RE('the primary user id must be 1 to 128 characters');
-            if (l.out.primary !== null && l.out.primary !== id) throw new Err('api.authentication.setPrimaryUser may be called once per login');
-            l.out.primary = id;
-          }),
-          recordMethod: noop(),
-        }));
-      },
-      get refreshToken() {
-        // Applied by the grant (refresh.rs): revoke, the expiries and the metadata act on the
-        // refresh token being exchanged and its successor; at a password login, the metadata
-        // goes on the first token of the family (if one is issued) and the rest changes nothing.
-        const at = (what) => chain((l, ms) => {
-          if (typeof ms !== 'number' || !isFinite(ms)) throw new TE(what + ' must be a number of milliseconds since the epoch');
-          l.out.rt.push([what, ms]);
-        });
-        return refreshToken || (refreshToken = freeze({
-          // Auth0: only a refresh exchange has a token to revoke; elsewhere nothing happens.
-          revoke: chain((l, reason) => {
-            needString('revoke reason', reason);
-            if (!refreshing) return;
-            l.out.rt.push(['revoke']);
-            if (l.deny === null) l.deny = reason;
-          }),
-          setExpiresAt: at('expiresAt'),
-          setIdleExpiresAt: at('idleExpiresAt'),
-          setMetadata: chain((l, k, v) => {
-            needString('refresh token metadata key', k);
-            needString('refresh token metadata value', v);
-            if (k.length > 255 || v.length > 255) throw new RE('refresh token metadata keys and values are at most 255 characters');
-            l.out.rt.push(['set', k, v]);
-          }),
-          deleteMetadata: chain((l, k) => { needString('refresh token metadata key', k); l.out.rt.push(['delete', k]); }),
-          evictMetadata: chain((l) => { l.out.rt.push(['evict']); }),
-        }));
-      },
-      get validation() {
-        return validation || (validation = freeze({
-          error: chain((l, code, message) => {
-            needString('validation error code', code);
-            needString('validation error message', message);
-            if (l.stop === null) l.stop = ['validation', code, message];
-          }),
-        }));
-      },
-      get groups() {
-        // claimsmith has no user groups: the user belongs to none.
-        return groups || (groups = freeze({
-          getUserGroups: freeze(() => P.resolve({ groups: [] })),
-          hasGroupMembership: freeze((g) => {
-            if (!isArray(g)) throw new TE('groups must be an array of strings');
-            return P.resolve({ isMember: false, groups: [] });
-          }),
-        }));
-      },
-      get roles() {
-        return roles || (roles = freeze({
-          getUserEffectiveRoles: later('api.roles.getUserEffectiveRoles'),
-          getUserEffectiveRolesByIds: later('api.roles.getUserEffectiveRolesByIds'),
-          getUserEffectiveRolesByNames: later('api.roles.getUserEffectiveRolesByNames'),
-        }));
-      },
+      get samlResponse() { return samlResponse || (samlResponse = more().samlResponse(i, api)); },
+      get session() { return session || (session = more().session(i, api)); },
+      get prompt() { return prompt || (prompt = more().prompt(i, api)); },
+      get authentication() { return authentication || (authentication = more().authentication(i, api)); },
+      get refreshToken() { return refreshToken || (refreshToken = more().refreshToken(i, api)); },
+      get validation() { return validation || (validation = more().validation(i, api)); },
+      get groups() { return groups || (groups = more().groups(i, api)); },
+      get roles() { return roles || (roles = more().roles(i, api)); },
     });
     return api;
   }
@@ -738,53 +463,9 @@ export default function install(host, cfgJson) {
           if (s !== undefined) l.out.access.push([i, k, s]);
         }),
       }),
-      get cache() { return cache || (cache = makeCache(i)); },
+      get cache() { return cache || (cache = more().cache(i)); },
     });
     return api;
-  }
-  function makeCache(i) {
-    return freeze({
-      get: freeze((k) => {
-        state(i);
-        needString('cache key', k);
-        const r = host.cacheGet(k);
-        return r === undefined || r === null ? undefined : cacheResult(r);
-      }),
-      set: freeze((k, v, opts) => {
-        state(i);
-        needString('cache key', k);
-        needString('cache value', v);
-        let ttl = NaNv, exp = NaNv;
-        if (opts !== undefined && opts !== null) {
-          if (typeof opts !== 'object') throw new TE('cache options must be an object');
-          if (opts.ttl !== undefined) { if (typeof opts.ttl !== 'number') throw new TE('ttl must be a number'); ttl = opts.ttl; }
-          if (opts.expires_at !== undefined) { if (typeof opts.expires_at !== 'number') throw new TE('expires_at must be a number'); exp = opts.expires_at; }
-        }
-        return cacheResult(host.cacheSet(k, v, ttl, exp));
-      }),
-      delete: freeze((k) => { state(i); needString('cache key', k); return cacheResult(host.cacheDelete(k)); }),
-    });
-  }
-  function makeTransaction(chain) {
-    return freeze({
-      setMetadata: chain((l, k, v) => {
-        const meta = l.meta, evMeta = l.evMeta;
-        needString('transaction metadata key', k);
-        if (k.length > 64) throw new RE('transaction metadata keys are at most 64 characters');
-        if (v === null || v === undefined) { delete meta[k]; delete evMeta[k]; return; }
-        const t = typeof v;
-        if (t === 'string') { if (v.length > 8192) throw new RE('transaction metadata values are at most 8 KB'); }
-        else if (t === 'number') {
-          if (!isFinite(v)) throw new TE('transaction metadata numbers must be finite');
-          if (isInteger(v) && !isSafeInteger(v)) throw new RE('transaction metadata integers must be safe integers');
-        } else if (t !== 'boolean') throw new TE('transaction metadata values must be strings, numbers or booleans');
-        let total = 0;
-        for (const key of keys(meta)) if (key !== k) total += key.length + Str(meta[key]).length;
-        if (total + k.length + Str(v).length > 16384) throw new RE('transaction metadata is at most 16 KB in total');
-        meta[k] = v;
-        evMeta[k] = v;
-      }),
-    });
   }
   // `event` is a deep copy per Action, built lazily: each top-level section is parsed from its
   // JSON text on first access (then it is an ordinary data property), so an Action pays only for
