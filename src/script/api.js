@@ -5,12 +5,13 @@
 // context on the first use of one of these namespaces (shim.js `more`): most logins use none,
 // and carrying this code in the shim cost every strict context its reading and freeing. `d` holds
 // what the shim captured before any script ran (`host` for the cache among them), and its
-// builders: `chain(i, api, f)` makes a method of Action `i`'s `api`, `state(i)` is that Action's
-// running state, `refreshing()` whether the login is a refresh exchange. Each function below
-// builds one namespace of one Action, once (the shim keeps it).
+// builders: `chain(i, api, f)` makes a method of Action `i`'s `api`, `claim(i, api, list)` a
+// `setCustomClaim`, `state(i)` is that Action's running state, `refreshing()` whether the login is
+// a refresh exchange. Each function below builds one namespace of one Action, once (the shim keeps
+// it); `cxApi` builds a credentials-exchange Action's whole `api`.
 (function (d) {
   'use strict';
-  const { host, chain, state, needString, freeze, jparse, P, Err, TE, RE, isArray, keys, Str, NaNv, isFinite,
+  const { host, chain, claim, state, needString, freeze, jparse, P, Err, TE, RE, isArray, keys, Str, NaNv, isFinite,
     isInteger, isSafeInteger, refreshing } = d;
   const MFA = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
   // The 25 `api.samlResponse` setters of Auth0's post-login API object page.
@@ -69,7 +70,29 @@
       }),
     });
   }
+  // The credentials-exchange `api` (Auth0's: access.deny(code, reason) with three codes,
+  // accessToken.setCustomClaim, cache).
+  const CX_CODES = ['invalid_scope', 'invalid_request', 'server_error'];
+  function cxApi(i) {
+    let access, accessToken, c;
+    const api = freeze({
+      get access() {
+        return access || (access = freeze({
+          deny: chain(i, api, (l, code, reason) => {
+            needString('deny code', code);
+            if (CX_CODES.indexOf(code) < 0) throw new TE('api.access.deny code must be one of ' + CX_CODES.join(', ') + ': ' + code);
+            if (reason !== undefined) needString('deny reason', reason);
+            if (l.deny === null) l.deny = [code, reason === undefined ? '' : reason];
+          }),
+        }));
+      },
+      get accessToken() { return accessToken || (accessToken = freeze({ setCustomClaim: claim(i, api, 'access') })); },
+      get cache() { return c || (c = cache(i)); },
+    });
+    return api;
+  }
   return {
+    cxApi,
     cache,
     transaction,
     multifactor: (i, api) => freeze({

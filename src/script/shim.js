@@ -230,7 +230,7 @@ export default function install(host, cfgJson) {
         throw new TE('an Action must export onExecutePostLogin (or onExecuteCredentialsExchange)');
       }
       const i = scripts.length;
-      scripts.push({ kind, name, value: module, login, cx, api: login ? makeApi(i) : null, cxApi: cx ? makeCxApi(i) : null });
+      scripts.push({ kind, name, value: module, login, cx, api: login ? makeApi(i) : null, cxApi: cx ? more().cxApi(i) : null });
       // Which triggers it runs on: 1 post-login, 2 credentials exchange.
       return (login ? 1 : 0) | (cx ? 2 : 0);
     }
@@ -399,7 +399,7 @@ export default function install(host, cfgJson) {
   // The namespaces few Actions use are built by api.js, run in a context on the first use of one
   // of them: the shim's code, which every strict context reads and frees, holds only the common ones.
   let apiLib = null;
-  const more = () => apiLib || (apiLib = host.library('api')({ host: hx(), chain, state, needString, freeze, jparse,
+  const more = () => apiLib || (apiLib = host.library('api')({ host: hx(), chain, claim, state, needString, freeze, jparse,
     P, Err, TE, RE, isArray, keys, Str, NaNv: NaN, isFinite, isInteger, isSafeInteger,
     refreshing: () => refreshing }));
   // The namespaces of an Action's `api` are built on first use (most Actions touch two or three
@@ -438,32 +438,6 @@ export default function install(host, cfgJson) {
       get validation() { return validation || (validation = more().validation(i, api)); },
       get groups() { return groups || (groups = more().groups(i, api)); },
       get roles() { return roles || (roles = more().roles(i, api)); },
-    });
-    return api;
-  }
-  // The credentials-exchange `api` (Auth0's: access.deny(code, reason) with three codes,
-  // accessToken.setCustomClaim, cache).
-  const CX_CODES = ['invalid_scope', 'invalid_request', 'server_error'];
-  function makeCxApi(i) {
-    const chain = (f) => freeze(function (...a) { f(state(i), ...a); return api; });
-    let cache;
-    const api = freeze({
-      access: freeze({
-        deny: chain((l, code, reason) => {
-          needString('deny code', code);
-          if (CX_CODES.indexOf(code) < 0) throw new TE('api.access.deny code must be one of ' + CX_CODES.join(', ') + ': ' + code);
-          if (reason !== undefined) needString('deny reason', reason);
-          if (l.deny === null) l.deny = [code, reason === undefined ? '' : reason];
-        }),
-      }),
-      accessToken: freeze({
-        setCustomClaim: chain((l, k, v) => {
-          needString('claim key', k);
-          const s = claimJson(v, k);
-          if (s !== undefined) l.out.access.push([i, k, s]);
-        }),
-      }),
-      get cache() { return cache || (cache = more().cache(i)); },
     });
     return api;
   }
