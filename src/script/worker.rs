@@ -25,9 +25,11 @@ const MAX_WAITING: usize = 16;
 pub(super) struct Worker {
     shared: Arc<Shared>,
     slot: Arc<WorkerSlot>,
-    /// The sandbox for the next login. One that may not be reused (strict, dirty, due for
-    /// recycling) is freed and replaced after the reply: both take tens of µs.
-    sandbox: Option<Sandbox>,
+    /// Sandboxes for the next logins, the last used last. Warm: one per login this worker ran at
+    /// once (a waiting login keeps its own, so another serves meanwhile), each kept until due for
+    /// recycling; strict: the fresh one built after each reply. One that may not be reused
+    /// (strict, dirty, due for recycling) is freed after the reply: it takes tens of µs.
+    spare: Vec<Sandbox>,
     /// Logins waiting for a fetch answer or a timer, each in its own sandbox.
     waiting: Vec<Parked>,
 }
@@ -46,7 +48,7 @@ impl Worker {
         Worker {
             shared,
             slot,
-            sandbox: None,
+            spare: Vec::new(),
             waiting: Vec::new(),
         }
     }
@@ -86,7 +88,7 @@ impl Worker {
         // `_exit` tells the pool this thread (and its heap) is gone. A parked login's caller
         // sees its reply dropped (a crashed worker) unless it already answered by its deadline.
         self.waiting.clear();
-        self.sandbox = None;
+        self.spare.clear();
     }
 
     /// Starts a login from the queue: answers it, or parks it when it waits.
@@ -192,12 +194,11 @@ impl Worker {
                 // login's task may poll for its reply (see `wait_reply`).
                 if self.reusable(&p.sandbox, &p.set) {
                     busy.take();
+                    self.spare.push(p.sandbox);
+                } else {
+                    drop(p.sandbox); // freed here, after the reply
                 }
-                let idle = self.sandbox.as_ref();
-                if !idle.is_some_and(|s| self.reusable(s, &p.set)) {
-                    self.sandbox = Some(p.sandbox); // reused, or freed below (`refill`)
-                }
-                self.refill(&p.set);
+                self.prepare(&p.set);
             }
             Err(_) => {
                 tracing::error!(target: "script", "a script worker panicked; replacing it");
@@ -214,35 +215,32 @@ impl Worker {
         s.reusable(set, self.shared.isolation, self.shared.recycle_after_runs)
     }
 
-    /// After a reply: make sure the next login of this set finds a usable sandbox (strict: a
-    /// fresh one; warm: one not due for recycling), building it now rather than on its path.
-    fn refill(&mut self, set: &Arc<ScriptSet>) {
-        let usable = self.sandbox.as_ref().is_some_and(|s| self.reusable(s, set));
-        if !usable {
-            self.sandbox = None;
-            self.prepare(set);
-        }
-    }
-
+    /// After a reply, or a reload's hint: frees the spare sandboxes that may not serve `set`
+    /// (another set's, due for recycling) and builds one when none is left, so that the next
+    /// login of this set finds one (strict: a fresh one) rather than building it on its path.
     fn prepare(&mut self, set: &Arc<ScriptSet>) {
-        if self.sandbox.as_ref().is_some_and(|s| self.reusable(s, set)) {
-            return;
+        let (isolation, recycle) = (self.shared.isolation, self.shared.recycle_after_runs);
+        self.spare.retain(|s| s.reusable(set, isolation, recycle));
+        if self.spare.is_empty()
+            && let Ok(s) = self.build(set, Instant::now() + Duration::from_secs(1))
+        {
+            self.spare.push(s);
         }
-        let built = self.build(set, Instant::now() + Duration::from_secs(1));
-        self.sandbox = built.ok();
     }
 
-    /// The sandbox for a login: the kept one when it may be reused, else a new one built under
-    /// the login's deadline.
+    /// The sandbox for a login: the last used spare one that may serve it, else a new one built
+    /// under the login's deadline.
     fn sandbox_for(
         &mut self,
         set: &Arc<ScriptSet>,
         deadline: Instant,
     ) -> Result<Sandbox, ScriptError> {
-        match self.sandbox.take().filter(|s| self.reusable(s, set)) {
-            Some(s) => Ok(s),
-            None => Ok(self.build(set, deadline)?),
+        while let Some(s) = self.spare.pop() {
+            if self.reusable(&s, set) {
+                return Ok(s);
+            }
         }
+        Ok(self.build(set, deadline)?)
     }
 
     fn build(
