@@ -290,10 +290,11 @@ async fn stages(state: &AppState, aud: &str, n: usize) -> [Vec<Duration>; 5] {
                     expires_at: &row.expires_at,
                     idle_expires_at: &row.expires_at,
                 };
-                db.rotate_refresh_token(&row.id, &new, &now)
+                db.rotate_refresh_token(&row.id, &new, &now, false)
             })
             .await
-            .expect("rotate");
+            .expect("rotate")
+            .expect("not rotated before");
         token = next;
         t[4].push(s.elapsed());
     }

@@ -315,7 +315,11 @@ async fn rotate(
     }
     let idle_expires_at = idle_expires_at.min(expires_at.clone());
     let metadata = apply_metadata(old.metadata.clone(), edits);
-    state
+    // Two exchanges of one token can race past `check`; the second to rotate is a retry within
+    // the leeway when there is one, else reuse.
+    let retry = state.config.refresh_token_reuse_leeway_s > 0;
+    let family = old.family_id.clone();
+    let rotated = state
         .store
         .call(move |db| {
             let new = NewRefresh {
@@ -330,10 +334,22 @@ async fn rotate(
                 expires_at: &expires_at,
                 idle_expires_at: &idle_expires_at,
             };
-            db.rotate_refresh_token(&old.id, &new, &now)
+            db.rotate_refresh_token(&old.id, &new, &now, retry)
         })
         .await
         .map_err(store_error)?;
+    if rotated.is_none() {
+        let now = state.clock.now_rfc3339();
+        state
+            .store
+            .call(move |db| db.revoke_refresh_family(&family, &now))
+            .await
+            .map_err(store_error)?;
+        tracing::warn!(
+            "a refresh token was exchanged twice at once: its family is revoked (reuse detection)"
+        );
+        return Err(OAuthError::invalid_refresh_token());
+    }
     Ok(token)
 }
 

@@ -102,21 +102,36 @@ impl Db<'_> {
         Ok(id)
     }
 
-    /// Rotates `old` into `new` (same family), in one transaction.
+    /// Rotates `old` into `new` (same family), in one transaction, and returns the new id. When
+    /// `old` was rotated meanwhile (two exchanges of one token raced) and `retry` is false,
+    /// nothing is written and the answer is `None`: the caller treats it as reuse.
     pub fn rotate_refresh_token(
         &self,
         old_id: &str,
         new: &NewRefresh<'_>,
         now: &str,
-    ) -> Result<String> {
+        retry: bool,
+    ) -> Result<Option<String>> {
         self.transaction(|db| {
-            db.conn
+            let first = db
+                .conn
                 .prepare_cached(
-                    "UPDATE refresh_tokens SET rotated_at = COALESCE(rotated_at, ?2), \
-                     last_exchanged_at = ?2 WHERE id = ?1",
+                    "UPDATE refresh_tokens SET rotated_at = ?2, last_exchanged_at = ?2 \
+                     WHERE id = ?1 AND rotated_at IS NULL",
                 )?
-                .execute(params![old_id, now])?;
-            db.insert_refresh_token(new, now)
+                .execute(params![old_id, now])?
+                == 1;
+            if !first && !retry {
+                return Ok(None);
+            }
+            if !first {
+                db.conn
+                    .prepare_cached(
+                        "UPDATE refresh_tokens SET last_exchanged_at = ?2 WHERE id = ?1",
+                    )?
+                    .execute(params![old_id, now])?;
+            }
+            db.insert_refresh_token(new, now).map(Some)
         })
     }
 
@@ -143,5 +158,89 @@ impl Db<'_> {
                 "UPDATE refresh_tokens SET revoked_at = ?2 WHERE family_id = ?1 AND revoked_at IS NULL",
             )?
             .execute(params![family_id, now])?)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::{NewClient, NewUser, Store};
+
+    #[test]
+    fn a_token_rotates_once_unless_a_retry_is_allowed() {
+        let store = Store::in_memory().unwrap();
+        store
+            .call_sync(|db| {
+                db.ensure_connection("c", "t")?;
+                let u = db.insert_user(
+                    &NewUser {
+                        connection: "c".into(),
+                        email: Some("a@x".into()),
+                        ..NewUser::default()
+                    },
+                    "t",
+                )?;
+                db.insert_client(
+                    &NewClient {
+                        client_id: "cl".into(),
+                        name: "cl".into(),
+                        secret_hash: None,
+                        app_type: "native".into(),
+                        grant_types: vec![],
+                        metadata: Map::new(),
+                        auth_method: crate::store::ClientAuth::None,
+                        trusted_forwarded_for: false,
+                        connections: vec![],
+                    },
+                    "t",
+                )?;
+                let meta = Map::new();
+                let token = |hash: &'static str, family: Option<&'static str>| NewRefresh {
+                    token_hash: hash,
+                    family_id: family,
+                    user_id: "",
+                    client_id: "cl",
+                    audience: "a",
+                    scope: "s",
+                    org_id: None,
+                    metadata: &meta,
+                    expires_at: "z",
+                    idle_expires_at: "z",
+                };
+                let first = NewRefresh {
+                    user_id: &u.user_id,
+                    ..token("h0", None)
+                };
+                let id = db.insert_refresh_token(&first, "t")?;
+                let family = db.refresh_token("h0")?.unwrap().family_id;
+                let next = |h| NewRefresh {
+                    user_id: &u.user_id,
+                    family_id: Some(&family),
+                    ..token(h, None)
+                };
+                assert!(
+                    db.rotate_refresh_token(&id, &next("h1"), "t1", false)?
+                        .is_some()
+                );
+                assert!(
+                    db.rotate_refresh_token(&id, &next("h2"), "t2", false)?
+                        .is_none()
+                );
+                assert!(db.refresh_token("h2")?.is_none(), "nothing written");
+                assert!(
+                    db.rotate_refresh_token(&id, &next("h3"), "t3", true)?
+                        .is_some()
+                );
+                let old = db.refresh_token("h0")?.unwrap();
+                assert_eq!(
+                    old.rotated_at.as_deref(),
+                    Some("t1"),
+                    "the first rotation stands"
+                );
+                assert!(!db.refresh_rotated_after(&family, &id)?);
+                Ok(())
+            })
+            .unwrap();
     }
 }

@@ -400,3 +400,20 @@ async fn actions_read_and_shape_the_refresh_token_through_api_refresh_token() {
     );
     assert_eq!(o.refresh(&next, &[]).await, (403, invalid_grant()));
 }
+
+#[tokio::test]
+async fn two_exchanges_of_one_token_at_once_leave_one_answer_and_revoke_the_family() {
+    let o = std::sync::Arc::new(offline(|_| {}).await);
+    let rt = o.refresh_token("offline_access").await;
+    let (a, b) = tokio::join!(o.refresh(&rt, &[]), o.refresh(&rt, &[]));
+    let mut statuses = [a.0, b.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 403], "{a:?} {b:?}");
+    let issued = [a, b]
+        .into_iter()
+        .find(|(s, _)| *s == 200)
+        .map(|(_, body)| body["refresh_token"].as_str().unwrap().to_owned())
+        .unwrap();
+    // Whichever way they raced, the second exchange was reuse: the whole family is revoked.
+    assert_eq!(o.refresh(&issued, &[]).await, (403, invalid_grant()));
+}
