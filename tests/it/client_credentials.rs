@@ -9,6 +9,9 @@ use crate::support::*;
 const CX: &str = r#"exports.onExecuteCredentialsExchange = async (event, api) => {
   const code = event.request.body.deny;
   if (code) { api.access.deny(code, 'no "' + code + '" today'); return; }
+  const seen = api.cache.get('seen');
+  api.cache.set('seen', String(seen === undefined ? 1 : Number(seen.value) + 1));
+  api.accessToken.setCustomClaim('https://t/seen', seen === undefined ? 0 : Number(seen.value));
   api.accessToken.setCustomClaim('https://t/cx', [event.client.client_id, event.client.name,
     event.resource_server.identifier, event.accessToken.scope, event.transaction.requested_scopes,
     event.user === undefined, event.secrets.K, typeof event.request.ip,
