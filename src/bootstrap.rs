@@ -93,6 +93,9 @@ fn new_kid() -> String {
 /// Builds the state the server shares between requests.
 pub fn app_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
     let store = open_store(&config, &clock)?;
+    // The Management API is always registered, for the issuer this server answers as.
+    let (audience, now) = (crate::mgmt::audience(&config.issuer), clock.now_rfc3339());
+    store.call_sync(|db| db.ensure_management_api(&audience, crate::mgmt::SCOPES, &now))?;
     let keys = store.call_sync(|db| Ok(key_ring(db)))??;
     let classes = store.call_sync(|db| db.password_hash_classes())?;
     let dummy_hash = dummy_hash_like(classes.first().map(String::as_str));

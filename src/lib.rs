@@ -35,6 +35,7 @@ pub mod demo;
 pub mod gauge;
 pub mod grant;
 pub mod http;
+pub mod mgmt;
 pub mod oauth;
 pub mod pipeline;
 pub mod reload;

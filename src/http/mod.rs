@@ -4,6 +4,7 @@
 pub mod conn;
 mod discovery;
 mod health;
+mod mgmt;
 mod token;
 mod userinfo;
 
@@ -40,6 +41,7 @@ pub async fn route(
         (&Method::GET | &Method::POST, "/userinfo") => userinfo::handle(req, &state).await,
         (_, "/userinfo") => method_not_allowed("GET, POST"),
         (&Method::GET, "/healthz") => health::handle(&state, req.headers(), peer.ip()),
+        (_, p) if p.starts_with("/api/v2/") => mgmt::handle(req, &state).await,
         _ => json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found"}),

@@ -94,4 +94,32 @@ impl Db<'_> {
                 .ok_or_else(|| StoreError::Invalid("api vanished after insert".into()))
         })
     }
+
+    /// Registers the Management API (`<issuer>api/v2/`) with `scopes` when it is missing, and adds
+    /// any of `scopes` it lacks (a newer build may check more).
+    pub fn ensure_management_api(&self, audience: &str, scopes: &[&str], now: &str) -> Result<()> {
+        let Some(api) = self.api(audience)? else {
+            self.insert_api(
+                &NewApi {
+                    identifier: audience.into(),
+                    name: "Auth0 Management API".into(),
+                    token_lifetime_s: 86_400,
+                    signing_alg: "RS256".into(),
+                    rbac_enabled: false,
+                    permissions_in_token: false,
+                    allow_offline_access: false,
+                    scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+                },
+                now,
+            )?;
+            return Ok(());
+        };
+        for s in scopes {
+            self.conn.execute(
+                "INSERT OR IGNORE INTO scopes (resource_server_id, value) VALUES (?1, ?2)",
+                params![api.id, s],
+            )?;
+        }
+        Ok(())
+    }
 }

@@ -16,6 +16,7 @@ mod permissions;
 mod refresh;
 mod roles;
 mod users;
+mod users_mgmt;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,7 @@ pub use keys::KeyRow;
 pub use organizations::Organization;
 pub use refresh::{NewRefresh, RefreshToken};
 pub use users::{NewUser, User, UserRef};
+pub use users_mgmt::{UserFilter, UserUpdate};
 
 /// The schema version this build writes (`PRAGMA user_version`): the last migration's.
 pub const SCHEMA_VERSION: i64 = match MIGRATIONS.last() {

@@ -56,12 +56,12 @@ pub struct NewUser {
 /// How the CLI names a user: a user id (`auth0|…`) or an email.
 pub struct UserRef<'a>(pub &'a str);
 
-const COLUMNS: &str = "u.user_id, c.name, u.email, u.username, u.email_verified, u.name, u.nickname, \
+pub(super) const COLUMNS: &str = "u.user_id, c.name, u.email, u.username, u.email_verified, u.name, u.nickname, \
     u.given_name, u.family_name, u.picture, u.phone_number, u.password_hash, u.app_metadata, \
     u.user_metadata, u.blocked, u.logins_count, u.last_login, u.last_ip, u.created_at, \
     u.updated_at, u.last_password_reset";
 
-fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+pub(super) fn from_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         user_id: r.get(0)?,
         connection: r.get(1)?,

@@ -14,6 +14,7 @@ mod fail_closed;
 mod fetch;
 mod hostile;
 mod keys;
+mod management;
 mod modules;
 mod node_globals;
 mod npm;

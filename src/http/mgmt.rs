@@ -1,0 +1,153 @@
+//! `/api/v2/…`: the Management API subset over HTTP. Reads the request once (method, path, query,
+//! JSON body), checks the bearer token (this server's signature, issuer, the `<issuer>api/v2/`
+//! audience, expiry) and the endpoint's scope, calls `mgmt`, and renders its answer or its
+//! [`MgmtError`] in Auth0's shape.
+
+use hyper::body::Incoming;
+use hyper::header::AUTHORIZATION;
+use hyper::http::request::Parts;
+use hyper::{Method, Request, StatusCode};
+use serde_json::Value;
+
+use super::{BodyError, Resp, json, raw_json, read_body};
+use crate::mgmt::{self, MgmtError, users};
+use crate::state::AppState;
+use crate::token::{Expected, VerifyError};
+
+/// Clock skew forgiven on `exp`: the tokens come from this very server's clock.
+const LEEWAY_S: i64 = 5;
+
+/// One endpoint of the subset, as the router names it.
+enum Call {
+    CreateUser,
+    ListUsers,
+    UsersByEmail,
+    GetUser(String),
+    UpdateUser(String),
+    DeleteUser(String),
+}
+
+impl Call {
+    /// The endpoint a method and path name; `None` for any other.
+    fn route(method: &Method, path: &str) -> Option<Call> {
+        let rest = path.strip_prefix("/api/v2/")?;
+        let segments: Vec<&str> = rest.split('/').collect();
+        let id = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .ok()
+                .map(|c| c.into_owned())
+                .filter(|c| !c.is_empty())
+        };
+        Some(match (method, segments.as_slice()) {
+            (&Method::POST, ["users"]) => Call::CreateUser,
+            (&Method::GET, ["users"]) => Call::ListUsers,
+            (&Method::GET, ["users-by-email"]) => Call::UsersByEmail,
+            (&Method::GET, ["users", u]) => Call::GetUser(id(u)?),
+            (&Method::PATCH, ["users", u]) => Call::UpdateUser(id(u)?),
+            (&Method::DELETE, ["users", u]) => Call::DeleteUser(id(u)?),
+            _ => return None,
+        })
+    }
+
+    /// The scope the token must grant (Auth0's names).
+    fn scope(&self) -> &'static str {
+        match self {
+            Call::CreateUser => "create:users",
+            Call::ListUsers | Call::UsersByEmail | Call::GetUser(_) => "read:users",
+            Call::UpdateUser(_) => "update:users",
+            Call::DeleteUser(_) => "delete:users",
+        }
+    }
+}
+
+pub async fn handle(req: Request<Incoming>, state: &AppState) -> Resp {
+    let limit = state.config.max_body_bytes;
+    let answer = match read_body(req, limit).await {
+        Ok((parts, body)) => answer(&parts, &body, state).await,
+        Err(BodyError::TooLarge) => Err(MgmtError::too_large(limit)),
+        Err(BodyError::Broken) => Err(MgmtError::invalid_body("the body could not be read")),
+    };
+    match answer {
+        Ok((StatusCode::NO_CONTENT, _)) => raw_json(StatusCode::NO_CONTENT, bytes::Bytes::new()),
+        Ok((status, body)) => json(status, &body),
+        Err(e) => {
+            match &e.source {
+                Some(cause) => tracing::error!(error = %cause, "management API request failed"),
+                None => {
+                    tracing::debug!(status = e.status, message = %e.message, "management API request refused")
+                }
+            }
+            let status =
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            json(status, &e.body())
+        }
+    }
+}
+
+async fn answer(
+    parts: &Parts,
+    body: &[u8],
+    state: &AppState,
+) -> Result<(StatusCode, Value), MgmtError> {
+    let call = Call::route(&parts.method, parts.uri.path()).ok_or_else(MgmtError::not_found)?;
+    authorize(parts, state, call.scope())?;
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let json_body = || -> Result<Value, MgmtError> {
+        serde_json::from_slice(body).map_err(|_| MgmtError::invalid_body("the body is not JSON"))
+    };
+    Ok(match call {
+        Call::CreateUser => (
+            StatusCode::CREATED,
+            users::create(state, json_body()?).await?,
+        ),
+        Call::ListUsers => (StatusCode::OK, users::list(state, &query).await?),
+        Call::UsersByEmail => (StatusCode::OK, users::by_email(state, &query).await?),
+        Call::GetUser(id) => (StatusCode::OK, users::get(state, id, &query).await?),
+        Call::UpdateUser(id) => (
+            StatusCode::OK,
+            users::update(state, id, json_body()?).await?,
+        ),
+        Call::DeleteUser(id) => {
+            users::delete(state, id).await?;
+            (StatusCode::NO_CONTENT, Value::Null)
+        }
+    })
+}
+
+/// Checks the bearer token and that it grants `scope`.
+fn authorize(parts: &Parts, state: &AppState, scope: &'static str) -> Result<(), MgmtError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(MgmtError::missing_authentication)?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|t| t.split_once(' '))
+        .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty())
+        .map(|(_, t)| t.trim())
+        .ok_or_else(MgmtError::invalid_token)?;
+    let issuer = &state.config.issuer;
+    let audience = mgmt::audience(issuer);
+    let expected = Expected {
+        issuer,
+        audience: &audience,
+        now_secs: state.clock.now_secs(),
+        leeway_s: LEEWAY_S,
+    };
+    let claims = state.keys.verify(token, &expected).map_err(|e| match e {
+        VerifyError::Expired => MgmtError::expired_token(),
+        _ => MgmtError::invalid_token(),
+    })?;
+    let granted = claims.get("scope").and_then(Value::as_str).unwrap_or("");
+    if granted.split(' ').any(|s| s == scope) {
+        Ok(())
+    } else {
+        Err(MgmtError::insufficient_scope(&[scope]))
+    }
+}
