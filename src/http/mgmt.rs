@@ -10,7 +10,7 @@ use hyper::{Method, Request, StatusCode};
 use serde_json::Value;
 
 use super::{BodyError, Resp, json, raw_json, read_body};
-use crate::mgmt::{self, MgmtError, users};
+use crate::mgmt::{self, MgmtError, access, users};
 use crate::state::AppState;
 use crate::token::{Expected, VerifyError};
 
@@ -25,6 +25,14 @@ enum Call {
     GetUser(String),
     UpdateUser(String),
     DeleteUser(String),
+    Roles,
+    CreateRole,
+    UserRoles(String),
+    GiveRoles(String),
+    TakeRoles(String),
+    Orgs,
+    Members(String),
+    AddMembers(String),
 }
 
 impl Call {
@@ -46,6 +54,14 @@ impl Call {
             (&Method::GET, ["users", u]) => Call::GetUser(id(u)?),
             (&Method::PATCH, ["users", u]) => Call::UpdateUser(id(u)?),
             (&Method::DELETE, ["users", u]) => Call::DeleteUser(id(u)?),
+            (&Method::GET, ["roles"]) => Call::Roles,
+            (&Method::POST, ["roles"]) => Call::CreateRole,
+            (&Method::GET, ["users", u, "roles"]) => Call::UserRoles(id(u)?),
+            (&Method::POST, ["users", u, "roles"]) => Call::GiveRoles(id(u)?),
+            (&Method::DELETE, ["users", u, "roles"]) => Call::TakeRoles(id(u)?),
+            (&Method::GET, ["organizations"]) => Call::Orgs,
+            (&Method::GET, ["organizations", o, "members"]) => Call::Members(id(o)?),
+            (&Method::POST, ["organizations", o, "members"]) => Call::AddMembers(id(o)?),
             _ => return None,
         })
     }
@@ -57,6 +73,13 @@ impl Call {
             Call::ListUsers | Call::UsersByEmail | Call::GetUser(_) => "read:users",
             Call::UpdateUser(_) => "update:users",
             Call::DeleteUser(_) => "delete:users",
+            Call::Roles | Call::UserRoles(_) => "read:roles",
+            Call::CreateRole => "create:roles",
+            Call::GiveRoles(_) => "create:role_members",
+            Call::TakeRoles(_) => "delete:role_members",
+            Call::Orgs => "read:organizations",
+            Call::Members(_) => "read:organization_members",
+            Call::AddMembers(_) => "create:organization_members",
         }
     }
 }
@@ -114,6 +137,23 @@ async fn answer(
         ),
         Call::DeleteUser(id) => {
             users::delete(state, id).await?;
+            (StatusCode::NO_CONTENT, Value::Null)
+        }
+        Call::Roles => (StatusCode::OK, access::roles(state).await?),
+        Call::CreateRole => (
+            StatusCode::OK,
+            access::create_role(state, json_body()?).await?,
+        ),
+        Call::UserRoles(id) => (StatusCode::OK, access::user_roles(state, id).await?),
+        Call::GiveRoles(id) | Call::TakeRoles(id) => {
+            let give = matches!(parts.method, Method::POST);
+            access::set_user_roles(state, id, json_body()?, give).await?;
+            (StatusCode::NO_CONTENT, Value::Null)
+        }
+        Call::Orgs => (StatusCode::OK, access::orgs(state).await?),
+        Call::Members(id) => (StatusCode::OK, access::members(state, id).await?),
+        Call::AddMembers(id) => {
+            access::add_members(state, id, json_body()?).await?;
             (StatusCode::NO_CONTENT, Value::Null)
         }
     })

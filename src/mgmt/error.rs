@@ -85,6 +85,22 @@ impl MgmtError {
         Self::new(404, "The user does not exist.", Some("inexistent_user"))
     }
 
+    pub fn no_such_role() -> Self {
+        Self::new(404, "The role does not exist.", Some("inexistent_role"))
+    }
+
+    pub fn role_exists() -> Self {
+        Self::new(409, "The role already exists.", Some("role_conflict"))
+    }
+
+    pub fn no_such_org() -> Self {
+        Self::new(
+            404,
+            "The organization does not exist.",
+            Some("inexistent_organization"),
+        )
+    }
+
     /// A path or method this subset does not serve.
     pub fn not_found() -> Self {
         Self::new(404, "Not Found", None)

@@ -2,6 +2,7 @@
 //! functions of parsed inputs (no hyper here: `http/mgmt.rs` reads requests, checks the bearer
 //! token and its scope, and renders). Errors are [`MgmtError`]s, in Auth0's shape.
 
+pub mod access;
 mod error;
 mod password_policy;
 pub mod users;

@@ -5,6 +5,7 @@
 //!
 //! "Not found" is `Ok(None)`, never an error: the grant decides what a missing row means.
 
+mod access_mgmt;
 mod apis;
 mod client_grants;
 mod clients;
@@ -24,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
+pub use access_mgmt::RoleRow;
 pub use apis::{Api, NewApi};
 pub use clients::{Client, ClientAuth, NewClient};
 pub use connections::ConnectionRow;

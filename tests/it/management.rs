@@ -402,3 +402,170 @@ async fn concurrent_patches_of_distinct_metadata_keys_all_survive() {
     }
     assert_eq!(u["user_metadata"]["city"], "Utrecht");
 }
+
+const ACCESS: &[&str] = &[
+    "create:users",
+    "read:roles",
+    "create:roles",
+    "create:role_members",
+    "delete:role_members",
+    "read:organizations",
+    "read:organization_members",
+    "create:organization_members",
+];
+
+#[tokio::test]
+async fn a_backend_gives_a_user_a_role_and_an_organization_that_its_login_then_carries() {
+    let (s, token) = mgmt(ACCESS).await;
+    let t = Some(token.as_str());
+    let (_, user) = call(
+        &s,
+        "POST",
+        "/api/v2/users",
+        t,
+        Some(new_user("r@example.com")),
+    )
+    .await;
+    let id = user["user_id"].as_str().unwrap().to_owned();
+    let path = id.replace('|', "%7C");
+    let (status, role) = call(
+        &s,
+        "POST",
+        "/api/v2/roles",
+        t,
+        Some(json!({"name": "reviewer", "description": "edits"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{role}");
+    let role_id = role["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call(
+            &s,
+            "POST",
+            "/api/v2/roles",
+            t,
+            Some(json!({"name": "reviewer"}))
+        )
+        .await
+        .0,
+        409
+    );
+    let (_, roles) = call(&s, "GET", "/api/v2/roles", t, None).await;
+    assert_eq!(
+        roles,
+        json!([{"id": role_id, "name": "reviewer", "description": "edits"}])
+    );
+    let org = s.db(|db| db.insert_org("acme", "Acme", &Default::default(), "t"));
+    assert_eq!(
+        call(
+            &s,
+            "POST",
+            &format!("/api/v2/users/{path}/roles"),
+            t,
+            Some(json!({"roles": [role_id]}))
+        )
+        .await,
+        (204, Value::Null)
+    );
+    assert_eq!(
+        call(
+            &s,
+            "POST",
+            &format!("/api/v2/organizations/{}/members", org.id),
+            t,
+            Some(json!({"members": [id]}))
+        )
+        .await,
+        (204, Value::Null)
+    );
+    let (_, mine) = call(&s, "GET", &format!("/api/v2/users/{path}/roles"), t, None).await;
+    assert_eq!(mine[0]["name"], "reviewer");
+    let (_, orgs) = call(&s, "GET", "/api/v2/organizations", t, None).await;
+    assert_eq!(orgs[0]["name"], "acme");
+    let (_, members) = call(
+        &s,
+        "GET",
+        &format!("/api/v2/organizations/{}/members", org.id),
+        t,
+        None,
+    )
+    .await;
+    assert_eq!(
+        members,
+        json!([{"user_id": id, "email": "r@example.com", "name": "r@example.com"}])
+    );
+    // The login in the organization carries the role, the organization and the metadata.
+    let login = |org: Option<&'static str>| {
+        let s = s.clone();
+        async move {
+            let mut p = vec![
+                ("grant_type", "password"),
+                ("client_id", s.seed.client_id.as_str()),
+                ("client_secret", s.seed.client_secret.as_str()),
+                ("username", "r@example.com"),
+                ("password", "Str0ng-enough!"),
+                ("audience", API),
+            ];
+            if let Some(o) = org {
+                p.push(("organization", o));
+            }
+            let (status, body) = s.token(&p).await;
+            assert_eq!(status, 200, "{body}");
+            s.verify(body["access_token"].as_str().unwrap(), API).await
+        }
+    };
+    let c = login(Some("acme")).await;
+    assert_eq!(c["org_id"], org.id.as_str());
+    assert!(c.to_string().contains("[\"reviewer\"]"), "{c}");
+    // Unknown role or user: 404; a malformed body: 400.
+    let (status, body) = call(
+        &s,
+        "POST",
+        &format!("/api/v2/users/{path}/roles"),
+        t,
+        Some(json!({"roles": ["rol_nope"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["errorCode"]),
+        (404, &json!("inexistent_role"))
+    );
+    assert_eq!(
+        call(
+            &s,
+            "POST",
+            &format!("/api/v2/users/{path}/roles"),
+            t,
+            Some(json!({"roles": []}))
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        call(&s, "GET", "/api/v2/users/auth0%7Cnope/roles", t, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        call(&s, "GET", "/api/v2/organizations/org_nope/members", t, None)
+            .await
+            .0,
+        404
+    );
+    // Taking the role back.
+    assert_eq!(
+        call(
+            &s,
+            "DELETE",
+            &format!("/api/v2/users/{path}/roles"),
+            t,
+            Some(json!({"roles": [role_id]}))
+        )
+        .await
+        .0,
+        204
+    );
+    assert!(!login(None).await.to_string().contains("reviewer"));
+}
