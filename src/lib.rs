@@ -11,7 +11,7 @@
 //! ```text
 //! demo ─ admin ─ bootstrap ─ cli     seeding, administration, start-up, the arguments
 //! server ─ http                      accept loop, TLS; routing and rendering (token, discovery, health)
-//! grant                              decides every OAuth error of a grant (password, client, scope)
+//! grant ─ mgmt                       every OAuth error of a grant; the Management API's logic and errors
 //! state                              what every request shares
 //! pipeline ─ reload ─ config         Rules then Actions → Outcome; hot reload; configuration
 //! script                             QuickJS sandboxes, workers, the shim

@@ -166,10 +166,11 @@ async fn server(base: &str) -> TestServer {
 
 /// [`server`] with one script worker, so that a login served while another waits shows the
 /// waiting one does not hold the worker.
-async fn one_worker(base: &str, isolation: Isolation) -> TestServer {
+async fn one_worker(base: &str, isolation: Isolation, timeout: Duration) -> TestServer {
     server_with(base, move |e| {
         e.workers = 1;
         e.isolation = isolation;
+        e.login_timeout = timeout;
     })
     .await
 }
@@ -228,14 +229,15 @@ async fn fetch_reaches_allowed_origins_only_and_caps_what_it_reads() {
 async fn a_waiting_login_leaves_its_worker_to_others_and_goes_on_when_answered() {
     for isolation in [Isolation::Warm, Isolation::Strict] {
         let (base, gate) = upstream_gated().await;
-        let s = Arc::new(one_worker(&base, isolation).await);
+        // A deadline far from the test's pace: a loaded machine must not make a login time out.
+        let s = Arc::new(one_worker(&base, isolation, Duration::from_secs(10)).await);
         let held = {
             let s = s.clone();
             tokio::spawn(async move { s.login(&[("audience", API), ("hold", "1")]).await })
         };
         gate.arrived.notified().await; // its fetch reached the upstream: the login waits
         // The only worker serves another login meanwhile (a blocked one would answer it only
-        // after the held login's 1.5 s deadline, which fails that login).
+        // after the held login's deadline, which fails that login).
         for _ in 0..3 {
             let (status, body) = s.login(&[("audience", API)]).await;
             assert_eq!(status, 200, "{isolation:?}: {body}");
@@ -255,7 +257,7 @@ async fn a_waiting_login_leaves_its_worker_to_others_and_goes_on_when_answered()
 #[tokio::test]
 async fn a_slow_upstream_is_cut_at_the_deadline_while_other_logins_are_served() {
     let base = upstream().await;
-    let s = Arc::new(one_worker(&base, Isolation::Warm).await);
+    let s = Arc::new(one_worker(&base, Isolation::Warm, Duration::from_millis(1500)).await);
     let slow = {
         let s = s.clone();
         tokio::spawn(async move { s.login(&[("audience", API), ("slow", "1")]).await })
