@@ -101,6 +101,10 @@ async fn find(
     if let (Some(aud), None) = (&req.audience.api, &api) {
         return Err(OAuthError::service_not_enabled(aud));
     }
+    // A user's token must never carry the Management API's scopes: it is for machines only.
+    if req.audience.api.as_deref() == Some(crate::mgmt::audience(&state.config.issuer).as_str()) {
+        return Err(OAuthError::management_api_for_machines());
+    }
     let Some(connection) = connection else {
         return Err(match req.realm {
             Some(r) => OAuthError::unknown_realm(r),

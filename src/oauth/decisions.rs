@@ -93,6 +93,15 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidGrant, "Unknown or invalid refresh token.")
     }
 
+    /// A password login asking for the Management API (`<issuer>api/v2/`): 403 `access_denied`.
+    /// Its tokens come from client credentials only, so that no user can mint `delete:users`.
+    pub fn management_api_for_machines() -> Self {
+        Self::new(
+            ErrorCode::AccessDenied,
+            "The Management API issues tokens to clients (client credentials) only.",
+        )
+    }
+
     /// Client credentials without `audience` and no configured default audience: 403
     /// `access_denied` with Auth0's text.
     pub fn no_audience() -> Self {
@@ -436,6 +445,7 @@ mod tests {
             (OAuthError::too_many_attempts(), 429, "too_many_attempts", TOO_MANY_ATTEMPTS),
             (OAuthError::invalid_refresh_token(), 403, "invalid_grant", "Unknown or invalid refresh token."),
             (OAuthError::not_a_member(), 403, "access_denied", "User is not a member of the organization."),
+            (OAuthError::management_api_for_machines(), 403, "access_denied", "The Management API issues tokens to clients (client credentials) only."),
             (OAuthError::no_audience(), 403, "access_denied", "No audience parameter was provided, and no default audience has been configured"),
             (OAuthError::no_client_grant("c1", "https://x"), 403, "access_denied", "Client 'c1' is not authorized to access resource server 'https://x'. You need to create a 'client-grant' associated to this API."),
             (OAuthError::credentials_denied("invalid_scope", "r"), 400, "invalid_scope", "r"),
