@@ -126,6 +126,16 @@ async fn every_call_needs_a_valid_token_for_the_management_api_with_its_scope() 
             .0,
         404
     );
+    // No user can log in to the Management API: its tokens are for clients only.
+    let mgmt_aud = format!("{ISSUER}api/v2/");
+    let (status, body) = s
+        .login(&[("audience", &mgmt_aud), ("scope", "delete:users")])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("access_denied")),
+        "{body}"
+    );
     s.state.clock.advance(86_406_000);
     assert_eq!(
         call(&s, "GET", "/api/v2/users", Some(&read_only), None).await,
