@@ -15,6 +15,14 @@ pub struct RoleRow {
     pub description: String,
 }
 
+fn role_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoleRow> {
+    Ok(RoleRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        description: r.get(2)?,
+    })
+}
+
 impl Db<'_> {
     /// Every role, by name.
     pub fn roles(&self) -> Result<Vec<RoleRow>> {
@@ -22,13 +30,7 @@ impl Db<'_> {
             .conn
             .prepare_cached("SELECT id, name, description FROM roles ORDER BY name")?;
         let rows = st
-            .query_map([], |r| {
-                Ok(RoleRow {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    description: r.get(2)?,
-                })
-            })?
+            .query_map([], role_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -40,13 +42,7 @@ impl Db<'_> {
              WHERE ur.user_id = ?1 ORDER BY r.name",
         )?;
         let rows = st
-            .query_map([user_id], |r| {
-                Ok(RoleRow {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    description: r.get(2)?,
-                })
-            })?
+            .query_map([user_id], role_row)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }

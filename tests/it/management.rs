@@ -58,6 +58,18 @@ async fn call(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// `POST /api/v2/users` of [`new_user`] with `email`.
+async fn create_user(s: &TestServer, token: &str, email: &str) -> (u16, Value) {
+    call(
+        s,
+        "POST",
+        "/api/v2/users",
+        Some(token),
+        Some(new_user(email)),
+    )
+    .await
+}
+
 const ALL: &[&str] = &["create:users", "read:users", "update:users", "delete:users"];
 
 fn new_user(email: &str) -> Value {
@@ -151,14 +163,7 @@ async fn every_call_needs_a_valid_token_for_the_management_api_with_its_scope() 
 #[tokio::test]
 async fn a_backend_creates_a_user_whose_login_then_carries_its_metadata() {
     let (s, token) = mgmt(ALL).await;
-    let (status, user) = call(
-        &s,
-        "POST",
-        "/api/v2/users",
-        Some(&token),
-        Some(new_user("Bea@Example.com")),
-    )
-    .await;
+    let (status, user) = create_user(&s, &token, "Bea@Example.com").await;
     assert_eq!(status, 201, "{user}");
     let id = user["user_id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("auth0|"), "{id}");
@@ -168,14 +173,7 @@ async fn a_backend_creates_a_user_whose_login_then_carries_its_metadata() {
     assert_eq!(user["user_metadata"]["city"], "Utrecht");
     assert_eq!(user["logins_count"], 0);
     // The same user again is a conflict.
-    let (status, body) = call(
-        &s,
-        "POST",
-        "/api/v2/users",
-        Some(&token),
-        Some(new_user("bea@example.com")),
-    )
-    .await;
+    let (status, body) = create_user(&s, &token, "bea@example.com").await;
     assert_eq!(
         (status, &body["errorCode"]),
         (409, &json!("auth0_idp_error"))
@@ -375,14 +373,7 @@ async fn users_are_read_listed_found_by_email_updated_and_deleted() {
 #[tokio::test]
 async fn concurrent_patches_of_distinct_metadata_keys_all_survive() {
     let (s, token) = mgmt(ALL).await;
-    let (_, user) = call(
-        &s,
-        "POST",
-        "/api/v2/users",
-        Some(&token),
-        Some(new_user("c@example.com")),
-    )
-    .await;
+    let (_, user) = create_user(&s, &token, "c@example.com").await;
     let path = format!(
         "/api/v2/users/{}",
         user["user_id"].as_str().unwrap().replace('|', "%7C")
@@ -428,14 +419,7 @@ const ACCESS: &[&str] = &[
 async fn a_backend_gives_a_user_a_role_and_an_organization_that_its_login_then_carries() {
     let (s, token) = mgmt(ACCESS).await;
     let t = Some(token.as_str());
-    let (_, user) = call(
-        &s,
-        "POST",
-        "/api/v2/users",
-        t,
-        Some(new_user("r@example.com")),
-    )
-    .await;
+    let (_, user) = create_user(&s, &token, "r@example.com").await;
     let id = user["user_id"].as_str().unwrap().to_owned();
     let path = id.replace('|', "%7C");
     let (status, role) = call(
