@@ -1,6 +1,6 @@
 //! The CLI's management commands: `list`, `show` and `remove` of every resource (removal cascades
 //! as the schema says), `clients rotate-secret`, `users set-password` from stdin, `users update`,
-//! and `apis update`.
+//! `apis update`, and the table printed without `--json`.
 
 use serde_json::{Value, json};
 
@@ -540,4 +540,66 @@ async fn apis_update_changes_only_what_it_is_given() {
     ])
     .await;
     assert!(err.contains("no API"), "{err}");
+}
+
+#[tokio::test]
+async fn without_json_the_output_is_a_table_with_a_header_row() {
+    let (_dir, db) = fresh_db();
+    cli_json(&[
+        "--db",
+        &db,
+        "users",
+        "add",
+        "--email",
+        "t@example.com",
+        "--password",
+        "pw",
+    ])
+    .await;
+    let out = run_cli(&["--db", &db, "users", "list"]).await;
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].starts_with("USER_ID") && lines[0].contains("EMAIL"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("auth0|") && lines[1].contains("t@example.com"),
+        "{text}"
+    );
+    assert!(
+        serde_json::from_str::<Value>(&text).is_err(),
+        "not JSON: {text}"
+    );
+    // One document is FIELD VALUE rows; a new secret is printed there too, once.
+    let out = run_cli(&["--db", &db, "clients", "add", "--name", "web"]).await;
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("FIELD"), "{text}");
+    let secret_row = text
+        .lines()
+        .find(|l| l.starts_with("client_secret"))
+        .expect(&text);
+    assert!(
+        secret_row
+            .split_whitespace()
+            .nth(1)
+            .is_some_and(|s| s.len() > 20),
+        "{text}"
+    );
+    // Keys: kid, alg, state; never the private key.
+    cli_json(&["--db", &db, "keys", "rotate"]).await;
+    let out = run_cli(&["--db", &db, "keys", "list"]).await;
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("KID") && text.contains("signing") && text.contains("rotated"),
+        "{text}"
+    );
+    let keys = cli_json(&["--db", &db, "keys", "list"]).await;
+    for k in keys.as_array().unwrap() {
+        let mut fields: Vec<&String> = k.as_object().unwrap().keys().collect();
+        fields.sort();
+        assert_eq!(fields, ["alg", "created_at", "kid", "state"]);
+    }
 }
