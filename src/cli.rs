@@ -200,22 +200,26 @@ pub enum Clients {
     List,
     /// Show a client, with its connections.
     Show {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
     },
     /// Delete a client, with its grants and refresh tokens.
     Remove {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
     },
     /// Give a confidential client a new secret, printed once; the old one stops working at once.
     RotateSecret {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
     },
     /// Change a client's settings.
     Update {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         /// Trust (true) or ignore (false) its `auth0-forwarded-for` header.
         #[arg(long, action = clap::ArgAction::Set)]
@@ -223,14 +227,16 @@ pub enum Clients {
     },
     /// Let a client log users in through a connection.
     EnableConnection {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         connection: String,
     },
     /// Stop a client logging users in through a connection.
     DisableConnection {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         connection: String,
@@ -238,7 +244,8 @@ pub enum Clients {
     /// Let a client get client-credentials tokens for an API (Auth0's client grant); replaces an
     /// earlier grant for the same API.
     Grant {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         /// The API's identifier.
         #[arg(long)]
@@ -249,7 +256,8 @@ pub enum Clients {
     },
     /// Remove a client grant.
     RevokeGrant {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         audience: String,

@@ -603,3 +603,31 @@ async fn without_json_the_output_is_a_table_with_a_header_row() {
         assert_eq!(fields, ["alg", "created_at", "kid", "state"]);
     }
 }
+
+#[tokio::test]
+async fn a_client_id_that_starts_with_a_hyphen_is_a_value_not_a_flag() {
+    // Client ids are base64url, so one in 64 starts with `-`.
+    let s = TestServer::start().await;
+    s.db(|db| {
+        let mut c = db.client(&s.seed.client_id)?.expect("the seed client");
+        c.client_id = "-zHyphen".into();
+        db.insert_client(
+            &claimsmith::store::NewClient {
+                client_id: c.client_id,
+                name: c.name,
+                secret_hash: c.secret_hash,
+                app_type: c.app_type,
+                grant_types: c.grant_types,
+                metadata: c.metadata,
+                auth_method: c.auth_method,
+                trusted_forwarded_for: false,
+                connections: vec![CONNECTION.into()],
+            },
+            "2027-01-01T00:00:00.000Z",
+        )
+    });
+    let db = db_of(&s);
+    let shown = cli_json(&["--db", &db, "clients", "show", "--client", "-zHyphen"]).await;
+    assert_eq!(shown["client_id"], "-zHyphen");
+    s.stop().await;
+}
