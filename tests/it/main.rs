@@ -9,6 +9,7 @@ mod claims;
 mod cli;
 mod cli_flags;
 mod cli_manage;
+mod cli_update;
 mod client_credentials;
 mod event_shape;
 mod fail_closed;
