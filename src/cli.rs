@@ -1,5 +1,5 @@
-//! The command line, declared with clap. Every command but `serve` prints one JSON document on
-//! success, so that scripts can use it; errors go to stderr with a non-zero exit code.
+//! The command line, declared with clap. Every command but `serve` prints a table on success, or
+//! with `--json` one JSON document for scripts; errors go to stderr with a non-zero exit code.
 
 use std::path::PathBuf;
 
@@ -20,6 +20,9 @@ pub struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true)]
     pub log_json: bool,
+    /// Print the command's result as one JSON document (for scripts) instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -92,6 +95,20 @@ pub enum Users {
     },
     /// List users.
     List,
+    /// Show a user, with its roles.
+    Show(UserPick),
+    /// Delete a user, with its roles, memberships and refresh tokens.
+    Remove(UserPick),
+    /// Set a user's password, read from the first line of standard input.
+    SetPassword {
+        #[command(flatten)]
+        who: UserPick,
+        /// Required: the password is never taken on the command line, where `ps` shows it.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Change a user's name, blocked state or metadata (merged one level deep; `null` deletes a key).
+    Update(UserUpdate),
     /// Block a user.
     Block(UserPick),
     /// Unblock a user.
@@ -133,6 +150,23 @@ pub struct UserAdd {
 }
 
 #[derive(Debug, Args)]
+pub struct UserUpdate {
+    #[command(flatten)]
+    pub who: UserPick,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// true or false.
+    #[arg(long)]
+    pub blocked: Option<bool>,
+    /// JSON object merged into app_metadata (`null` deletes a key).
+    #[arg(long)]
+    pub app_metadata: Option<String>,
+    /// JSON object merged into user_metadata (`null` deletes a key).
+    #[arg(long)]
+    pub user_metadata: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct UserPick {
     /// The user's email (or username).
     #[arg(long, required_unless_present = "user", conflicts_with = "user")]
@@ -162,9 +196,30 @@ pub enum Clients {
         #[arg(long, conflicts_with = "public")]
         trusted_forwarded_for: bool,
     },
+    /// List clients (never their secrets).
+    List,
+    /// Show a client, with its connections.
+    Show {
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
+        client: String,
+    },
+    /// Delete a client, with its grants and refresh tokens.
+    Remove {
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
+        client: String,
+    },
+    /// Give a confidential client a new secret, printed once; the old one stops working at once.
+    RotateSecret {
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
+        client: String,
+    },
     /// Change a client's settings.
     Update {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         /// Trust (true) or ignore (false) its `auth0-forwarded-for` header.
         #[arg(long, action = clap::ArgAction::Set)]
@@ -172,14 +227,16 @@ pub enum Clients {
     },
     /// Let a client log users in through a connection.
     EnableConnection {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         connection: String,
     },
     /// Stop a client logging users in through a connection.
     DisableConnection {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         connection: String,
@@ -187,7 +244,8 @@ pub enum Clients {
     /// Let a client get client-credentials tokens for an API (Auth0's client grant); replaces an
     /// earlier grant for the same API.
     Grant {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         /// The API's identifier.
         #[arg(long)]
@@ -198,7 +256,8 @@ pub enum Clients {
     },
     /// Remove a client grant.
     RevokeGrant {
-        #[arg(long)]
+        /// The client id (it may start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         client: String,
         #[arg(long)]
         audience: String,
@@ -231,6 +290,48 @@ pub enum Apis {
         #[arg(long = "scope")]
         scopes: Vec<String>,
     },
+    /// List APIs.
+    List,
+    /// Show an API.
+    Show {
+        #[arg(long)]
+        identifier: String,
+    },
+    /// Delete an API, with its scopes, the permissions granted on it and its client grants.
+    Remove {
+        #[arg(long)]
+        identifier: String,
+    },
+    /// Change an API's settings; what is not given stays as it is.
+    Update(ApiUpdate),
+}
+
+#[derive(Debug, Args)]
+pub struct ApiUpdate {
+    #[arg(long)]
+    pub identifier: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long, value_parser = ["RS256", "ES256", "EdDSA"])]
+    pub alg: Option<String>,
+    /// Access token lifetime in seconds.
+    #[arg(long)]
+    pub lifetime: Option<u64>,
+    /// true or false.
+    #[arg(long)]
+    pub offline_access: Option<bool>,
+    /// true or false.
+    #[arg(long)]
+    pub rbac: Option<bool>,
+    /// true or false.
+    #[arg(long)]
+    pub permissions_in_token: Option<bool>,
+    /// Add a scope (repeat).
+    #[arg(long = "add-scope")]
+    pub add_scopes: Vec<String>,
+    /// Remove a scope (repeat); roles and users granted it lose it.
+    #[arg(long = "remove-scope")]
+    pub remove_scopes: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -247,6 +348,20 @@ pub enum Roles {
         /// A permission of `--api` the role grants (repeat).
         #[arg(long = "permission", requires = "api")]
         permissions: Vec<String>,
+    },
+    /// List roles with their permissions.
+    List,
+    /// Show a role.
+    Show {
+        /// Name or id.
+        #[arg(long)]
+        role: String,
+    },
+    /// Delete a role; users holding it lose it.
+    Remove {
+        /// Name or id.
+        #[arg(long)]
+        role: String,
     },
     /// Give a user a role.
     Assign {
@@ -269,6 +384,20 @@ pub enum Orgs {
         /// JSON object.
         #[arg(long)]
         metadata: Option<String>,
+    },
+    /// List organizations.
+    List,
+    /// Show an organization, with its members.
+    Show {
+        /// Name or id.
+        #[arg(long)]
+        org: String,
+    },
+    /// Delete an organization and its memberships (not the users).
+    Remove {
+        /// Name or id.
+        #[arg(long)]
+        org: String,
     },
     /// Add a member.
     AddMember {
@@ -295,10 +424,27 @@ pub enum Connections {
         #[arg(long)]
         options: Option<String>,
     },
+    /// List connections, with how many users each has.
+    List,
+    /// Show a connection.
+    Show {
+        #[arg(long)]
+        name: String,
+    },
+    /// Delete a connection; refused while it has users, unless `--force` deletes them too.
+    Remove {
+        #[arg(long)]
+        name: String,
+        /// Also delete the connection's users (and their tokens, roles, memberships).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Keys {
+    /// List signing keys: kid, algorithm, state (never the private key).
+    List,
     /// Generate a new signing key; the old one stays published (restart to take effect).
     Rotate {
         #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256", "EdDSA"])]

@@ -9,7 +9,7 @@
 //! `store`, jsonwebtoken in `token`, notify in `reload`.
 //!
 //! ```text
-//! demo ─ admin ─ bootstrap ─ cli     seeding, administration, start-up, the arguments
+//! demo ─ admin ─ bootstrap ─ output ─ cli   seeding, administration, start-up, tables, the arguments
 //! server ─ http                      accept loop, TLS; routing and rendering (token, discovery, health)
 //! grant ─ mgmt                       every OAuth error of a grant; the Management API's logic and errors
 //! state                              what every request shares
@@ -37,6 +37,7 @@ pub mod grant;
 pub mod http;
 pub mod mgmt;
 pub mod oauth;
+pub mod output;
 pub mod pipeline;
 pub mod reload;
 pub mod script;

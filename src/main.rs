@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use claimsmith::cli::{Cli, Command};
 use claimsmith::clock::Clock;
 use claimsmith::config::{Config, LogFormat};
-use claimsmith::{admin, bootstrap, demo, server, signals};
+use claimsmith::{admin, bootstrap, demo, output, server, signals};
 use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
@@ -26,6 +26,7 @@ fn main() -> anyhow::Result<()> {
         LogFormat::Human => logs.init(),
     }
     let clock = Clock::system();
+    let columns = output::list_columns(&cli.command);
     let output = match cli.command {
         Command::Serve(s) => return serve(config, clock, s.demo),
         cmd => {
@@ -42,9 +43,11 @@ fn main() -> anyhow::Result<()> {
             }?
         }
     };
-    #[allow(clippy::print_stdout)] // The CLI's output is this JSON document.
-    {
+    #[allow(clippy::print_stdout)] // The CLI's output is this document, or its table.
+    if cli.json {
         println!("{}", serde_json::to_string_pretty(&output)?);
+    } else {
+        print!("{}", output::render(&output, columns));
     }
     Ok(())
 }

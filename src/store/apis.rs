@@ -18,6 +18,21 @@ pub struct Api {
     pub scopes: Vec<String>,
 }
 
+/// Changes to an API: `None` keeps a setting.
+#[derive(Debug, Clone, Default)]
+pub struct ApiPatch {
+    pub name: Option<String>,
+    pub token_lifetime_s: Option<u64>,
+    pub signing_alg: Option<String>,
+    pub rbac_enabled: Option<bool>,
+    pub permissions_in_token: Option<bool>,
+    pub allow_offline_access: Option<bool>,
+    pub add_scopes: Vec<String>,
+    /// Removing a scope also removes it from the roles and users that were granted it (ON
+    /// DELETE CASCADE).
+    pub remove_scopes: Vec<String>,
+}
+
 /// An API to create.
 #[derive(Debug, Clone)]
 pub struct NewApi {
@@ -121,5 +136,68 @@ impl Db<'_> {
             )?;
         }
         Ok(())
+    }
+
+    /// Every API, by identifier, with its scopes.
+    pub fn list_apis(&self) -> Result<Vec<Api>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT identifier FROM resource_servers ORDER BY identifier")?;
+        let ids: Vec<String> = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut apis = Vec::with_capacity(ids.len());
+        for id in ids {
+            apis.extend(self.api(&id)?);
+        }
+        Ok(apis)
+    }
+
+    /// Changes an API's settings and scopes in one transaction; `None` when there is no such API.
+    pub fn update_api(&self, audience: &str, p: &ApiPatch) -> Result<Option<Api>> {
+        self.transaction(|db| {
+            let Some(api) = db.api(audience)? else {
+                return Ok(None);
+            };
+            db.conn.execute(
+                "UPDATE resource_servers SET name = COALESCE(?2, name), \
+                 token_lifetime_s = COALESCE(?3, token_lifetime_s), \
+                 signing_alg = COALESCE(?4, signing_alg), rbac_enabled = COALESCE(?5, rbac_enabled), \
+                 permissions_in_token = COALESCE(?6, permissions_in_token), \
+                 allow_offline_access = COALESCE(?7, allow_offline_access) WHERE id = ?1",
+                params![
+                    api.id,
+                    p.name,
+                    p.token_lifetime_s.map(|s| s as i64),
+                    p.signing_alg,
+                    p.rbac_enabled,
+                    p.permissions_in_token,
+                    p.allow_offline_access
+                ],
+            )?;
+            for s in &p.add_scopes {
+                db.conn.execute(
+                    "INSERT OR IGNORE INTO scopes (resource_server_id, value) VALUES (?1, ?2)",
+                    params![api.id, s],
+                )?;
+            }
+            for s in &p.remove_scopes {
+                db.conn.execute(
+                    "DELETE FROM scopes WHERE resource_server_id = ?1 AND value = ?2",
+                    params![api.id, s],
+                )?;
+            }
+            db.api(audience)
+        })
+    }
+
+    /// Deletes an API; its scopes, the permissions roles and users hold on it, and client grants
+    /// for it go with it. `false` when there is no such API.
+    pub fn delete_api(&self, audience: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "DELETE FROM resource_servers WHERE identifier = ?1",
+            [audience],
+        )?;
+        Ok(n == 1)
     }
 }

@@ -196,6 +196,27 @@ impl Db<'_> {
     }
 }
 
+impl Db<'_> {
+    /// Every client, by name.
+    pub fn list_clients(&self) -> Result<Vec<Client>> {
+        let mut st = self.conn.prepare(
+            "SELECT client_id, name, secret_hash, app_type, grant_types, metadata, auth_method, \
+             trusted_forwarded_for FROM clients ORDER BY name, client_id",
+        )?;
+        let rows = st.query_map([], client_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Deletes a client; its grants, enabled connections and refresh tokens go with it (ON
+    /// DELETE CASCADE). `false` when there is no such client.
+    pub fn delete_client(&self, client_id: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM clients WHERE client_id = ?1", [client_id])?;
+        Ok(n == 1)
+    }
+}
+
 fn public_not_trusted() -> StoreError {
     StoreError::Invalid(
         "only a confidential client (one with a secret) may have its auth0-forwarded-for trusted"

@@ -68,6 +68,46 @@ impl Db<'_> {
         )?;
         Ok(n > 0)
     }
+
+    /// Every connection, by name.
+    pub fn list_connections(&self) -> Result<Vec<ConnectionRow>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name FROM connections ORDER BY name")?;
+        let names: Vec<String> = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut rows = Vec::with_capacity(names.len());
+        for name in names {
+            rows.extend(self.connection_by_name(&name)?);
+        }
+        Ok(rows)
+    }
+
+    /// How many users belong to the connection with this id.
+    pub fn connection_user_count(&self, connection_id: &str) -> Result<u64> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM users WHERE connection_id = ?1",
+            [connection_id],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Deletes the connection with this id and, in the same transaction, its users (and what
+    /// hangs off them). `users.connection_id` has no ON DELETE CASCADE, so a caller that must not
+    /// lose users checks [`Db::connection_user_count`] first. Returns the users deleted.
+    pub fn delete_connection(&self, connection_id: &str) -> Result<u64> {
+        self.transaction(|db| {
+            let users = db.conn.execute(
+                "DELETE FROM users WHERE connection_id = ?1",
+                [connection_id],
+            )?;
+            db.conn
+                .execute("DELETE FROM connections WHERE id = ?1", [connection_id])?;
+            Ok(users as u64)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -26,13 +26,14 @@ use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
 pub use access_mgmt::RoleRow;
-pub use apis::{Api, NewApi};
+pub use apis::{Api, ApiPatch, NewApi};
 pub use clients::{Client, ClientAuth, NewClient};
 pub use connections::ConnectionRow;
 pub use failures::Attempt;
 pub use keys::KeyRow;
 pub use organizations::Organization;
 pub use refresh::{NewRefresh, RefreshToken};
+pub use roles::{Role, RolePermission};
 pub use users::{NewUser, User, UserRef};
 pub use users_mgmt::{UserFilter, UserUpdate};
 

@@ -66,4 +66,38 @@ impl Db<'_> {
             params![org_id, user_id],
         )
     }
+
+    /// Every organization, by name.
+    pub fn list_orgs(&self) -> Result<Vec<Organization>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id FROM organizations ORDER BY name")?;
+        let ids: Vec<String> = st
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut orgs = Vec::with_capacity(ids.len());
+        for id in ids {
+            orgs.extend(self.org(&id)?);
+        }
+        Ok(orgs)
+    }
+
+    /// The user ids of an organization's members, sorted.
+    pub fn org_member_ids(&self, org_id: &str) -> Result<Vec<String>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT user_id FROM organization_members WHERE org_id = ?1 ORDER BY user_id",
+        )?;
+        let ids = st
+            .query_map([org_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ids)
+    }
+
+    /// Deletes an organization; its memberships (and their roles) go with it.
+    pub fn delete_org(&self, org_id: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM organizations WHERE id = ?1", [org_id])?;
+        Ok(n == 1)
+    }
 }

@@ -51,4 +51,62 @@ impl Db<'_> {
             .collect::<rusqlite::Result<_>>()?;
         Ok(roles)
     }
+
+    /// Every role with its description and permissions (`audience permission`), by name.
+    pub fn list_roles(&self) -> Result<Vec<Role>> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id, name, description FROM roles ORDER BY name")?;
+        let mut roles: Vec<Role> = st
+            .query_map([], |r| {
+                Ok(Role {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    description: r.get(2)?,
+                    permissions: Vec::new(),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut st = self.conn.prepare(
+            "SELECT rs.identifier, rp.permission FROM role_permissions rp \
+             JOIN resource_servers rs ON rs.id = rp.resource_server_id WHERE rp.role_id = ?1 \
+             ORDER BY rs.identifier, rp.permission",
+        )?;
+        for role in &mut roles {
+            role.permissions = st
+                .query_map([&role.id], |r| {
+                    Ok(RolePermission {
+                        audience: r.get(0)?,
+                        permission: r.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+        }
+        Ok(roles)
+    }
+
+    /// Deletes the role with this name or id; its permissions and assignments go with it.
+    /// `false` when there is no such role.
+    pub fn delete_role(&self, role: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM roles WHERE name = ?1 OR id = ?1", [role])?;
+        Ok(n > 0)
+    }
+}
+
+/// A role, as the CLI lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub permissions: Vec<RolePermission>,
+}
+
+/// A permission a role grants: a scope of an API.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RolePermission {
+    pub audience: String,
+    pub permission: String,
 }

@@ -331,6 +331,17 @@ fn hex_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+impl Db<'_> {
+    /// Sets a user's `name` (the CLI's `users update --name`); false when there is no such user.
+    pub fn set_user_name(&self, user_id: &str, name: &str, now: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE users SET name = ?2, updated_at = ?3 WHERE user_id = ?1",
+            params![user_id, name, now],
+        )?;
+        Ok(n == 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::Store;

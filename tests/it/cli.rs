@@ -14,11 +14,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_claimsmith");
 /// How long a CLI command or a served child may take before the test calls it hung.
 const GUARD: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Runs the CLI in `dir`; returns its JSON output. A command that hangs is killed and fails the
-/// test instead of the run.
+/// Runs the CLI in `dir` with `--json`; returns its JSON output. A command that hangs is killed
+/// and fails the test instead of the run.
 fn cli(dir: &Path, args: &[&str]) -> Value {
     let child = Command::new(BIN)
         .current_dir(dir)
+        .arg("--json")
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

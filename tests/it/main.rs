@@ -8,6 +8,8 @@ mod boundary;
 mod claims;
 mod cli;
 mod cli_flags;
+mod cli_manage;
+mod cli_update;
 mod client_credentials;
 mod event_shape;
 mod fail_closed;

@@ -479,9 +479,9 @@ pub async fn run_cli(args: &[&str]) -> std::process::Output {
         .expect("run the CLI")
 }
 
-/// [`run_cli`], which must succeed and print one JSON document.
+/// [`run_cli`] with `--json`, which must succeed and print one JSON document.
 pub async fn cli_json(args: &[&str]) -> Value {
-    let out = run_cli(args).await;
+    let out = run_cli(&[&["--json"], args].concat()).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "claimsmith {args:?} failed: {stderr}");
     serde_json::from_slice(&out.stdout)
