@@ -66,19 +66,16 @@ async fn rotate_secret_prints_a_new_secret_once_and_the_old_one_stops_working() 
 async fn set_password_reads_stdin_and_update_patches_the_user() {
     let s = TestServer::start().await;
     let db = db_of(&s);
-    let out = cli_stdin(
-        &[
-            "--db",
-            &db,
-            "users",
-            "set-password",
-            "--email",
-            EMAIL,
-            "--password-stdin",
-        ],
-        "new pass 42\n",
-    )
-    .await;
+    let set_password = [
+        "--db",
+        &db,
+        "users",
+        "set-password",
+        "--email",
+        EMAIL,
+        "--password-stdin",
+    ];
+    let out = cli_stdin(&set_password, "new pass 42\n").await;
     assert!(
         out.status.success(),
         "{}",
@@ -108,23 +105,7 @@ async fn set_password_reads_stdin_and_update_patches_the_user() {
         }
     };
     assert_eq!(new_login("new pass 42").await, 200);
-    let err = String::from_utf8_lossy(
-        &cli_stdin(
-            &[
-                "--db",
-                &db,
-                "users",
-                "set-password",
-                "--email",
-                EMAIL,
-                "--password-stdin",
-            ],
-            "\n",
-        )
-        .await
-        .stderr,
-    )
-    .into_owned();
+    let err = String::from_utf8_lossy(&cli_stdin(&set_password, "\n").await.stderr).into_owned();
     assert!(err.contains("empty"), "{err}");
 
     let before = cli_json(&["--db", &db, "users", "show", "--email", EMAIL]).await;
