@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use claimsmith::clock::Clock;
 use claimsmith::config::Config;
@@ -552,4 +553,20 @@ pub fn add_offline_api(
         "2027-01-01T00:00:00.000Z",
     )?;
     Ok(())
+}
+
+/// How long a failed login (a wrong password) for `username` takes, in ms.
+pub async fn failure_ms(s: &TestServer, username: &str) -> f64 {
+    let start = Instant::now();
+    let (status, body) = s
+        .token(&[
+            ("grant_type", "password"),
+            ("client_id", &s.seed.client_id),
+            ("client_secret", &s.seed.client_secret),
+            ("username", username),
+            ("password", "not the password"),
+        ])
+        .await;
+    assert_eq!(status, 403, "{body}");
+    start.elapsed().as_secs_f64() * 1000.0
 }
