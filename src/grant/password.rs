@@ -102,7 +102,12 @@ async fn find(
         return Err(OAuthError::service_not_enabled(aud));
     }
     // A user's token must never carry the Management API's scopes: it is for machines only.
-    if req.audience.api.as_deref() == Some(crate::mgmt::audience(&state.config.issuer).as_str()) {
+    if req
+        .audience
+        .api
+        .as_deref()
+        .is_some_and(|aud| crate::mgmt::is_audience(&state.config.issuer, aud))
+    {
         return Err(OAuthError::management_api_for_machines());
     }
     let Some(connection) = connection else {

@@ -4,7 +4,6 @@
 //! [`MgmtError`] in Auth0's shape.
 
 use hyper::body::Incoming;
-use hyper::header::AUTHORIZATION;
 use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode};
 use serde_json::Value;
@@ -161,17 +160,10 @@ async fn answer(
 
 /// Checks the bearer token and that it grants `scope`.
 fn authorize(parts: &Parts, state: &AppState, scope: &'static str) -> Result<(), MgmtError> {
-    let header = parts
-        .headers
-        .get(AUTHORIZATION)
-        .ok_or_else(MgmtError::missing_authentication)?;
-    let token = header
-        .to_str()
-        .ok()
-        .and_then(|t| t.split_once(' '))
-        .filter(|(scheme, t)| scheme.eq_ignore_ascii_case("bearer") && !t.trim().is_empty())
-        .map(|(_, t)| t.trim())
-        .ok_or_else(MgmtError::invalid_token)?;
+    let token = super::bearer(&parts.headers).map_err(|e| match e {
+        super::NoBearer::Missing => MgmtError::missing_authentication(),
+        super::NoBearer::Malformed => MgmtError::invalid_token(),
+    })?;
     let issuer = &state.config.issuer;
     let audience = mgmt::audience(issuer);
     let expected = Expected {

@@ -98,6 +98,31 @@ pub fn raw_json(status: StatusCode, body: Bytes) -> Resp {
     r
 }
 
+/// Why a request carries no usable bearer token.
+pub(super) enum NoBearer {
+    /// No `Authorization` header at all.
+    Missing,
+    /// Another scheme, an empty token, a header that is not text.
+    Malformed,
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive),
+/// for `/userinfo` and the Management API, which each answer a refusal in their own shape.
+pub(super) fn bearer(headers: &hyper::HeaderMap) -> Result<&str, NoBearer> {
+    let value = headers
+        .get(hyper::header::AUTHORIZATION)
+        .ok_or(NoBearer::Missing)?;
+    let text = value.to_str().map_err(|_| NoBearer::Malformed)?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim())
+        }
+        _ => Err(NoBearer::Malformed),
+    }
+}
+
 fn method_not_allowed(allow: &'static str) -> Resp {
     let mut r = json(
         StatusCode::METHOD_NOT_ALLOWED,

@@ -8,7 +8,7 @@
 //! Custom claims scripts put in ID tokens are not answered: they are not kept after issuance.
 
 use hyper::body::Incoming;
-use hyper::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
+use hyper::header::{HeaderValue, WWW_AUTHENTICATE};
 use hyper::http::request::Parts;
 use hyper::{Request, StatusCode};
 use serde_json::Value;
@@ -88,22 +88,13 @@ async fn answer(parts: &Parts, state: &AppState) -> Result<Value, OAuthError> {
     Ok(Value::Object(profile))
 }
 
-/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1; the scheme is case-insensitive).
-/// No header is [`OAuthError::bearer_missing`]; another scheme or an empty token is malformed.
+/// The bearer token: no header is [`OAuthError::bearer_missing`], anything else unusable is
+/// malformed.
 fn bearer(parts: &Parts) -> Result<&str, OAuthError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else {
-        return Err(OAuthError::bearer_missing());
-    };
-    let malformed = || OAuthError::invalid_token("Malformed Authorization header.");
-    let text = value.to_str().map_err(|_| malformed())?;
-    match text.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(token.trim())
-        }
-        _ => Err(malformed()),
-    }
+    super::bearer(&parts.headers).map_err(|e| match e {
+        super::NoBearer::Missing => OAuthError::bearer_missing(),
+        super::NoBearer::Malformed => OAuthError::invalid_token("Malformed Authorization header."),
+    })
 }
 
 /// The JSON error body with its RFC 6750 §3 challenge: only the realm when no token came (§3.1:

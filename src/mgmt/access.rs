@@ -42,8 +42,13 @@ async fn user_exists(state: &AppState, id: &str) -> Result<(), MgmtError> {
 
 /// `GET /api/v2/roles`.
 pub async fn roles(state: &AppState) -> Result<Value, MgmtError> {
-    let roles = state.store.call(|db| db.roles()).await?;
-    Ok(json!(roles))
+    let roles = state.store.call(|db| db.list_roles()).await?;
+    Ok(Value::Array(
+        roles
+            .iter()
+            .map(|r| json!({"id": r.id, "name": r.name, "description": r.description}))
+            .collect(),
+    ))
 }
 
 /// `POST /api/v2/roles` (`name`, `description`): the role.
@@ -93,7 +98,7 @@ pub async fn set_user_roles(
 
 /// `GET /api/v2/organizations`.
 pub async fn orgs(state: &AppState) -> Result<Value, MgmtError> {
-    let orgs = state.store.call(|db| db.orgs()).await?;
+    let orgs = state.store.call(|db| db.list_orgs()).await?;
     Ok(json!(orgs))
 }
 

@@ -9,9 +9,18 @@ pub mod users;
 
 pub use error::MgmtError;
 
+/// The path of the Management API's audience under the issuer.
+const PATH: &str = "api/v2/";
+
 /// The Management API's audience for an issuer (always registered, see `bootstrap.rs`).
 pub fn audience(issuer: &str) -> String {
-    format!("{issuer}api/v2/")
+    format!("{issuer}{PATH}")
+}
+
+/// Whether `aud` is the Management API's audience, without building it (every password login
+/// asks).
+pub fn is_audience(issuer: &str, aud: &str) -> bool {
+    aud.strip_prefix(issuer) == Some(PATH)
 }
 
 /// The scopes of the Management API's registration: Auth0's names, those this subset checks

@@ -246,19 +246,22 @@ pub async fn update(state: &AppState, id: String, body: Value) -> Result<Value, 
     let b = as_object(body)?;
     let password_hash = match string(&b, "password")? {
         Some(p) => {
-            let name = id.clone();
-            let user = state
-                .store
-                .call(move |db| db.user_by_id(&name))
-                .await?
-                .ok_or_else(MgmtError::no_such_user)?;
-            let conn = user.connection.clone();
+            let user = id.clone();
+            // The user's connection's password policy, in one store trip.
             let options = state
                 .store
-                .call(move |db| db.connection_by_name(&conn))
+                .call(move |db| {
+                    let Some(u) = db.user_by_id(&user)? else {
+                        return Ok(None);
+                    };
+                    Ok(Some(
+                        db.connection_by_name(&u.connection)?
+                            .map(|c| c.options)
+                            .unwrap_or_default(),
+                    ))
+                })
                 .await?
-                .map(|c| c.options)
-                .unwrap_or_default();
+                .ok_or_else(MgmtError::no_such_user)?;
             if !password_policy::allows(&options, &p) {
                 return Err(MgmtError::weak_password());
             }

@@ -13,16 +13,7 @@ use super::sandbox::LoginState;
 /// (so no `eval`, no `Function` constructor), no WeakRef, FinalizationRegistry, `performance` or
 /// DOMException. TypedArrays brings ArrayBuffer, the typed arrays, DataView, SharedArrayBuffer
 /// and Atomics, as in Node; `Atomics.wait` throws, since a runtime is never allowed to block.
-pub(super) type SandboxIntrinsics = (
-    intrinsic::Date,
-    intrinsic::RegExpCompiler,
-    intrinsic::RegExp,
-    intrinsic::Json,
-    intrinsic::MapSet,
-    intrinsic::Promise,
-    intrinsic::TypedArrays,
-    intrinsic::Proxy,
-);
+pub(super) type SandboxIntrinsics = (StrictIntrinsics, intrinsic::TypedArrays);
 
 /// A strict context's intrinsics: the same but the typed arrays, which cost about a tenth of
 /// building a context. The shim installs them on the first read of one of their names

@@ -1,11 +1,11 @@
-//! What the Management API asks of roles and organizations: roles by id with their
-//! descriptions, a user's roles as rows, several roles or members given or taken at once (one
-//! transaction each), organizations and their members.
+//! What the Management API asks of roles and organizations beyond the CLI's lists
+//! (`list_roles`, `list_orgs`): a user's roles as rows, several roles or members given or taken at
+//! once (one transaction each), and an organization's members as users.
 
 use rusqlite::{OptionalExtension, params};
 
 use super::users::{COLUMNS, from_row};
-use super::{Db, Organization, Result, StoreError, User};
+use super::{Db, Result, StoreError, User};
 
 /// A role as the Management API shows it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -24,17 +24,6 @@ fn role_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RoleRow> {
 }
 
 impl Db<'_> {
-    /// Every role, by name.
-    pub fn roles(&self) -> Result<Vec<RoleRow>> {
-        let mut st = self
-            .conn
-            .prepare_cached("SELECT id, name, description FROM roles ORDER BY name")?;
-        let rows = st
-            .query_map([], role_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
-    }
-
     /// The user's roles as rows, by name.
     pub fn user_role_rows(&self, user_id: &str) -> Result<Vec<RoleRow>> {
         let mut st = self.conn.prepare_cached(
@@ -70,22 +59,6 @@ impl Db<'_> {
             }
             Ok(())
         })
-    }
-
-    /// Every organization, by name.
-    pub fn orgs(&self) -> Result<Vec<Organization>> {
-        let ids: Vec<String> = self
-            .conn
-            .prepare_cached("SELECT id FROM organizations ORDER BY name")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(ids
-            .iter()
-            .map(|id| self.org(id))
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .flatten()
-            .collect())
     }
 
     /// Adds these users to the organization; every id must name a user. One transaction.

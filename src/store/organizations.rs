@@ -14,6 +14,15 @@ pub struct Organization {
     pub metadata: Map<String, Value>,
 }
 
+fn org_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Organization> {
+    Ok(Organization {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        display_name: r.get(2)?,
+        metadata: json_object(&r.get::<_, String>(3)?),
+    })
+}
+
 impl Db<'_> {
     /// Creates an organization.
     pub fn insert_org(
@@ -39,14 +48,7 @@ impl Db<'_> {
             .prepare_cached(
                 "SELECT id, name, display_name, metadata FROM organizations WHERE id = ?1 OR name = ?1",
             )?
-            .query_row([id_or_name], |r| {
-                Ok(Organization {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    display_name: r.get(2)?,
-                    metadata: json_object(&r.get::<_, String>(3)?),
-                })
-            })
+            .query_row([id_or_name], org_row)
             .optional()?)
     }
 
@@ -69,16 +71,12 @@ impl Db<'_> {
 
     /// Every organization, by name.
     pub fn list_orgs(&self) -> Result<Vec<Organization>> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id FROM organizations ORDER BY name")?;
-        let ids: Vec<String> = st
-            .query_map([], |r| r.get(0))?
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, name, display_name, metadata FROM organizations ORDER BY name",
+        )?;
+        let orgs = st
+            .query_map([], org_row)?
             .collect::<rusqlite::Result<_>>()?;
-        let mut orgs = Vec::with_capacity(ids.len());
-        for id in ids {
-            orgs.extend(self.org(&id)?);
-        }
         Ok(orgs)
     }
 
