@@ -11,7 +11,7 @@
 //! ```text
 //! demo ─ admin ─ bootstrap ─ output ─ cli   seeding, administration, start-up, tables, the arguments
 //! server ─ http                      accept loop, TLS; routing and rendering (token, discovery, health)
-//! grant ─ mgmt                       every OAuth error of a grant; the Management API's logic and errors
+//! grant ─ mgmt ─ register            every OAuth error of a grant; the Management API; signup, registration
 //! state                              what every request shares
 //! pipeline ─ reload ─ config         Rules then Actions → Outcome; hot reload; configuration
 //! script                             QuickJS sandboxes, workers, the shim
@@ -39,6 +39,7 @@ pub mod mgmt;
 pub mod oauth;
 pub mod output;
 pub mod pipeline;
+pub mod register;
 pub mod reload;
 pub mod script;
 pub mod server;

@@ -17,8 +17,8 @@ use crate::clock::Clock;
 use crate::config::{Config, OnLoadError};
 use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
-    CredentialsInput, EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, PatchError,
-    ScriptEngine, ScriptError, ScriptErrorKind, ScriptSet,
+    EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, PatchError, ScriptEngine,
+    ScriptError, ScriptErrorKind, ScriptSet, Trigger, Verdict,
 };
 use crate::store::Store;
 
@@ -105,11 +105,35 @@ impl Pipeline {
         self.engine.run_login(set, input).await
     }
 
-    /// Runs the Actions exporting `onExecuteCredentialsExchange` of the current script set (the
-    /// client-credentials grant); refuses like [`run`](Self::run) while a script never loaded.
-    pub async fn run_credentials(&self, input: CredentialsInput) -> Result<Outcome, ScriptError> {
+    /// Runs the Actions of a trigger without Rules (`Trigger::CredentialsExchange`, the
+    /// registration triggers) of the current script set; refuses like [`run`](Self::run) while
+    /// a script never loaded.
+    pub async fn run_actions(&self, input: Trigger) -> Result<Outcome, ScriptError> {
         let set = self.runnable()?;
-        self.engine.run_credentials(set, input).await
+        self.engine.run_actions(set, input).await
+    }
+
+    /// Runs a trigger's Actions without the caller waiting for them (post-user-registration,
+    /// which Auth0 runs asynchronously): a failure, a refusal or a set that cannot run is logged,
+    /// nothing more.
+    pub fn spawn_actions(&self, input: Trigger) {
+        let set = match self.runnable() {
+            Ok(set) => set,
+            Err(e) => {
+                tracing::warn!(target: "script", error = %e, "Actions not run");
+                return;
+            }
+        };
+        let engine = self.engine.clone();
+        tokio::spawn(async move {
+            match engine.run_actions(set, input).await {
+                Ok(outcome) if !matches!(outcome.verdict, Verdict::Allow) => {
+                    tracing::warn!(target: "script", verdict = ?outcome.verdict, "an Action failed; ignored");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(target: "script", error = %e, "an Action failed; ignored"),
+            }
+        });
     }
 
     /// The current set, unless [`must_refuse`] says a script of it never loaded.

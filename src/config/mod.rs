@@ -103,6 +103,7 @@ file_table! {
         refresh_token_lifetime_s: u64,
         refresh_token_idle_lifetime_s: u64,
         refresh_token_reuse_leeway_s: u64,
+        signup_user_exists_error: bool,
     }
     tables {
         scripts: ScriptsFile,
@@ -277,6 +278,9 @@ pub struct Config {
     /// How long a rotated token may still be exchanged (a client's retry racing its own
     /// exchange) before its reuse revokes the family; 0 as in Auth0's default.
     pub refresh_token_reuse_leeway_s: u64,
+    /// Whether a signup for an email or username already taken says so (`user_exists`), or
+    /// answers Auth0's generic `invalid_signup` (the default: no enumeration through signup).
+    pub signup_user_exists_error: bool,
     pub scripts: ScriptsConfig,
 }
 
@@ -422,6 +426,7 @@ impl Config {
                 f.refresh_token_idle_lifetime_s.unwrap_or(15 * 86_400),
             )?,
             refresh_token_reuse_leeway_s: f.refresh_token_reuse_leeway_s.unwrap_or(0),
+            signup_user_exists_error: f.signup_user_exists_error.unwrap_or(false),
             scripts: f.scripts.resolve()?,
         })
     }

@@ -9,7 +9,7 @@ use super::size::{self, Measured};
 use super::{client, verdict};
 use crate::claims::Issue;
 use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
-use crate::script::{CredentialsInput, RequestInfo};
+use crate::script::{CredentialsInput, RequestInfo, Trigger};
 use crate::state::AppState;
 use crate::token::Alg;
 
@@ -74,7 +74,12 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
         now_ms: state.clock.now_ms(),
         transaction_id: crate::credentials::random_id::<16>(),
     };
-    let outcome = verdict::decide(state.pipeline.run_credentials(input).await)?;
+    let outcome = verdict::decide(
+        state
+            .pipeline
+            .run_actions(Trigger::CredentialsExchange(input))
+            .await,
+    )?;
     let sub = format!("{}@clients", client.client_id);
     let issue = Issue {
         issuer: &state.config.issuer,

@@ -31,6 +31,8 @@ pub(super) fn decide(run: Result<Outcome, ScriptError>) -> Result<Outcome, OAuth
         Verdict::InteractionRequired(reason) => OAuthError::interaction_required(reason),
         Verdict::ValidationError { code, message } => OAuthError::validation_error(code, message),
         Verdict::CredentialsDenied { code, reason } => OAuthError::credentials_denied(code, reason),
+        // Only the registration triggers answer this, and no grant runs them.
+        Verdict::RegistrationDenied { user_message, .. } => OAuthError::script_denied(user_message),
     };
     Err(refused)
 }

@@ -3,6 +3,8 @@
 //! audience, expiry) and the endpoint's scope, calls `mgmt`, and renders its answer or its
 //! [`MgmtError`] in Auth0's shape.
 
+use std::net::SocketAddr;
+
 use hyper::body::Incoming;
 use hyper::http::request::Parts;
 use hyper::{Method, Request, StatusCode};
@@ -10,6 +12,7 @@ use serde_json::Value;
 
 use super::{BodyError, Resp, json, raw_json, read_body};
 use crate::mgmt::{self, MgmtError, access, users};
+use crate::script::RequestInfo;
 use crate::state::AppState;
 use crate::token::{Expected, VerifyError};
 
@@ -83,10 +86,10 @@ impl Call {
     }
 }
 
-pub async fn handle(req: Request<Incoming>, state: &AppState) -> Resp {
+pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) -> Resp {
     let limit = state.config.max_body_bytes;
     let answer = match read_body(req, limit).await {
-        Ok((parts, body)) => answer(&parts, &body, state).await,
+        Ok((parts, body)) => answer(&parts, &body, state, peer).await,
         Err(BodyError::TooLarge) => Err(MgmtError::too_large(limit)),
         Err(BodyError::Broken) => Err(MgmtError::invalid_body("the body could not be read")),
     };
@@ -111,6 +114,7 @@ async fn answer(
     parts: &Parts,
     body: &[u8],
     state: &AppState,
+    peer: SocketAddr,
 ) -> Result<(StatusCode, Value), MgmtError> {
     let call = Call::route(&parts.method, parts.uri.path()).ok_or_else(MgmtError::not_found)?;
     authorize(parts, state, call.scope())?;
@@ -123,10 +127,12 @@ async fn answer(
         serde_json::from_slice(body).map_err(|_| MgmtError::invalid_body("the body is not JSON"))
     };
     Ok(match call {
-        Call::CreateUser => (
-            StatusCode::CREATED,
-            users::create(state, json_body()?).await?,
-        ),
+        Call::CreateUser => {
+            // The registration Actions' `event.request` (no body: it holds the password).
+            let request = RequestInfo::new(&super::request_meta(parts, peer), Default::default());
+            let user = users::create(state, json_body()?, request).await?;
+            (StatusCode::CREATED, user)
+        }
         Call::ListUsers => (StatusCode::OK, users::list(state, &query).await?),
         Call::UsersByEmail => (StatusCode::OK, users::by_email(state, &query).await?),
         Call::GetUser(id) => (StatusCode::OK, users::get(state, id, &query).await?),

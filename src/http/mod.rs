@@ -5,6 +5,7 @@ pub mod conn;
 mod discovery;
 mod health;
 mod mgmt;
+mod signup;
 mod token;
 mod userinfo;
 
@@ -18,6 +19,7 @@ use hyper::body::Incoming;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, PRAGMA};
 use hyper::{Method, Request, Response, StatusCode};
 
+use crate::oauth::RequestMeta;
 use crate::state::AppState;
 
 /// Every response body is a complete buffer.
@@ -40,14 +42,58 @@ pub async fn route(
         }
         (&Method::GET | &Method::POST, "/userinfo") => userinfo::handle(req, &state).await,
         (_, "/userinfo") => method_not_allowed("GET, POST"),
+        (&Method::POST, "/dbconnections/signup") => signup::handle(req, &state, peer).await,
+        (_, "/dbconnections/signup") => method_not_allowed("POST"),
         (&Method::GET, "/healthz") => health::handle(&state, req.headers(), peer.ip()),
-        (_, p) if p.starts_with("/api/v2/") => mgmt::handle(req, &state).await,
+        (_, p) if p.starts_with("/api/v2/") => mgmt::handle(req, &state, peer).await,
         _ => json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found"}),
         ),
     };
     Ok(resp)
+}
+
+/// What the scripts and the brute-force guard read of a request besides its parameters: the
+/// peer's IP, the host, the agent, the languages, the method and the query.
+pub(super) fn request_meta(parts: &hyper::http::request::Parts, peer: SocketAddr) -> RequestMeta {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    RequestMeta {
+        ip: peer.ip().to_string(),
+        forwarded_for: header("auth0-forwarded-for"),
+        hostname: without_port(
+            &header("host")
+                .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+                .unwrap_or_default(),
+        ),
+        user_agent: header("user-agent"),
+        language: header("accept-language"),
+        method: parts.method.to_string(),
+        query: parts
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// The host of a `Host` header without its port (`event.request.hostname` is a hostname, as
+/// a URL's `hostname`): `a.example:8443` → `a.example`, `[::1]:80` → `[::1]`.
+pub(super) fn without_port(host: &str) -> String {
+    let host = host.trim();
+    if host.starts_with('[') {
+        return host.find(']').map_or(host, |i| &host[..=i]).to_owned();
+    }
+    match host.split_once(':') {
+        Some((h, port)) if !port.contains(':') => h.to_owned(),
+        _ => host.to_owned(),
+    }
 }
 
 /// A request body must arrive within this time (a trickled body holds a connection slot).

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::{BodyError, Resp, json, raw_json, read_body};
 use crate::grant;
-use crate::oauth::{ErrorCode, OAuthError, RequestMeta, TokenRequest};
+use crate::oauth::{ErrorCode, OAuthError, TokenRequest};
 use crate::state::AppState;
 
 pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) -> Resp {
@@ -104,44 +104,8 @@ fn parse(parts: &Parts, body: &[u8], peer: SocketAddr) -> Result<TokenRequest, O
             return Err(OAuthError::unsupported_content_type());
         }
     };
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let meta = RequestMeta {
-        ip: peer.ip().to_string(),
-        forwarded_for: header("auth0-forwarded-for"),
-        hostname: without_port(
-            &header("host")
-                .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-                .unwrap_or_default(),
-        ),
-        user_agent: header("user-agent"),
-        language: header("accept-language"),
-        method: parts.method.to_string(),
-        query: parts
-            .uri
-            .query()
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default(),
-    };
+    let meta = super::request_meta(parts, peer);
     TokenRequest::new(params, basic_credentials(parts)?, meta)
-}
-
-/// The host of a `Host` header without its port (`event.request.hostname` is a hostname, as
-/// a URL's `hostname`): `a.example:8443` → `a.example`, `[::1]:80` → `[::1]`.
-fn without_port(host: &str) -> String {
-    let host = host.trim();
-    if host.starts_with('[') {
-        return host.find(']').map_or(host, |i| &host[..=i]).to_owned();
-    }
-    match host.split_once(':') {
-        Some((h, port)) if !port.contains(':') => h.to_owned(),
-        _ => host.to_owned(),
-    }
 }
 
 /// A JSON object of parameters: strings as they are, numbers and booleans as text, an array of
@@ -242,7 +206,7 @@ mod tests {
             ("[::1]", "[::1]"),
             ("", ""),
         ] {
-            assert_eq!(super::without_port(host), want, "{host}");
+            assert_eq!(crate::http::without_port(host), want, "{host}");
         }
     }
 }

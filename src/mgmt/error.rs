@@ -4,6 +4,8 @@
 
 use serde_json::{Value, json};
 
+use crate::register::Refused;
+
 /// One refusal or failure of a Management API call.
 #[derive(Debug)]
 pub struct MgmtError {
@@ -99,6 +101,35 @@ impl MgmtError {
             "The organization does not exist.",
             Some("inexistent_organization"),
         )
+    }
+
+    /// A registration refused (`register`): the policy, the pre-user-registration Actions, a
+    /// duplicate.
+    pub fn refused(r: Refused) -> Self {
+        match r {
+            Refused::WeakPassword { .. } => Self::weak_password(),
+            Refused::Denied {
+                reason,
+                user_message,
+            } => {
+                let message = if user_message.is_empty() {
+                    reason
+                } else {
+                    user_message
+                };
+                Self::new(400, message, Some("extensibility_error"))
+            }
+            Refused::Invalid { code: _, message } => {
+                Self::new(400, message, Some("extensibility_error"))
+            }
+            Refused::ScriptFailed(e) => MgmtError {
+                source: Some(e.to_string()),
+                ..Self::new(400, e.public_description(), Some("extensibility_error"))
+            },
+            Refused::Exists => Self::user_exists(),
+            Refused::Busy => Self::busy(),
+            Refused::Internal(cause) => Self::internal(&cause),
+        }
     }
 
     /// A path or method this subset does not serve.

@@ -4,7 +4,6 @@
 
 pub mod access;
 mod error;
-mod password_policy;
 pub mod users;
 
 pub use error::MgmtError;

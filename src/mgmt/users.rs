@@ -6,9 +6,9 @@
 use serde_json::{Map, Value, json};
 
 use super::MgmtError;
-use super::password_policy;
-use crate::credentials::is_supported_hash;
-use crate::script::user_profile;
+use crate::register::password_policy::Policy;
+use crate::register::{Registration, register};
+use crate::script::{RequestInfo, user_profile};
 use crate::state::AppState;
 use crate::store::{NewUser, UserFilter, UserUpdate};
 
@@ -80,8 +80,13 @@ async fn hash(state: &AppState, password: String) -> Result<String, MgmtError> {
         .ok_or_else(|| MgmtError::internal("password hashing failed"))
 }
 
-/// `POST /api/v2/users`: 201 with the user.
-pub async fn create(state: &AppState, body: Value) -> Result<Value, MgmtError> {
+/// `POST /api/v2/users`: 201 with the user. The pre-user-registration Actions run first, as for
+/// a signup (`register`), with no `event.client`.
+pub async fn create(
+    state: &AppState,
+    body: Value,
+    request: RequestInfo,
+) -> Result<Value, MgmtError> {
     let b = as_object(body)?;
     let Some(connection) = string(&b, "connection")? else {
         return Err(MgmtError::invalid_body(
@@ -104,11 +109,6 @@ pub async fn create(state: &AppState, body: Value) -> Result<Value, MgmtError> {
         .call(move |db| db.connection_by_name(&name))
         .await?
         .ok_or_else(MgmtError::unknown_connection)?;
-    if !password_policy::allows(&conn.options, &password) {
-        return Err(MgmtError::weak_password());
-    }
-    let password_hash = hash(state, password).await?;
-    debug_assert!(is_supported_hash(&password_hash));
     let user = NewUser {
         user_id: string(&b, "user_id")?,
         connection,
@@ -121,17 +121,21 @@ pub async fn create(state: &AppState, body: Value) -> Result<Value, MgmtError> {
         family_name: string(&b, "family_name")?,
         picture: string(&b, "picture")?,
         phone_number: string(&b, "phone_number")?,
-        password_hash: Some(password_hash),
+        password_hash: None,
         app_metadata: object(&b, "app_metadata")?,
         user_metadata: object(&b, "user_metadata")?,
         blocked: boolean(&b, "blocked")?.unwrap_or(false),
     };
-    let now = state.clock.now_rfc3339();
-    let stored = state
-        .store
-        .call(move |db| db.insert_user(&user, &now))
-        .await?;
-    tracing::info!(user_id = %stored.user_id, "user created through the Management API");
+    let registration = Registration {
+        user,
+        password,
+        connection: conn,
+        client: None,
+        request,
+    };
+    let stored = register(state, registration)
+        .await
+        .map_err(MgmtError::refused)?;
     Ok(user_profile(&stored))
 }
 
@@ -262,7 +266,7 @@ pub async fn update(state: &AppState, id: String, body: Value) -> Result<Value, 
                 })
                 .await?
                 .ok_or_else(MgmtError::no_such_user)?;
-            if !password_policy::allows(&options, &p) {
+            if !Policy::of(&options).allows(&p) {
                 return Err(MgmtError::weak_password());
             }
             Some(hash(state, p).await?)

@@ -12,7 +12,7 @@
 (function (d) {
   'use strict';
   const { host, chain, claim, state, needString, freeze, jparse, P, Err, TE, RE, isArray, keys, Str, NaNv, isFinite,
-    isInteger, isSafeInteger, refreshing } = d;
+    isInteger, isSafeInteger, metadata, refreshing } = d;
   const MFA = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
   // The 25 `api.samlResponse` setters of Auth0's post-login API object page.
   const SAML_SETTERS = ['setAttribute', 'setAudience', 'setRecipient', 'setCreateUpnClaim',
@@ -91,8 +91,47 @@
     });
     return api;
   }
+  // `api.validation.error(code, message)`: post-login and pre-user-registration.
+  function validation(i, api) {
+    return freeze({
+      error: chain(i, api, (l, code, message) => {
+        needString('validation error code', code);
+        needString('validation error message', message);
+        if (l.stop === null) l.stop = ['validation', code, message];
+      }),
+    });
+  }
+  // The pre-user-registration `api` (Auth0's: access.deny(reason, userMessage), user.set*Metadata
+  // aggregated into the user about to be stored, validation.error(code, message), cache).
+  function preRegApi(i) {
+    let access, user, v, c;
+    const api = freeze({
+      get access() {
+        return access || (access = freeze({
+          deny: chain(i, api, (l, reason, userMessage) => {
+            needString('deny reason', reason);
+            if (userMessage !== undefined) needString('deny userMessage', userMessage);
+            if (l.deny === null) l.deny = [reason, userMessage === undefined ? '' : userMessage];
+          }),
+        }));
+      },
+      get user() {
+        return user || (user = freeze({ setAppMetadata: metadata(i, api, 'app', 'app_metadata'), setUserMetadata: metadata(i, api, 'user', 'user_metadata') }));
+      },
+      get validation() { return v || (v = validation(i, api)); },
+      get cache() { return c || (c = cache(i)); },
+    });
+    return api;
+  }
+  // The post-user-registration `api`: its cache only (the user is stored; nothing to refuse).
+  function postRegApi(i) {
+    let c;
+    return freeze({ get cache() { return c || (c = cache(i)); } });
+  }
   return {
     cxApi,
+    preRegApi,
+    postRegApi,
     cache,
     transaction,
     multifactor: (i, api) => freeze({
@@ -171,13 +210,7 @@
         evictMetadata: chain(i, api, (l) => { l.out.rt.push(['evict']); }),
       });
     },
-    validation: (i, api) => freeze({
-      error: chain(i, api, (l, code, message) => {
-        needString('validation error code', code);
-        needString('validation error message', message);
-        if (l.stop === null) l.stop = ['validation', code, message];
-      }),
-    }),
+    validation,
     // claimsmith has no user groups: the user belongs to none.
     groups: () => freeze({
       getUserGroups: freeze(() => P.resolve({ groups: [] })),

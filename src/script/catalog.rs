@@ -16,9 +16,9 @@ use rquickjs::module::WriteOptions;
 use rquickjs::{Context, Module, Runtime};
 use serde::Deserialize;
 
-use super::bytecode;
 use super::library::Modules;
 use super::sandbox::{self, SandboxError};
+use super::{Trigger, bytecode};
 
 /// Largest script source accepted (Auth0: 100 kB per Action / for all enabled Rules).
 pub const MAX_SCRIPT_BYTES: usize = 100 * 1024;
@@ -47,15 +47,19 @@ pub struct Script {
     pub(crate) bytecode: Arc<[u8]>,
     /// Sidecar `order`, kept so a last-good script sorts as it did.
     order: Option<i64>,
-    /// False for an Action that only exports `onExecuteCredentialsExchange` (never run at login).
-    pub(crate) post_login: bool,
-    /// An Action exporting `onExecuteCredentialsExchange` (run by the client-credentials grant).
-    pub(crate) credentials: bool,
+    /// The triggers an Action exports a function for ([`Trigger::bit`]s, as `shim.js`'s `add`
+    /// reports them); every Rule runs at login only.
+    pub(crate) triggers: u8,
     /// The folder `require('./x')` resolves from (canonical; empty when unknown).
     pub(crate) dir: Arc<str>,
 }
 
 impl Script {
+    /// Whether this script runs on the trigger of `bit` ([`Trigger::bit`]).
+    pub(crate) fn runs(&self, bit: u8) -> bool {
+        self.triggers & bit != 0
+    }
+
     /// A bare script for the load-time shape check.
     pub(crate) fn for_check(kind: ScriptKind, name: &str, bytecode: Arc<[u8]>) -> Script {
         Script {
@@ -65,8 +69,7 @@ impl Script {
             hash: String::new(),
             bytecode,
             order: None,
-            post_login: true,
-            credentials: false,
+            triggers: Trigger::POST_LOGIN,
             dir: "".into(),
         }
     }
@@ -295,8 +298,7 @@ fn load_one(
         hash: sha256_hex(source.as_bytes()),
         bytecode,
         order: sidecar.order,
-        post_login: triggers & 1 != 0,
-        credentials: triggers & 2 != 0,
+        triggers: triggers as u8,
         dir,
     }))
 }
@@ -571,7 +573,9 @@ mod tests {
         let set = load_scripts(&a, &r, None, 1);
         let names = |v: &[Arc<Script>]| v.iter().map(|s| s.name.to_string()).collect::<Vec<_>>();
         assert_eq!(names(&set.actions), ["cce", "modexp"]);
-        assert!(!set.actions[0].post_login && set.actions[1].post_login);
+        assert!(
+            !set.actions[0].runs(Trigger::POST_LOGIN) && set.actions[1].runs(Trigger::POST_LOGIN)
+        );
         assert_eq!(names(&set.rules), ["named"]);
         let msgs: Vec<String> = set.errors.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), 4, "{msgs:?}");

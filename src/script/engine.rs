@@ -21,7 +21,7 @@ use super::engine_config::{EngineConfig, Isolation};
 use super::queue::Queue;
 use super::sandbox::{Env, Progress};
 use super::worker::Worker;
-use super::{CredentialsInput, Host, LoginInput, Outcome, ScriptError, ScriptErrorKind, Trigger};
+use super::{Host, LoginInput, Outcome, ScriptError, ScriptErrorKind, Trigger};
 use crate::gauge::Gauge;
 
 pub(super) enum Msg {
@@ -166,23 +166,24 @@ impl ScriptEngine {
         set: Arc<ScriptSet>,
         input: LoginInput,
     ) -> Result<Outcome, ScriptError> {
-        if set.rules.is_empty() && !set.actions.iter().any(|a| a.post_login) {
+        if set.rules.is_empty() && !set.actions.iter().any(|a| a.runs(Trigger::POST_LOGIN)) {
             return Ok(Outcome::default());
         }
         self.run(set, Trigger::PostLogin(input)).await
     }
 
-    /// Runs the Actions exporting `onExecuteCredentialsExchange`, in order (client credentials;
-    /// Rules never run here), with the same deadline, limits and answers as a login.
-    pub async fn run_credentials(
+    /// Runs the Actions of a trigger that has no Rules (the credentials exchange, registration),
+    /// in order, with the same deadline, limits and answers as a login; allows at once when no
+    /// Action exports the trigger's function.
+    pub async fn run_actions(
         &self,
         set: Arc<ScriptSet>,
-        input: CredentialsInput,
+        input: Trigger,
     ) -> Result<Outcome, ScriptError> {
-        if !set.actions.iter().any(|a| a.credentials) {
+        if !set.actions.iter().any(|a| a.runs(input.bit())) {
             return Ok(Outcome::default());
         }
-        self.run(set, Trigger::CredentialsExchange(input)).await
+        self.run(set, input).await
     }
 
     async fn run(&self, set: Arc<ScriptSet>, input: Trigger) -> Result<Outcome, ScriptError> {

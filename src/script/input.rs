@@ -57,6 +57,22 @@ pub struct CredentialsInput {
     pub transaction_id: String,
 }
 
+/// What the registration Actions may read (`onExecutePreUserRegistration` before the user is
+/// stored, `onExecutePostUserRegistration` after): a signup, or a Management API create.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistrationInput {
+    /// The user as Auth0 shows it there: before, what was asked for (no `user_id`); after, the
+    /// stored user's profile.
+    pub user: Value,
+    /// The application of a signup; absent for a Management API create (optional in Auth0).
+    pub client: Option<ClientInfo>,
+    pub connection: ConnectionInfo,
+    pub request: RequestInfo,
+    pub tenant: String,
+    pub now_ms: i64,
+    pub transaction_id: String,
+}
+
 /// Which trigger a job runs, with its input. It travels inside the boxed job (`Msg::Login`),
 /// so the variants' sizes differing costs nothing.
 #[derive(Debug, Clone)]
@@ -66,6 +82,28 @@ pub enum Trigger {
     PostLogin(LoginInput),
     /// The `onExecuteCredentialsExchange` Actions.
     CredentialsExchange(CredentialsInput),
+    /// The `onExecutePreUserRegistration` Actions.
+    PreRegistration(RegistrationInput),
+    /// The `onExecutePostUserRegistration` Actions.
+    PostRegistration(RegistrationInput),
+}
+
+impl Trigger {
+    pub(crate) const POST_LOGIN: u8 = 1;
+    pub(crate) const CREDENTIALS: u8 = 2;
+    pub(crate) const PRE_REGISTRATION: u8 = 4;
+    pub(crate) const POST_REGISTRATION: u8 = 8;
+
+    /// This trigger's bit in [`Script::triggers`](super::Script): what `shim.js`'s `add` reports
+    /// for an Action exporting its function. The shim numbers the triggers by this bit's index.
+    pub(crate) fn bit(&self) -> u8 {
+        match self {
+            Trigger::PostLogin(_) => Self::POST_LOGIN,
+            Trigger::CredentialsExchange(_) => Self::CREDENTIALS,
+            Trigger::PreRegistration(_) => Self::PRE_REGISTRATION,
+            Trigger::PostRegistration(_) => Self::POST_REGISTRATION,
+        }
+    }
 }
 
 /// `event.client` / `context.clientID` etc.

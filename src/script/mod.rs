@@ -83,8 +83,8 @@ pub use engine_config::{EngineConfig, Isolation};
 pub use error::{ScriptError, ScriptErrorKind};
 pub use fetch::FetchPolicy;
 pub use input::{
-    ClientInfo, ConnectionInfo, CredentialsInput, LoginInput, OrganizationInfo, RequestInfo,
-    Trigger, user_profile,
+    ClientInfo, ConnectionInfo, CredentialsInput, LoginInput, OrganizationInfo, RegistrationInput,
+    RequestInfo, Trigger, user_profile,
 };
 
 use std::sync::Arc;
@@ -120,6 +120,12 @@ pub enum Verdict {
     /// A credentials-exchange Action's `api.access.deny(code, reason)`; `code` is one of
     /// `invalid_scope`, `invalid_request`, `server_error` (the shim checks).
     CredentialsDenied { code: String, reason: String },
+    /// A pre-user-registration Action's `api.access.deny(reason, userMessage)`: the user is not
+    /// created; `reason` is for the log, `user_message` for the caller.
+    RegistrationDenied {
+        reason: String,
+        user_message: String,
+    },
 }
 
 /// One `api.refreshToken.*` call of a post-login Action, applied by the refresh grant.

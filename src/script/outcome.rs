@@ -130,6 +130,10 @@ pub(crate) fn parse_outcome(
             code: text_at(1).unwrap_or_default(),
             reason: text_at(2).unwrap_or_default(),
         },
+        Some("reg_deny") => Verdict::RegistrationDenied {
+            reason: text_at(1).unwrap_or_default(),
+            user_message: text_at(2).unwrap_or_default(),
+        },
         other => return Err(engine(format!("bad verdict {other:?}"))),
     };
     if !raw.stack.is_empty() {

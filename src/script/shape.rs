@@ -9,8 +9,19 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::{
-    ClientInfo, ConnectionInfo, CredentialsInput, LoginInput, OrganizationInfo, RequestInfo,
+    ClientInfo, ConnectionInfo, CredentialsInput, LoginInput, OrganizationInfo, RegistrationInput,
+    RequestInfo,
 };
+
+/// `event.transaction.locale`: the first language the client accepts, else `en`.
+fn locale(r: &RequestInfo) -> &str {
+    r.language
+        .as_deref()
+        .and_then(|l| l.split([',', ';']).next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .unwrap_or("en")
+}
 
 fn is_password(input: &LoginInput) -> bool {
     input.protocol == "oauth2-password"
@@ -140,13 +151,7 @@ pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
         drop: &[],
     };
     let r = &input.request;
-    let locale = r
-        .language
-        .as_deref()
-        .and_then(|l| l.split([',', ';']).next())
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .unwrap_or("en");
+    let locale = locale(r);
     let methods = if is_password(input) {
         vec![Method {
             name: "pwd",
@@ -239,6 +244,37 @@ pub(crate) fn credentials_parts(input: &CredentialsInput) -> Vec<String> {
         parts.push(name.to_owned());
         parts.push(value.to_string());
     }
+    parts
+}
+
+/// The registration `event` as `[name, json, ...]`: the user, the connection, the request (no
+/// query; its body before the user exists only, as Auth0's), and the client of a signup
+/// (optional in Auth0: a Management API create has none). No `transaction`: Auth0 gives none to
+/// a signup through its API.
+pub(crate) fn registration_parts(input: &RegistrationInput, post: bool) -> Vec<String> {
+    let mut parts = Vec::with_capacity(12);
+    let mut part = |name: &str, value: Value| {
+        parts.push(name.to_owned());
+        parts.push(value.to_string());
+    };
+    if let Some(client) = &input.client {
+        part("client", json!(client));
+    }
+    part("connection", json!(input.connection));
+    let mut request = json!(EventRequest {
+        base: &input.request,
+        geoip: Empty
+    });
+    if let Some(r) = request.as_object_mut() {
+        r.remove("query");
+        if post {
+            r.remove("body");
+        }
+    }
+    part("request", request);
+    part("secrets", json!({}));
+    part("tenant", json!({"id": input.tenant}));
+    part("user", input.user.clone());
     parts
 }
 

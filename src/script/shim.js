@@ -225,16 +225,24 @@ export default function install(host, cfgJson) {
       init(makeRequire(dir, false), module);
       module.loaded = true;
       const ex = module.exports;
-      const login = ok(ex, 'onExecutePostLogin'), cx = ok(ex, 'onExecuteCredentialsExchange');
-      if (!login && !cx) {
-        throw new TE('an Action must export onExecutePostLogin (or onExecuteCredentialsExchange)');
+      // Which triggers it runs on: bit t for TRIGGERS[t] (input.rs `Trigger::bit`).
+      let on = 0;
+      for (let t = 0; t < TRIGGERS.length; t++) if (ok(ex, TRIGGERS[t])) on |= 1 << t;
+      if (on === 0) {
+        throw new TE('an Action must export ' + TRIGGERS.join(', ').replace(/, ([^,]*)$/, ' or $1'));
       }
       const i = scripts.length;
-      scripts.push({ kind, name, value: module, login, cx, api: login ? makeApi(i) : null, cxApi: cx ? more().cxApi(i) : null });
-      // Which triggers it runs on: 1 post-login, 2 credentials exchange.
-      return (login ? 1 : 0) | (cx ? 2 : 0);
+      // Each trigger's `api`: post-login's built here, the rarer ones by api.js.
+      const apis = [on & 1 ? makeApi(i) : null, on & 2 ? more().cxApi(i) : null,
+        on & 4 ? more().preRegApi(i) : null, on & 8 ? more().postRegApi(i) : null];
+      scripts.push({ kind, name, value: module, on, apis });
+      return on;
     }
   }
+  // The Actions triggers by the shim's number: 0 post-login, 1 credentials exchange, 2 and 3
+  // pre- and post-user-registration.
+  const TRIGGERS = ['onExecutePostLogin', 'onExecuteCredentialsExchange', 'onExecutePreUserRegistration',
+    'onExecutePostUserRegistration'];
 
   // ---- claims and errors -----------------------------------------------------------------------------------
   function claimJson(v, what) {
@@ -400,7 +408,7 @@ export default function install(host, cfgJson) {
   // of them: the shim's code, which every strict context reads and frees, holds only the common ones.
   let apiLib = null;
   const more = () => apiLib || (apiLib = host.library('api')({ host: hx(), chain, claim, state, needString, freeze, jparse,
-    P, Err, TE, RE, isArray, keys, Str, NaNv: NaN, isFinite, isInteger, isSafeInteger,
+    P, Err, TE, RE, isArray, keys, Str, NaNv: NaN, isFinite, isInteger, isSafeInteger, metadata,
     refreshing: () => refreshing }));
   // The namespaces of an Action's `api` are built on first use (most Actions touch two or three
   // of the thirteen): `api` is frozen, its namespaces are getters that build and freeze the
@@ -471,14 +479,13 @@ export default function install(host, cfgJson) {
   }
   const secretsJson = {};
   for (const k of keys(cfg.secrets)) secretsJson[k] = jstringify(cfg.secrets[k]);
-  // The Actions of one trigger, in order, each on its own lazily parsed copy of the event:
-  // post-login, or (`cx`) the credentials exchange, whose event has no user. A deny or a stop
-  // ends the trigger.
-  async function runActions(out, parts, cx) {
+  // The Actions of trigger `t` (TRIGGERS), in order, each on its own lazily parsed copy of the
+  // event. A deny or a stop ends the trigger.
+  async function runActions(out, parts, t) {
     const meta = {};
     for (let i = 0; i < scripts.length; i++) {
       const s = scripts[i];
-      if (s.kind !== 1 || !(cx ? s.cx : s.login)) continue;
+      if (s.kind !== 1 || !(s.on & (1 << t))) continue;
       enter(i);
       const evMeta = {};
       for (const k of keys(meta)) evMeta[k] = meta[k];
@@ -494,20 +501,19 @@ export default function install(host, cfgJson) {
         }
         defineProperty(event, k, descriptor(k));
       }
-      if (!cx) json.user = userWithMetadata(json.user, out);
+      if (t !== 1) json.user = userWithMetadata(json.user, out);
       PARTS.set(event, { json, evMeta });
       const l = { i, out, meta, evMeta, deny: null, stop: null };
       L = l;
       try {
-        if (cx) await s.value.exports.onExecuteCredentialsExchange(event, s.cxApi);
-        else await s.value.exports.onExecutePostLogin(event, s.api);
+        await s.value.exports[TRIGGERS[t]](event, s.apis[t]);
       } catch (e) {
         failure(out, e);
         return;
       } finally {
         L = null;
       }
-      if (l.deny !== null) { out.v = cx ? ['cx_deny', l.deny[0], l.deny[1]] : ['deny', l.deny]; return; }
+      if (l.deny !== null) { out.v = t === 0 ? ['deny', l.deny] : [DENY[t], l.deny[0], l.deny[1]]; return; }
       if (l.stop !== null) { out.v = l.stop; return; }
     }
   }
@@ -526,19 +532,17 @@ export default function install(host, cfgJson) {
     return jstringify(u);
   }
 
-  // trigger: 0 post-login (Rules, then Actions), 1 credentials exchange (Actions only).
+  // The verdict of a trigger's `api.access.deny` (outcome.rs); post-login's has one text.
+  const DENY = [null, 'cx_deny', 'reg_deny', 'reg_deny'];
+  // trigger: 0 post-login (Rules, then Actions); the others run Actions only (TRIGGERS).
   let refreshing = false; // this login is a refresh exchange (its event has refresh_token)
   async function run(eventParts, rulesJson, trigger) {
     refreshing = eventParts.indexOf('refresh_token') >= 0;
     const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, primary: null, ran: [], rt: [], stack: '', oom: -1, nullThrow: false };
     persisted = { uid: null, app: {}, user: {} };
     let go = true;
-    if (trigger === 1) {
-      await runActions(out, eventParts, true);
-      go = false;
-    }
-    if (go && rulesJson) go = await runRules(out, rulesJson);
-    if (go) await runActions(out, eventParts, false);
+    if (trigger === 0 && rulesJson) go = await runRules(out, rulesJson);
+    if (go) await runActions(out, eventParts, trigger);
     out.at = cur;
     if (out.v[0] === 'allow') {
       if (out.redirect !== null) out.v = ['redirect', out.redirect];

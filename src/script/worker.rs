@@ -138,7 +138,7 @@ impl Worker {
         };
         self.step(parked, &mut busy, |sandbox, progress, set| match &input {
             Trigger::PostLogin(input) => {
-                let event = if set.actions.iter().any(|a| a.post_login) {
+                let event = if set.actions.iter().any(|a| a.runs(Trigger::POST_LOGIN)) {
                     shape::event_parts(input)
                 } else {
                     Vec::new()
@@ -149,6 +149,14 @@ impl Worker {
             Trigger::CredentialsExchange(input) => {
                 let event = shape::credentials_parts(input);
                 sandbox.start(&event, None, 1, input.now_ms, progress)
+            }
+            Trigger::PreRegistration(input) => {
+                let event = shape::registration_parts(input, false);
+                sandbox.start(&event, None, 2, input.now_ms, progress)
+            }
+            Trigger::PostRegistration(input) => {
+                let event = shape::registration_parts(input, true);
+                sandbox.start(&event, None, 3, input.now_ms, progress)
             }
         });
     }

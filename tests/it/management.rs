@@ -16,7 +16,7 @@ async fn mgmt(scopes: &[&str]) -> (Arc<TestServer>, String) {
     (Arc::new(s), token)
 }
 
-async fn mgmt_token(s: &TestServer, scopes: &[&str]) -> String {
+pub(crate) async fn mgmt_token(s: &TestServer, scopes: &[&str]) -> String {
     let aud = format!("{ISSUER}api/v2/");
     let scopes: Vec<String> = scopes.iter().map(|x| (*x).to_owned()).collect();
     let a = aud.clone();
@@ -38,7 +38,7 @@ async fn mgmt_token(s: &TestServer, scopes: &[&str]) -> String {
 }
 
 /// One call: (status, JSON body or null).
-async fn call(
+pub(crate) async fn call(
     s: &TestServer,
     method: &str,
     path: &str,
