@@ -15,7 +15,9 @@ pub use error::SignupError;
 
 use serde_json::{Map, Value, json};
 
-use crate::script::{ClientInfo, RegistrationInput, RequestInfo, ScriptError, Trigger, Verdict};
+use crate::script::{
+    ClientInfo, RegistrationInput, RequestInfo, ScriptError, ScriptErrorKind, Trigger, Verdict,
+};
 use crate::state::AppState;
 use crate::store::{ConnectionRow, NewUser, StoreError, User};
 use password_policy::Policy;
@@ -93,7 +95,10 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<User, Refus
         .pipeline
         .run_actions(Trigger::PreRegistration(input(profile_to_be(&user))))
         .await
-        .map_err(Refused::ScriptFailed)?;
+        .map_err(|e| match e.kind {
+            ScriptErrorKind::Overloaded { .. } => Refused::Busy,
+            _ => Refused::ScriptFailed(e),
+        })?;
     match pre.verdict {
         Verdict::Allow => {}
         Verdict::RegistrationDenied {

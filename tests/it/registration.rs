@@ -319,3 +319,51 @@ async fn registration_actions_reload_with_their_files() {
     assert_eq!(stored(&s, &token, "broken@example.com").await, None);
     s.stop().await;
 }
+
+/// The documented member paths of a trigger's `api` (`tests/fixtures/auth0-members/<file>`).
+fn documented(file: &str) -> Vec<Value> {
+    let path = format!(
+        "{}/tests/fixtures/auth0-members/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut members = doc["members"].as_array().unwrap().clone();
+    members.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    members
+}
+
+/// Every function reachable as `api.<ns>.<member>`, sorted.
+const WALK: &str = r#"
+const walk = (api) => {
+  const found = [];
+  for (const ns of Object.keys(api)) {
+    const o = api[ns];
+    if (o === null || typeof o !== 'object') continue;
+    for (const m of Object.keys(o)) if (typeof o[m] === 'function') found.push('api.' + ns + '.' + m);
+  }
+  return found.sort();
+};
+exports.onExecutePreUserRegistration = async (event, api) => {
+  api.user.setUserMetadata('members', walk(api));
+};
+exports.onExecutePostUserRegistration = async (event, api) => {
+  await fetch(event.secrets.BASE + '/members', { method: 'POST', body: JSON.stringify(walk(api)) });
+};
+"#;
+
+#[tokio::test]
+async fn registration_apis_have_every_member_of_auth0s_documentation() {
+    let (s, mut posted) = serving(&[("actions/01-walk.js", WALK)]).await;
+    let token = mgmt_token(&s, &["read:users"]).await;
+    assert_eq!(signup(&s, "walk@example.com").await.0, 200);
+    let user = stored(&s, &token, "walk@example.com").await.unwrap();
+    assert_eq!(
+        user["user_metadata"]["members"],
+        Value::Array(documented("pre-user-registration-api.json"))
+    );
+    assert_eq!(
+        next(&mut posted).await,
+        Value::Array(documented("post-user-registration-api.json"))
+    );
+    s.stop().await;
+}
