@@ -15,10 +15,11 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{Config, OnLoadError};
+use crate::mgmt::RulesToken;
 use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
     CredentialsInput, EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, PatchError,
-    ScriptEngine, ScriptError, ScriptErrorKind, ScriptSet,
+    ScriptEngine, ScriptError, ScriptErrorKind, ScriptSet, TokenUnavailable,
 };
 use crate::store::Store;
 
@@ -56,7 +57,13 @@ pub fn must_refuse(set: &ScriptSet, policy: OnLoadError) -> Option<&Arc<str>> {
 impl Pipeline {
     /// Loads the scripts, starts the engine's workers and the reload task (call inside a tokio
     /// runtime). Refuses to start, listing every load error, when [`must_refuse`] says so.
-    pub fn start(config: &Config, store: Store, clock: Clock) -> Result<Pipeline, PipelineError> {
+    /// `rules_token` is Rules' `auth0.accessToken`.
+    pub fn start(
+        config: &Config,
+        store: Store,
+        clock: Clock,
+        rules_token: RulesToken,
+    ) -> Result<Pipeline, PipelineError> {
         let s = &config.scripts;
         let folders = Folders {
             actions: config.actions_dir.clone(),
@@ -72,7 +79,11 @@ impl Pipeline {
                 domain: domain_of(&config.issuer),
                 ..s.engine.clone()
             },
-            Arc::new(StoreHost { store, clock }),
+            Arc::new(StoreHost {
+                store,
+                clock,
+                rules_token,
+            }),
         )?;
         let engine = Arc::new(engine);
         let first = Arc::new(first);
@@ -145,10 +156,12 @@ fn domain_of(issuer: &str) -> String {
     rest.split('/').next().unwrap_or(rest).to_owned()
 }
 
-/// Rules' `auth0.users.update*Metadata` write through here, on a script worker thread.
+/// Rules' `auth0.users.update*Metadata` write through here, and `auth0.accessToken` comes from
+/// here, on a script worker thread.
 struct StoreHost {
     store: Store,
     clock: Clock,
+    rules_token: RulesToken,
 }
 
 impl Host for StoreHost {
@@ -175,5 +188,12 @@ impl Host for StoreHost {
                 Err(PatchError::Failed)
             }
         }
+    }
+
+    fn management_token(&self) -> Result<String, TokenUnavailable> {
+        self.rules_token.get().map_err(|e| {
+            tracing::error!(error = %e, "the Rules' Management API token could not be signed");
+            TokenUnavailable
+        })
     }
 }

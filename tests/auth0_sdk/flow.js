@@ -1,0 +1,41 @@
+// Auth0's own Node SDK (`auth0` v4, from tests/npm's lockfile) drives a backend's flow against
+// claimsmith exactly as it would against an Auth0 tenant, with only the domain changed: the
+// ManagementClient gets its own token by client credentials, creates a user with metadata on the
+// database connection, creates a role and gives it to the user, adds the user to an
+// organization, then the AuthenticationClient logs the user in with the password grant.
+// Prints one JSON document (the ids and the access token); tests/it/auth0_sdk.rs verifies the
+// token against the server's JWKS.
+'use strict';
+const { ManagementClient, AuthenticationClient } = require('auth0');
+
+async function main() {
+  const [domain, m2mId, m2mSecret, appId, appSecret, audience, connection, orgId] = process.argv.slice(2);
+  const management = new ManagementClient({ domain, clientId: m2mId, clientSecret: m2mSecret });
+  const email = 'sdk-user@example.com';
+  const password = 'Sdk-Passw0rd!';
+  const { data: user } = await management.users.create({
+    connection,
+    email,
+    password,
+    email_verified: true,
+    user_metadata: { city: 'Utrecht', province: 'Utrecht' },
+    app_metadata: { role: 'editor', organisation_id: orgId },
+  });
+  const { data: role } = await management.roles.create({ name: 'editor', description: 'Edits things' });
+  await management.users.assignRoles({ id: user.user_id }, { roles: [role.id] });
+  await management.organizations.addMembers({ id: orgId }, { members: [user.user_id] });
+  const { data: roles } = await management.users.getRoles({ id: user.user_id });
+  const { data: stored } = await management.users.get({ id: user.user_id });
+
+  const auth = new AuthenticationClient({ domain, clientId: appId, clientSecret: appSecret });
+  const { data: tokens } = await auth.oauth.passwordGrant({ username: email, password, audience, scope: 'openid email' });
+  return {
+    userId: user.user_id,
+    roleId: role.id,
+    roles: roles.map((r) => r.name),
+    metadata: { user: stored.user_metadata, app: stored.app_metadata },
+    accessToken: tokens.access_token,
+  };
+}
+
+main().then((r) => console.log(JSON.stringify(r)), (e) => { console.error((e && e.stack) || e); process.exit(1); });
