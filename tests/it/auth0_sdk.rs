@@ -230,15 +230,23 @@ async fn a_rule_updates_its_user_through_the_management_api_with_auth0_access_to
     // The stored user shows the change.
     let user = t.stored_user(&t.s.seed.user_id).await;
     assert_eq!(user["app_metadata"]["plan"], "gold", "{user}");
-    // It is reused by the next login (the clock is fixed: it never ages).
-    let (_, again) = t.login().await;
-    let again = verify_issued(
-        &jwks,
-        again["access_token"].as_str().unwrap(),
-        API,
-        &t.issuer(),
-    );
-    assert_eq!(again["https://t/mgmt"]["token"], m["token"]);
+    // Later logins reuse it while more than half its lifetime is left (a new one would have a
+    // later `iat`), then get a new one.
+    let rules_token = |login: Value| {
+        let c = verify_issued(
+            &jwks,
+            login["access_token"].as_str().unwrap(),
+            API,
+            &t.issuer(),
+        );
+        c["https://t/mgmt"]["token"].as_str().unwrap().to_owned()
+    };
+    t.s.state.clock.advance(299_000);
+    assert_eq!(rules_token(t.login().await.1), m["token"].as_str().unwrap());
+    t.s.state.clock.advance(2_000);
+    let fresh = rules_token(t.login().await.1);
+    let fresh = verify_issued(&jwks, &fresh, &t.mgmt_audience(), &t.issuer());
+    assert_eq!(fresh["iat"], token["iat"].as_i64().unwrap() + 301);
     // The token is enough for what Rules may do, nothing else.
     let r = t
         .https
