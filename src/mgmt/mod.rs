@@ -36,6 +36,7 @@ pub const SCOPES: &[&str] = &[
     "create:role_members",
     "delete:role_members",
     "read:organizations",
+    "create:organizations",
     "read:organization_members",
     "create:organization_members",
     "read:users_app_metadata",

@@ -297,11 +297,11 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
         "create:roles",
         "read:roles",
         "create:role_members",
+        "create:organizations",
         "create:organization_members",
+        "read:organization_members",
     ]);
     let (app_id, app_secret) = t.s.db(|db| add_client(db, &["password"]));
-    let org =
-        t.s.db(|db| db.insert_org("acme", "Acme", &Default::default(), "t"));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/auth0_sdk/flow.js");
     let run = tokio::process::Command::new("node")
         .arg(script)
@@ -313,7 +313,7 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
             &app_secret,
             API,
             CONNECTION,
-            &org.id,
+            "acme",
         ])
         .env("NODE_PATH", crate::npm::node_modules())
         .env("NODE_EXTRA_CA_CERTS", &t.cert)
@@ -331,7 +331,15 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
     );
     let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     let user_id = r["userId"].as_str().unwrap();
+    let org =
+        t.s.db(|db| db.org("acme"))
+            .expect("the organization the SDK made");
+    assert_eq!(r["orgId"], org.id.as_str());
+    assert_eq!(org.display_name, "Acme");
     assert_eq!(r["roles"], json!(["editor"]));
+    assert_eq!(r["byEmail"], json!([user_id]));
+    assert_eq!(r["found"], json!({"total": 1, "ids": [user_id]}));
+    assert_eq!(r["members"], json!([user_id]));
     assert_eq!(
         r["metadata"],
         json!({"user": {"city": "Utrecht", "province": "Utrecht"},
@@ -360,4 +368,79 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].user_id, user_id);
     t.s.stop().await;
+}
+
+/// `POST /api/v2/organizations`, which the SDK's `organizations.create` calls: 201 and the
+/// organization; its scope; a name in use (as a name or an id) is 409; a body without a name 400.
+#[tokio::test]
+async fn organizations_are_created_over_http() {
+    let s = TestServer::start().await;
+    let aud = format!("{ISSUER}api/v2/");
+    let token = |scopes: &'static [&'static str]| {
+        let (s, aud) = (&s, aud.clone());
+        async move {
+            let a = aud.clone();
+            let (id, secret) = s.db(move |db| {
+                let c = add_client(db, &["client_credentials"])?;
+                let scopes: Vec<String> = scopes.iter().map(|x| (*x).to_owned()).collect();
+                db.set_client_grant(&c.0, &a, &scopes)?;
+                Ok(c)
+            });
+            let (_, body) = s
+                .token(&[
+                    ("grant_type", "client_credentials"),
+                    ("client_id", &id),
+                    ("client_secret", &secret),
+                    ("audience", &aud),
+                ])
+                .await;
+            body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let create = |token: String, body: Value| {
+        let s = &s;
+        async move {
+            let r = s
+                .http
+                .post(s.url("/api/v2/organizations"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let t = token(&["create:organizations"]).await;
+    let (status, org) = create(
+        t.clone(),
+        json!({"name": "acme", "display_name": "Acme", "metadata": {"tier": "gold"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{org}");
+    assert!(org["id"].as_str().unwrap().starts_with("org_"), "{org}");
+    assert_eq!(
+        (&org["name"], &org["display_name"], &org["metadata"]),
+        (&json!("acme"), &json!("Acme"), &json!({"tier": "gold"}))
+    );
+    let stored = s.db(|db| db.org("acme")).unwrap();
+    assert_eq!(stored.id, org["id"].as_str().unwrap());
+    // The display name defaults to the name.
+    let (_, other) = create(t.clone(), json!({"name": "beta"})).await;
+    assert_eq!(other["display_name"], "beta");
+    for taken in [json!("acme"), org["id"].clone()] {
+        let (status, body) = create(t.clone(), json!({"name": taken})).await;
+        assert_eq!(status, 409, "{body}");
+    }
+    let (status, body) = create(t.clone(), json!({"display_name": "x"})).await;
+    assert_eq!(
+        (status, &body["message"]),
+        (
+            400,
+            &json!("Payload validation error: 'Missing required property: name'.")
+        )
+    );
+    let (status, _) = create(token(&["read:organizations"]).await, json!({"name": "c"})).await;
+    assert_eq!(status, 403);
+    s.stop().await;
 }
