@@ -102,6 +102,12 @@ pub fn app_state(mut config: Config, clock: Clock) -> Result<AppState, StartErro
     store.call_sync(|db| db.ensure_management_api(&audience, crate::mgmt::SCOPES, &now))?;
     let keys = Arc::new(store.call_sync(|db| Ok(key_ring(db)))??);
     let rules_token = crate::mgmt::RulesToken::new(&config.issuer, keys.clone(), clock.clone());
+    let rules_token: crate::pipeline::RulesToken = Box::new(move || {
+        rules_token.get().map_err(|e| {
+            tracing::error!(error = %e, "the Rules' Management API token could not be signed");
+            crate::script::TokenUnavailable
+        })
+    });
     let classes = store.call_sync(|db| db.password_hash_classes())?;
     let dummy_hash = dummy_hash_like(classes.first().map(String::as_str));
     // The dummy copies the most common class: with one class there is nothing to pace against

@@ -15,7 +15,10 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{Config, OnLoadError};
-use crate::mgmt::RulesToken;
+
+/// Where Rules' `auth0.accessToken` comes from (the start-up builds it from the Management API's
+/// token; the pipeline only hands it to the scripts' host).
+pub type RulesToken = Box<dyn Fn() -> Result<String, TokenUnavailable> + Send + Sync>;
 use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
     CredentialsInput, EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, PatchError,
@@ -191,9 +194,6 @@ impl Host for StoreHost {
     }
 
     fn management_token(&self) -> Result<String, TokenUnavailable> {
-        self.rules_token.get().map_err(|e| {
-            tracing::error!(error = %e, "the Rules' Management API token could not be signed");
-            TokenUnavailable
-        })
+        (self.rules_token)()
     }
 }
