@@ -2,7 +2,8 @@
 // claimsmith exactly as it would against an Auth0 tenant, with only the domain changed: the
 // ManagementClient gets its own token by client credentials, creates an organization and a user
 // with metadata on the database connection (the organization's id in its app_metadata), creates
-// a role and gives it to the user, adds the user to the organization, reads all of it back, then the AuthenticationClient logs the user in with the password grant.
+// a role and gives it to the user, adds the user to the organization, reads all of it back and
+// updates the user, then the AuthenticationClient logs the user in with the password grant.
 // Prints one JSON document (the ids and the access token); tests/it/auth0_sdk.rs verifies the
 // token against the server's JWKS.
 'use strict';
@@ -29,6 +30,9 @@ async function main() {
   const { data: byEmail } = await management.usersByEmail.getByEmail({ email });
   const { data: found } = await management.users.getAll({ q: `email:"${email}"`, search_engine: 'v3', include_totals: true });
   const { data: members } = await management.organizations.getMembers({ id: org.id });
+  await management.users.update({ id: user.user_id }, { user_metadata: { city: 'Utrecht' }, name: 'Sdk User' });
+  const { data: allRoles } = await management.roles.getAll();
+  const { data: orgs } = await management.organizations.getAll();
   const { data: stored } = await management.users.get({ id: user.user_id });
 
   const auth = new AuthenticationClient({ domain, clientId: appId, clientSecret: appSecret });
@@ -41,6 +45,9 @@ async function main() {
     byEmail: byEmail.map((u) => u.user_id),
     found: { total: found.total, ids: found.users.map((u) => u.user_id) },
     members: members.map((m) => m.user_id),
+    allRoles: allRoles.map((r) => r.name),
+    orgs: orgs.map((o) => o.name),
+    name: stored.name,
     metadata: { user: stored.user_metadata, app: stored.app_metadata },
     accessToken: tokens.access_token,
   };

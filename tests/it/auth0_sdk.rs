@@ -294,10 +294,12 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
     let (m2m_id, m2m_secret) = t.mgmt_client(&[
         "create:users",
         "read:users",
+        "update:users",
         "create:roles",
         "read:roles",
         "create:role_members",
         "create:organizations",
+        "read:organizations",
         "create:organization_members",
         "read:organization_members",
     ]);
@@ -340,6 +342,10 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
     assert_eq!(r["byEmail"], json!([user_id]));
     assert_eq!(r["found"], json!({"total": 1, "ids": [user_id]}));
     assert_eq!(r["members"], json!([user_id]));
+    assert_eq!(
+        (&r["allRoles"], &r["orgs"], &r["name"]),
+        (&json!(["editor"]), &json!(["acme"]), &json!("Sdk User"))
+    );
     assert_eq!(
         r["metadata"],
         json!({"user": {"city": "Utrecht", "province": "Utrecht"},
