@@ -22,6 +22,8 @@ struct Tls {
     cert: PathBuf,
     /// A client that trusts the certificate.
     https: reqwest::Client,
+    /// Holds the certificate and key files.
+    _certs: tempfile::TempDir,
 }
 
 async fn tls_server(files: Option<&[(&str, &str)]>) -> Tls {
@@ -45,8 +47,8 @@ async fn tls_server(files: Option<&[(&str, &str)]>) -> Tls {
     std::os::unix::fs::symlink(crate::npm::node_modules(), dir.path().join("node_modules"))
         .unwrap();
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-    let certs = tempfile::tempdir().unwrap().keep();
-    let (cert_path, key_path) = (certs.join("cert.pem"), certs.join("key.pem"));
+    let certs = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = (certs.path().join("cert.pem"), certs.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).unwrap();
     let tls = Some((cert_path.clone(), key_path));
@@ -67,6 +69,7 @@ async fn tls_server(files: Option<&[(&str, &str)]>) -> Tls {
         cert: cert_path,
         https,
         s,
+        _certs: certs,
     }
 }
 
