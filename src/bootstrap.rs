@@ -20,6 +20,9 @@ pub enum StartError {
     Keys(#[from] SignError),
     #[error(transparent)]
     Scripts(#[from] crate::pipeline::PipelineError),
+    /// The scripts' `fetch` cannot trust the server's own certificate.
+    #[error("tls_cert: {0}")]
+    OwnCertificate(String),
 }
 
 /// Opens the store named by the config and makes sure the default connection and a signing key
@@ -91,12 +94,20 @@ fn new_kid() -> String {
 }
 
 /// Builds the state the server shares between requests.
-pub fn app_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
+pub fn app_state(mut config: Config, clock: Clock) -> Result<AppState, StartError> {
+    scripts_reach_this_server(&mut config)?;
     let store = open_store(&config, &clock)?;
     // The Management API is always registered, for the issuer this server answers as.
     let (audience, now) = (crate::mgmt::audience(&config.issuer), clock.now_rfc3339());
     store.call_sync(|db| db.ensure_management_api(&audience, crate::mgmt::SCOPES, &now))?;
-    let keys = store.call_sync(|db| Ok(key_ring(db)))??;
+    let keys = Arc::new(store.call_sync(|db| Ok(key_ring(db)))??);
+    let rules_token = crate::mgmt::RulesToken::new(&config.issuer, keys.clone(), clock.clone());
+    let rules_token: crate::pipeline::RulesToken = Box::new(move || {
+        rules_token.get().map_err(|e| {
+            tracing::error!(error = %e, "the Rules' Management API token could not be signed");
+            crate::script::TokenUnavailable
+        })
+    });
     let classes = store.call_sync(|db| db.password_hash_classes())?;
     let dummy_hash = dummy_hash_like(classes.first().map(String::as_str));
     // The dummy copies the most common class: with one class there is nothing to pace against
@@ -109,12 +120,31 @@ pub fn app_state(config: Config, clock: Clock) -> Result<AppState, StartError> {
         pace,
         dummy_hash: dummy_hash.into(),
         hashes: HashPool::new(config.hash_concurrency, config.hash_queue),
-        keys: Arc::new(keys),
-        pipeline: Pipeline::start(&config, store.clone(), clock.clone())?,
+        keys,
+        pipeline: Pipeline::start(&config, store.clone(), clock.clone(), rules_token)?,
         token_requests: Default::default(),
         forwarded_notices: Default::default(),
         config: Arc::new(config),
         store,
         clock,
     })
+}
+
+/// Rules' `auth0.baseUrl` is the Management API under the issuer, and the scripts' `fetch` may
+/// reach the issuer (with the server's own certificate trusted when it serves HTTPS), so that a
+/// Rule can call the Management API with `auth0.accessToken`.
+fn scripts_reach_this_server(config: &mut Config) -> Result<(), StartError> {
+    let engine = &mut config.scripts.engine;
+    engine.base_url = format!("{}api/v2", config.issuer);
+    let pem = match &config.tls {
+        Some((cert, _)) => Some(
+            std::fs::read(cert)
+                .map_err(|e| StartError::OwnCertificate(format!("{}: {e}", cert.display())))?,
+        ),
+        None => None,
+    };
+    engine
+        .fetch
+        .allow_own_server(&config.issuer, pem.as_deref())
+        .map_err(StartError::OwnCertificate)
 }

@@ -15,10 +15,14 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{Config, OnLoadError};
+
+/// Where Rules' `auth0.accessToken` comes from (the start-up builds it from the Management API's
+/// token; the pipeline only hands it to the scripts' host).
+pub type RulesToken = Box<dyn Fn() -> Result<String, TokenUnavailable> + Send + Sync>;
 use crate::reload::{Folders, Reloader, log_new_errors};
 use crate::script::{
     EngineConfig, Host, LoadError, LoginInput, MetadataKind, Outcome, PatchError, ScriptEngine,
-    ScriptError, ScriptErrorKind, ScriptSet, Trigger, Verdict,
+    ScriptError, ScriptErrorKind, ScriptSet, TokenUnavailable, Trigger, Verdict,
 };
 use crate::store::Store;
 
@@ -56,7 +60,13 @@ pub fn must_refuse(set: &ScriptSet, policy: OnLoadError) -> Option<&Arc<str>> {
 impl Pipeline {
     /// Loads the scripts, starts the engine's workers and the reload task (call inside a tokio
     /// runtime). Refuses to start, listing every load error, when [`must_refuse`] says so.
-    pub fn start(config: &Config, store: Store, clock: Clock) -> Result<Pipeline, PipelineError> {
+    /// `rules_token` is Rules' `auth0.accessToken`.
+    pub fn start(
+        config: &Config,
+        store: Store,
+        clock: Clock,
+        rules_token: RulesToken,
+    ) -> Result<Pipeline, PipelineError> {
         let s = &config.scripts;
         let folders = Folders {
             actions: config.actions_dir.clone(),
@@ -72,7 +82,11 @@ impl Pipeline {
                 domain: domain_of(&config.issuer),
                 ..s.engine.clone()
             },
-            Arc::new(StoreHost { store, clock }),
+            Arc::new(StoreHost {
+                store,
+                clock,
+                rules_token,
+            }),
         )?;
         let engine = Arc::new(engine);
         let first = Arc::new(first);
@@ -169,10 +183,12 @@ fn domain_of(issuer: &str) -> String {
     rest.split('/').next().unwrap_or(rest).to_owned()
 }
 
-/// Rules' `auth0.users.update*Metadata` write through here, on a script worker thread.
+/// Rules' `auth0.users.update*Metadata` write through here, and `auth0.accessToken` comes from
+/// here, on a script worker thread.
 struct StoreHost {
     store: Store,
     clock: Clock,
+    rules_token: RulesToken,
 }
 
 impl Host for StoreHost {
@@ -199,5 +215,9 @@ impl Host for StoreHost {
                 Err(PatchError::Failed)
             }
         }
+    }
+
+    fn management_token(&self) -> Result<String, TokenUnavailable> {
+        (self.rules_token)()
     }
 }

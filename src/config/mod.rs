@@ -153,7 +153,8 @@ pub struct Overrides {
 /// the reload task and the pipeline need besides.
 #[derive(Debug, Clone)]
 pub struct ScriptsConfig {
-    /// Everything but `domain`, which follows the issuer (`Pipeline::start` sets it).
+    /// Everything but what follows the issuer: `domain` (`Pipeline::start` sets it), `base_url`
+    /// and `fetch`'s allowance of the server itself (`bootstrap::app_state` sets them).
     pub engine: EngineConfig,
     /// Quiet time after a file change before the scripts reload (`debounce_ms`).
     pub debounce: Duration,

@@ -33,6 +33,7 @@ enum Call {
     GiveRoles(String),
     TakeRoles(String),
     Orgs,
+    CreateOrg,
     Members(String),
     AddMembers(String),
 }
@@ -62,6 +63,7 @@ impl Call {
             (&Method::POST, ["users", u, "roles"]) => Call::GiveRoles(id(u)?),
             (&Method::DELETE, ["users", u, "roles"]) => Call::TakeRoles(id(u)?),
             (&Method::GET, ["organizations"]) => Call::Orgs,
+            (&Method::POST, ["organizations"]) => Call::CreateOrg,
             (&Method::GET, ["organizations", o, "members"]) => Call::Members(id(o)?),
             (&Method::POST, ["organizations", o, "members"]) => Call::AddMembers(id(o)?),
             _ => return None,
@@ -80,6 +82,7 @@ impl Call {
             Call::GiveRoles(_) => "create:role_members",
             Call::TakeRoles(_) => "delete:role_members",
             Call::Orgs => "read:organizations",
+            Call::CreateOrg => "create:organizations",
             Call::Members(_) => "read:organization_members",
             Call::AddMembers(_) => "create:organization_members",
         }
@@ -156,6 +159,10 @@ async fn answer(
             (StatusCode::NO_CONTENT, Value::Null)
         }
         Call::Orgs => (StatusCode::OK, access::orgs(state).await?),
+        Call::CreateOrg => (
+            StatusCode::CREATED,
+            access::create_org(state, json_body()?).await?,
+        ),
         Call::Members(id) => (StatusCode::OK, access::members(state, id).await?),
         Call::AddMembers(id) => {
             access::add_members(state, id, json_body()?).await?;

@@ -1,5 +1,6 @@
 //! The roles and organizations endpoints of the Management API subset: list and create roles,
-//! a user's roles (read, give, take), organizations, and an organization's members (read, add),
+//! a user's roles (read, give, take), list and create organizations, and an organization's
+//! members (read, add),
 //! so that a backend can give a user a role and an organization without the CLI.
 
 use serde_json::{Map, Value, json};
@@ -100,6 +101,61 @@ pub async fn set_user_roles(
 pub async fn orgs(state: &AppState) -> Result<Value, MgmtError> {
     let orgs = state.store.call(|db| db.list_orgs()).await?;
     Ok(json!(orgs))
+}
+
+/// Auth0's longest organization name.
+const MAX_ORG_NAME: usize = 50;
+
+/// `POST /api/v2/organizations` (`name` required, `display_name` (else the name), `metadata`):
+/// the organization. A name in use (as a name or as an id) is 409.
+pub async fn create_org(state: &AppState, body: Value) -> Result<Value, MgmtError> {
+    let name = match body.get("name").and_then(Value::as_str) {
+        Some(n) if !n.is_empty() && n.chars().count() <= MAX_ORG_NAME => n.to_owned(),
+        Some(_) => {
+            return Err(MgmtError::invalid_body(&format!(
+                "name must be 1 to {MAX_ORG_NAME} characters"
+            )));
+        }
+        None => return Err(MgmtError::invalid_body("Missing required property: name")),
+    };
+    let display = match body.get("display_name") {
+        None | Some(Value::Null) => name.clone(),
+        Some(Value::String(d)) => d.clone(),
+        Some(_) => return Err(MgmtError::invalid_body("display_name must be a string")),
+    };
+    let metadata = match body.get("metadata") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err(MgmtError::invalid_body("metadata must be an object")),
+    };
+    let now = state.clock.now_rfc3339();
+    let n = name.clone();
+    // Unique among ids and names alike: `org(id_or_name)` must find exactly one.
+    let org = state
+        .store
+        .call(move |db| match db.org(&n)? {
+            Some(_) => Ok(None),
+            None => db.insert_org(&n, &display, &metadata, &now).map(Some),
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => org_exists(),
+            e => e.into(),
+        })?;
+    match org {
+        Some(o) => Ok(json!(o)),
+        None => Err(org_exists()),
+    }
+}
+
+/// 409 for a name in use, as Auth0 answers (its exact text is not checked against Auth0's).
+fn org_exists() -> MgmtError {
+    MgmtError {
+        status: 409,
+        message: "An organization with this name already exists.".into(),
+        code: None,
+        source: None,
+    }
 }
 
 async fn org_id(state: &AppState, id: String) -> Result<String, MgmtError> {

@@ -4,7 +4,8 @@
 //! and, from `more()`: `log` (console → tracing, capped), `nodeGlobals` (builds `Buffer`, `URL`…
 //! on first use, see `node_host.rs`), `cryptoHost` (the `crypto` module's host functions,
 //! `node_crypto.rs`), `patch` (Rules' `auth0.users.update*Metadata` →
-//! [`Host::patch_metadata`]), `cacheGet/Set/Delete` (`api.cache`) and `require`'s. None is ever
+//! [`Host::patch_metadata`]), `mgmtToken` (Rules' `auth0.accessToken` →
+//! [`Host::management_token`]), `cacheGet/Set/Delete` (`api.cache`) and `require`'s. None is ever
 //! handed to a script, and none may panic: a bad argument comes back as a JS `TypeError` from
 //! rquickjs' conversion, and a panicking Host is caught here.
 //! The script contract itself is the README's "Scripts" section; the JS names live in `shim.js`.
@@ -93,7 +94,8 @@ struct Rare {
 
 /// The host functions few contexts call: `log` (console), `resolve`, `builtin`, `module`
 /// (`require`), `typedArrays`, `nodeGlobals`, `fetchHost`, `cryptoHost` (strict typed arrays,
-/// the Node globals), `patch` (Rules' metadata updates), `cacheGet/Set/Delete` (`api.cache`).
+/// the Node globals), `patch` (Rules' metadata updates), `mgmtToken` (Rules'
+/// `auth0.accessToken`), `cacheGet/Set/Delete` (`api.cache`).
 fn more<'js>(ctx: &Ctx<'js>, r: &Rare) -> rquickjs::Result<Object<'js>> {
     let host = Object::new(ctx.clone())?;
     let st = r.state.clone();
@@ -136,6 +138,13 @@ fn more<'js>(ctx: &Ctx<'js>, r: &Rare) -> rquickjs::Result<Object<'js>> {
         "patch",
         Function::new(ctx.clone(), move |kind: i32, id: String, patch: String| {
             patch_metadata(&st, &*h, kind, &id, &patch)
+        })?,
+    )?;
+    let (st, h) = (r.state.clone(), r.host.clone());
+    host.set(
+        "mgmtToken",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            management_token(&ctx, &st, &*h)
         })?,
     )?;
     let (st, c) = (r.state.clone(), r.cache.clone());
@@ -260,6 +269,23 @@ fn patch_metadata(
         Err(_) => {
             st.borrow_mut().host_panicked = true;
             Some("internal error".into())
+        }
+    }
+}
+
+/// Rules' `auth0.accessToken`: the host's token, or a JS `Error` (the login then fails closed).
+/// The token itself is never logged.
+fn management_token(
+    ctx: &Ctx<'_>,
+    st: &Rc<RefCell<LoginState>>,
+    host: &dyn Host,
+) -> rquickjs::Result<String> {
+    match catch_unwind(AssertUnwindSafe(|| host.management_token())) {
+        Ok(Ok(token)) => Ok(token),
+        Ok(Err(e)) => Err(rquickjs::Exception::throw_message(ctx, &e.to_string())),
+        Err(_) => {
+            st.borrow_mut().host_panicked = true;
+            Err(rquickjs::Exception::throw_message(ctx, "internal error"))
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct EngineConfig {
     pub action_secrets: HashMap<String, Map<String, Value>>,
     /// `auth0.domain`.
     pub domain: String,
+    /// Rules' `auth0.baseUrl`: the Management API's URL, `<issuer>api/v2`.
+    pub base_url: String,
     /// The scripts' `process.env` (Node globals): names to strings, empty by default. Nothing
     /// of the server's own environment reaches scripts unless it is copied here.
     pub process_env: std::collections::BTreeMap<String, String>,
@@ -76,6 +78,7 @@ impl Default for EngineConfig {
             shared_secrets: Map::new(),
             action_secrets: HashMap::new(),
             domain: "localhost".into(),
+            base_url: "http://localhost/api/v2".into(),
             process_env: Default::default(),
             fetch: FetchPolicy::default(),
             unhardened_for_test: false,
@@ -107,7 +110,7 @@ impl EngineConfig {
             "\u{0}shared".into(),
             Value::Object(self.shared_secrets.clone()),
         );
-        json!({"configuration": self.configuration, "secrets": secrets, "domain": self.domain, "harden": harden, "processEnv": self.process_env})
+        json!({"configuration": self.configuration, "secrets": secrets, "domain": self.domain, "baseUrl": self.base_url, "harden": harden, "processEnv": self.process_env})
             .to_string()
     }
 }

@@ -1,7 +1,8 @@
 //! The host side of the scripts' `fetch`: the egress allow-list (`[scripts] fetch_allow`), and
 //! requests run as asynchronous I/O on a small tokio runtime of the engine's own (made on the
 //! first fetch), so a script worker only waits for the answer, bounded by the login's deadline.
-//! Redirects are followed only within the allow-list; TLS is always verified (webpki roots);
+//! Redirects are followed only within the allow-list; TLS is always verified (webpki roots, plus
+//! the server's own certificate when it serves HTTPS: see [`FetchPolicy::allow_own_server`]);
 //! a response body past `fetch_max_bytes` is cut and the fetch fails. The JS side is
 //! `node_fetch.js`; the waiting is in `sandbox.rs`'s driver.
 
@@ -18,6 +19,8 @@ pub struct FetchPolicy {
     allow: Vec<Origin>,
     /// Largest response body read; a longer one fails the fetch.
     pub max_bytes: usize,
+    /// The server's own certificates (`tls_cert`), trusted besides the webpki roots.
+    own_roots: Vec<reqwest::Certificate>,
 }
 
 /// One `fetch_allow` entry: a scheme, a host (or `*.` and a domain: its subdomains) and a port.
@@ -38,6 +41,7 @@ impl Default for FetchPolicy {
         FetchPolicy {
             allow: Vec::new(),
             max_bytes: DEFAULT_FETCH_MAX_BYTES,
+            own_roots: Vec::new(),
         }
     }
 }
@@ -55,7 +59,37 @@ impl FetchPolicy {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(FetchPolicy { allow, max_bytes })
+        Ok(FetchPolicy {
+            allow,
+            max_bytes,
+            own_roots: Vec::new(),
+        })
+    }
+
+    /// Lets scripts reach this server itself: the issuer's origin is allowed (a Rule calls the
+    /// Management API with `auth0.accessToken`), and when the server serves HTTPS the
+    /// certificates of its `tls_cert` file (`cert_pem`) are trusted as roots, so that a
+    /// self-signed or private-CA certificate verifies. They are the server's own certificates: a
+    /// leaf verifies only the names it was issued for, which are the server's.
+    pub fn allow_own_server(
+        &mut self,
+        issuer: &str,
+        cert_pem: Option<&[u8]>,
+    ) -> Result<(), String> {
+        let u = Url::parse(issuer).map_err(|e| format!("{issuer}: {e}"))?;
+        let own = origin(&u.origin().ascii_serialization())
+            .ok_or_else(|| format!("{issuer}: not an http(s) origin"))?;
+        if !self.allow.contains(&own) {
+            self.allow.push(own);
+        }
+        if let Some(pem) = cert_pem {
+            self.own_roots = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| format!("the TLS certificate cannot be read: {e}"))?;
+            if self.own_roots.is_empty() {
+                return Err("the TLS certificate file holds no certificate".into());
+            }
+        }
+        Ok(())
     }
 
     /// Whether a request to `url` may be made.
@@ -163,11 +197,13 @@ impl Fetcher {
                         ))
                     }
                 });
-                let client = reqwest::Client::builder()
+                let mut builder = reqwest::Client::builder()
                     .use_rustls_tls()
-                    .redirect(redirects)
-                    .build()
-                    .map_err(|e| e.to_string())?;
+                    .redirect(redirects);
+                for cert in &self.policy.own_roots {
+                    builder = builder.add_root_certificate(cert.clone());
+                }
+                let client = builder.build().map_err(|e| e.to_string())?;
                 Ok((rt, client))
             })
             .as_ref()
@@ -337,5 +373,21 @@ mod tests {
         ] {
             assert!(FetchPolicy::new(&[bad.into()], 1).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_own_server_is_allowed_by_its_issuer_origin_only() {
+        let mut p = FetchPolicy::default();
+        p.allow_own_server("https://localhost:8443/", None).unwrap();
+        let ok = |u: &str| p.allows(&Url::parse(u).unwrap());
+        assert!(ok("https://localhost:8443/api/v2/users"));
+        assert!(!ok("http://localhost:8443/api/v2/users"), "scheme");
+        assert!(!ok("https://localhost/"), "port");
+        assert!(!ok("https://127.0.0.1:8443/"), "host");
+        let mut q = FetchPolicy::default();
+        assert!(
+            q.allow_own_server("https://localhost/", Some(b"not a certificate"))
+                .is_err()
+        );
     }
 }

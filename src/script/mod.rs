@@ -191,7 +191,21 @@ pub trait Host: Send + Sync + 'static {
         kind: MetadataKind,
         patch: &Map<String, Value>,
     ) -> Result<(), PatchError>;
+
+    /// Rules' `auth0.accessToken`: an access token for this server's Management API with the
+    /// Rules' scopes (README "Rules' `auth0` object and Auth0's SDKs"). Called on the first read
+    /// in a login, on a script worker thread; an error fails that read (the login), never an
+    /// empty token. The default has none to give (the load-time check, the benches).
+    fn management_token(&self) -> Result<String, TokenUnavailable> {
+        Err(TokenUnavailable)
+    }
 }
+
+/// Why Rules' `auth0.accessToken` could not be had (the cause is logged by the host, never shown
+/// to the script).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("auth0.accessToken could not be issued")]
+pub struct TokenUnavailable;
 
 /// Why a metadata write from a Rule failed: its text is what the script's promise rejects with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

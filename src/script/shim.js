@@ -109,12 +109,12 @@ export default function install(host, cfgJson) {
   let metadataLib = null;
   const mlib = () => metadataLib || (metadataLib = host.library('metadata')({ host: hx(), P, TE, Err, isArray, keys,
     badKey, jstringify, jparse, persisted: () => persisted }));
-  // `auth0.accessToken` and `auth0.baseUrl` are a Management API token and its URL in Auth0;
-  // claimsmith has no Management API yet, so reading either throws, naming what is missing
-  // (non-enumerable, so that printing `auth0` still works).
-  const noManagementApi = (what) => freeze(function () {
-    throw new Err('auth0.' + what + ' is not available in claimsmith: it needs the Management API, which claimsmith does not have yet');
-  });
+  // `auth0.accessToken`: a token for this server's Management API with the Rules' scopes (Auth0's
+  // `read:users update:users`), asked of the host on each read (`host.mgmtToken`, which signs one
+  // and reuses it while more than half its lifetime is left; it throws when none can be had, so
+  // the login fails closed): a login that never reads it pays nothing. `auth0.baseUrl` is that
+  // API's URL, `<issuer>api/v2`. Both non-enumerable, so that printing `auth0` never prints the
+  // token.
   const auth0 = freeze(O.defineProperties({
     domain: cfg.domain,
     users: freeze({
@@ -122,8 +122,8 @@ export default function install(host, cfgJson) {
       updateUserMetadata: (id, obj, cb) => mlib().patchUser(1, id, obj, cb),
     }),
   }, {
-    accessToken: { get: noManagementApi('accessToken'), enumerable: false },
-    baseUrl: { get: noManagementApi('baseUrl'), enumerable: false },
+    accessToken: { get: freeze(function accessToken() { return hx().mgmtToken(); }), enumerable: false },
+    baseUrl: { value: cfg.baseUrl, enumerable: false },
   }));
   freeze(UnauthorizedError);
   freeze(UnauthorizedError.prototype);

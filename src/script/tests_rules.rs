@@ -236,23 +236,54 @@ async fn rule_globals_configuration_global_auth0() {
 }
 
 #[tokio::test]
-async fn auth0_access_token_and_base_url_name_the_missing_management_api() {
+async fn auth0_access_token_comes_from_the_host_on_read_and_fails_closed_without_one() {
     let r = rule(
         r#"const got = [];
         for (const k of ['accessToken', 'baseUrl']) { try { got.push(auth0[k]); } catch (e) { got.push(e.message); } }
         context.idToken.m = [got, Object.keys(auth0)];
         callback(null, user, context);"#,
     );
-    let o = run(&set_of(&[("r", &r)], &[]), Isolation::Warm)
+    let set = set_of(&[("r", &r)], &[]);
+    for isolation in [Isolation::Warm, Isolation::Strict] {
+        let host = Arc::new(TestHost {
+            token: Some("the-token".into()),
+            ..TestHost::default()
+        });
+        let o = one_worker(isolation, host.clone())
+            .run_login(set.clone(), input())
+            .await
+            .unwrap();
+        assert_eq!(
+            id_claim(&o, "m").unwrap(),
+            json!([
+                ["the-token", "http://localhost/api/v2"],
+                ["domain", "users"]
+            ])
+        );
+        assert_eq!(
+            host.token_reads.load(std::sync::atomic::Ordering::Relaxed),
+            1
+        );
+        // A host that has no token to give: the read throws (a Rule that does not catch it
+        // fails the login), never an empty token.
+        let o = run(&set, isolation).await.unwrap();
+        assert_eq!(
+            id_claim(&o, "m").unwrap()[0],
+            json!([
+                "auth0.accessToken could not be issued",
+                "http://localhost/api/v2"
+            ])
+        );
+    }
+    // A Rule that never reads it never asks the host.
+    let quiet = set_of(&[("r", &rule("callback(null, user, context);"))], &[]);
+    let host = Arc::new(TestHost::default());
+    one_worker(Isolation::Warm, host.clone())
+        .run_login(quiet, input())
         .await
         .unwrap();
-    let text = |k: &str| {
-        format!(
-            "auth0.{k} is not available in claimsmith: it needs the Management API, which claimsmith does not have yet"
-        )
-    };
     assert_eq!(
-        id_claim(&o, "m").unwrap(),
-        json!([[text("accessToken"), text("baseUrl")], ["domain", "users"]])
+        host.token_reads.load(std::sync::atomic::Ordering::Relaxed),
+        0
     );
 }

@@ -18,6 +18,10 @@ type Patch = (String, MetadataKind, Map<String, Value>);
 pub(super) struct TestHost {
     pub patches: Mutex<Vec<Patch>>,
     pub panic: bool,
+    /// Rules' `auth0.accessToken`; `None`: none can be had.
+    pub token: Option<String>,
+    /// How many times the token was asked for.
+    pub token_reads: std::sync::atomic::AtomicUsize,
 }
 
 impl Host for TestHost {
@@ -38,6 +42,12 @@ impl Host for TestHost {
             .unwrap()
             .push((user_id.into(), kind, patch.clone()));
         Ok(())
+    }
+
+    fn management_token(&self) -> Result<String, crate::script::TokenUnavailable> {
+        self.token_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.token.clone().ok_or(crate::script::TokenUnavailable)
     }
 }
 

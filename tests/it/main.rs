@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests state their expectations with unwrap.
 
 mod api_members;
+mod auth0_sdk;
 mod boundary;
 mod claims;
 mod cli;

@@ -103,6 +103,17 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
         existing: Option<Seed>,
     ) -> TestServer {
+        Self::start_bound(dir, tweak, |_, _| {}, existing).await
+    }
+
+    /// As `start_in`, with `bound` adjusting the configuration once the port is known (an
+    /// issuer `https://localhost:<port>/` for clients that build URLs from a host name).
+    pub async fn start_bound(
+        dir: TempDir,
+        tweak: impl FnOnce(&mut Config),
+        bound: impl FnOnce(&mut Config, std::net::SocketAddr),
+        existing: Option<Seed>,
+    ) -> TestServer {
         let mut config = Config::for_test(dir.path());
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -112,6 +123,7 @@ impl TestServer {
         // Only a test that set `issuer_derived` gets an issuer from the address (real clients
         // that follow discovery need one they can reach).
         config.bound_to(addr);
+        bound(&mut config, addr);
         let state = tokio::task::spawn_blocking(move || {
             claimsmith::bootstrap::app_state(config, Clock::fixed(NOW_MS))
         })
