@@ -56,10 +56,8 @@ pub(super) fn host_object<'js>(
             let mut st = st.borrow_mut();
             st.current = usize::try_from(i).ok();
             let name = st.current_name();
-            if let Some(p) = &st.progress
-                && let Ok(mut cur) = p.current.lock()
-            {
-                *cur = Some(name);
+            if let Some(p) = &st.progress {
+                p.enter(name);
             }
         })?,
     )?;

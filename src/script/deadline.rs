@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::ScriptRun;
+
 /// The wall-clock deadline of the login a worker is running; read by the interrupt handler.
 #[derive(Clone)]
 pub(crate) struct Deadline {
@@ -43,17 +45,39 @@ impl Deadline {
     }
 }
 
-/// Where the worker publishes the running script, so a login answered by the watchdog can name it.
+/// Where the worker publishes each script of a login as it starts: the last one names a login
+/// the watchdog answers; all of them, with when they started, are the login's per-script times.
 #[derive(Default)]
 pub(crate) struct Progress {
-    pub current: Mutex<Option<Arc<str>>>,
+    started: Mutex<Vec<(Arc<str>, Instant)>>,
 }
 
 impl Progress {
+    fn started(&self) -> std::sync::MutexGuard<'_, Vec<(Arc<str>, Instant)>> {
+        self.started.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The script `name` starts now.
+    pub(crate) fn enter(&self, name: Arc<str>) {
+        self.started().push((name, Instant::now()));
+    }
+
     pub(crate) fn current(&self) -> Option<Arc<str>> {
-        self.current
-            .lock()
-            .map(|g| g.clone())
-            .unwrap_or_else(|p| p.into_inner().clone())
+        self.started().last().map(|(name, _)| name.clone())
+    }
+
+    /// Each script that started, in order, with its wall time: until the next one started, the
+    /// last until `end` (waits for `fetch` and timers included).
+    pub(crate) fn runs(&self, end: Instant) -> Vec<ScriptRun> {
+        let started = std::mem::take(&mut *self.started());
+        let ends = started.iter().skip(1).map(|(_, at)| *at).chain([end]);
+        started
+            .iter()
+            .zip(ends)
+            .map(|((script, at), until)| ScriptRun {
+                script: script.clone(),
+                elapsed: until.saturating_duration_since(*at),
+            })
+            .collect()
     }
 }

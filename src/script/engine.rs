@@ -227,7 +227,10 @@ impl ScriptEngine {
             wait_reply(answer, &self.shared, idle).await
         };
         match tokio::time::timeout_at((deadline + grace).into(), wait).await {
-            Ok(Some(result)) => result,
+            Ok(Some(result)) => result.map(|mut outcome| {
+                outcome.runs = progress.runs(Instant::now());
+                outcome
+            }),
             Ok(None) => Err(ScriptError::new(
                 progress.current(),
                 ScriptErrorKind::WorkerCrashed,

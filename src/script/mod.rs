@@ -86,6 +86,7 @@ pub use input::{
     ClientInfo, ConnectionInfo, CredentialsInput, LoginInput, OrganizationInfo, RegistrationInput,
     RequestInfo, Trigger, user_profile,
 };
+pub use shape::event_json;
 
 use std::sync::Arc;
 
@@ -97,6 +98,15 @@ use serde_json::{Map, Value};
 pub struct Outcome {
     pub verdict: Verdict,
     pub effects: Effects,
+    /// Every script that ran, in order, with its wall time.
+    pub runs: Vec<ScriptRun>,
+}
+
+/// One script's part of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScriptRun {
+    pub script: Arc<str>,
+    pub elapsed: std::time::Duration,
 }
 
 /// How the login ends, as far as the scripts are concerned.

@@ -176,6 +176,7 @@ pub(crate) fn parse_outcome(
             primary_user: raw.primary,
             refresh_token: refresh_edits(raw.rt).map_err(engine)?,
         },
+        runs: Vec::new(), // the engine's, from the scripts' start times
     })
 }
 

@@ -214,6 +214,20 @@ pub(crate) fn event_parts(input: &LoginInput) -> Vec<String> {
     parts
 }
 
+/// The post-login `event` an Action sees, as one JSON object (with empty `secrets`): what a
+/// recorded login is kept as, and what `claimsmith test --event` reads back.
+pub fn event_json(input: &LoginInput) -> Value {
+    let parts = event_parts(input);
+    let mut event = Map::new();
+    for pair in parts.chunks(2) {
+        if let [name, json] = pair {
+            let value = serde_json::from_str(json).unwrap_or(Value::Null);
+            event.insert(name.clone(), value);
+        }
+    }
+    Value::Object(event)
+}
+
 /// The credentials-exchange `event` (spec §2) as `[name, json, ...]`: no user, connection or
 /// stats; `accessToken` holds the scopes about to be granted.
 pub(crate) fn credentials_parts(input: &CredentialsInput) -> Vec<String> {
