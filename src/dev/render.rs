@@ -83,7 +83,7 @@ pub fn snapshot(doc: &Value) -> Value {
         }
     }
     for token in ["access_token", "id_token"] {
-        if let Some(m) = s[token].as_object_mut() {
+        if let Some(m) = s.get_mut(token).and_then(Value::as_object_mut) {
             m.remove("iat");
             m.remove("exp");
         }
