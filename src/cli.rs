@@ -52,6 +52,8 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(Keys),
+    /// Write TypeScript declarations for scripts (event, api, user, context, globals) to stdout.
+    Typings,
 }
 
 #[derive(Debug, Args)]

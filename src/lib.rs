@@ -19,6 +19,7 @@
 //! store                              every SQL statement, domain types
 //! credentials                        password / secret checks, hashing pool
 //! oauth ─ clock ─ signals ─ gauge    RFC 6749 wire types, the one error type; time; OS signals; counts
+//! typings                            TypeScript declarations for scripts (`claimsmith typings`)
 //! ```
 //!
 //! [`server::run`] takes a bound listener and a shutdown future, so production and tests run the
@@ -47,6 +48,7 @@ pub mod signals;
 pub mod state;
 pub mod store;
 pub mod token;
+pub mod typings;
 
 pub use config::Config;
 pub use server::run;
