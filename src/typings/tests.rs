@@ -1,3 +1,5 @@
+//! Unit tests of the generator: the table against the pinned member lists and the README.
+
 use super::emit::{Entry, parse};
 use super::pins::pinned;
 use super::*;
