@@ -18,8 +18,7 @@
 //! claims ─ token                     registered + custom claims, Auth0's policy; keys, JWTs, JWKS
 //! store                              every SQL statement, domain types
 //! credentials                        password / secret checks, hashing pool
-//! oauth ─ clock ─ signals ─ gauge    RFC 6749 wire types, the one error type; time; OS signals; counts
-//! typings                            TypeScript declarations for scripts (`claimsmith typings`)
+//! oauth ─ clock ─ signals ─ gauge ─ typings   RFC 6749 wire types, the one error type; time; OS signals; counts; .d.ts
 //! ```
 //!
 //! [`server::run`] takes a bound listener and a shutdown future, so production and tests run the
