@@ -1,7 +1,7 @@
 // ---- Globals every script sees (README "Globals"; ECMAScript itself comes from `lib`). ----
 
 /** The global object itself, as in Node. */
-declare var global: typeof globalThis;
+declare var global: typeof globalThis & Record<string, any>;
 declare function queueMicrotask(callback: () => void): void;
 
 interface Console {

@@ -19,17 +19,14 @@ pub fn declarations() -> String {
     out.push_str(GLOBALS);
     out.push('\n');
     out.push_str(SCRIPTS);
+    // Shorthand ambient modules: everything imported from them is `any`.
     for name in BUILTIN_MODULES {
         for prefix in ["", "node:"] {
-            out.push_str(&format!(
-                "declare module '{prefix}{name}' {{\n  const m: any;\n  export = m;\n}}\n"
-            ));
+            out.push_str(&format!("declare module '{prefix}{name}';\n"));
         }
     }
     for name in STAND_INS {
-        out.push_str(&format!(
-            "declare module '{name}' {{\n  const m: any;\n  export = m;\n}}\n"
-        ));
+        out.push_str(&format!("declare module '{name}';\n"));
     }
     for root in ROOTS {
         let pinned = pins::pinned(root.name);
@@ -135,7 +132,7 @@ const HEADER: &str = "\
 // A global declaration file: use it with `allowJs`, `checkJs` and `\"lib\": [\"esnext\"]` (no DOM).
 // Actions: `/** @param {Event} event @param {PostLoginAPI} api */` (Auth0's editor template) or
 // `/** @type {onExecutePostLogin} */` above `exports.onExecutePostLogin = async (event, api) => {}`.
-// Rules: `/** @type {Rule} */ const rule = function (user, context, callback) {...};` (README).
+// Rules: `/** @satisfies {Rule} */ const rule = function (user, context, callback) {...};` (README).
 
 ";
 

@@ -130,7 +130,7 @@ fn every_global_name_is_documented_in_the_readme() {
             _ => continue,
         };
         let name = name
-            .trim_matches(|c: char| c == '\'' || c == ':' || c == '{')
+            .trim_matches(|c: char| c == '\'' || c == ':' || c == '{' || c == ';')
             .split(['<', '(', ':'])
             .next()
             .unwrap_or_default();

@@ -107,9 +107,48 @@ async fn type_check(extra: &[(&str, &str)]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// A Rule in the usual Auth0 ways: `async`, a named function, `global`, `configuration`,
+/// `auth0`, `UnauthorizedError`, `require`, `fetch`, `Buffer`, `context.multifactor`.
+const IDIOMS_RULE: &str = r#"async function idioms(user, context, callback) {
+  global.seen = global.seen || {};
+  const crypto = require('crypto');
+  const h = crypto.createHash('sha256').update(user.email || '').digest('hex');
+  if (user.role === 'banned') return callback(new UnauthorizedError('banned'));
+  const r = await fetch(configuration.API_URL + '/x', { headers: { authorization: 'Bearer ' + auth0.accessToken } });
+  await auth0.users.updateAppMetadata(user.user_id, { seen: h, ok: r.ok });
+  auth0.users.updateUserMetadata(user.user_id, { a: 1 }, function (err) { if (err) console.error(err); });
+  user.app_metadata = user.app_metadata || {};
+  context.idToken['https://t/b64'] = Buffer.from(user.user_id).toString('base64');
+  context.accessToken.scope = ['openid'];
+  context.multifactor = { provider: 'any', allowRememberBrowser: false };
+  callback(null, user, context);
+};
+"#;
+
+/// An Action exporting two handlers through `module.exports`, with globals and chained calls.
+const IDIOMS_ACTION: &str = r#"const { URL } = require('node:url');
+module.exports = {
+  onExecutePostLogin: async (event, api) => {
+    const u = new URL('https://x.example/a?b=1');
+    if (!api.cache.get('k')) api.cache.set('k', 'v', { ttl: 1000 });
+    setTimeout(() => {}, 10);
+    api.transaction.setMetadata('k', 1).accessToken.addScope('read');
+    if (api.rules.wasExecuted('01-x')) api.multifactor.enable('any');
+    api.user.setAppMetadata('id', crypto.randomUUID() + u.searchParams.get('b') + event.secrets.KEY);
+  },
+  onExecutePostUserRegistration: async (event, api) => {
+    console.log(event.user.user_id, api.cache.get('x')?.value);
+  },
+};
+"#;
+
 #[tokio::test]
 async fn typings_type_check_the_sample_scripts_and_the_readme_examples() {
-    let (ok, out) = type_check(&[]).await;
+    let (ok, out) = type_check(&[
+        ("rules/02-idioms.js", IDIOMS_RULE),
+        ("actions/02-idioms.js", IDIOMS_ACTION),
+    ])
+    .await;
     assert!(ok, "tsc failed:\n{out}");
 }
 
