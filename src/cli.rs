@@ -54,6 +54,8 @@ pub enum Command {
     Keys(Keys),
     /// Run the Rules and Actions on an event (or every `*.test.json` case), without a server.
     Test(crate::dev::TestArgs),
+    /// Write TypeScript declarations for scripts (event, api, user, context, globals) to stdout.
+    Typings,
 }
 
 #[derive(Debug, Args)]

@@ -18,7 +18,7 @@
 //! claims ─ token                     registered + custom claims, Auth0's policy; keys, JWTs, JWKS
 //! store                              every SQL statement, domain types
 //! credentials                        password / secret checks, hashing pool
-//! oauth ─ clock ─ signals ─ gauge    RFC 6749 wire types, the one error type; time; OS signals; counts
+//! oauth ─ clock ─ signals ─ gauge ─ typings   RFC 6749 wire types, the one error type; time; OS signals; counts; .d.ts
 //! ```
 //!
 //! [`server::run`] takes a bound listener and a shutdown future, so production and tests run the
@@ -48,6 +48,7 @@ pub mod signals;
 pub mod state;
 pub mod store;
 pub mod token;
+pub mod typings;
 
 pub use config::Config;
 pub use server::run;

@@ -12,6 +12,11 @@ use clap::Parser;
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Typings = cli.command {
+        #[allow(clippy::print_stdout)] // Needs no store and no configuration.
+        let () = print!("{}", claimsmith::typings::declarations());
+        return Ok(());
+    }
     let config = Config::load(cli.config.as_deref(), &cli.overrides())?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("CLAIMSMITH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -40,7 +45,9 @@ fn main() -> anyhow::Result<()> {
                 Command::Orgs(c) => admin::orgs(&store, &clock, c),
                 Command::Connections(c) => admin::connections(&store, &clock, c),
                 Command::Keys(c) => admin::keys(&store, &config, &clock, c),
-                Command::Serve(_) | Command::Test(_) => unreachable!("handled above"),
+                Command::Serve(_) | Command::Test(_) | Command::Typings => {
+                    unreachable!("handled above")
+                }
             }?
         }
     };

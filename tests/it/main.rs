@@ -37,4 +37,5 @@ mod tls;
 mod token;
 mod token_errors;
 mod trusted;
+mod typings;
 mod userinfo;
