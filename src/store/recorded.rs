@@ -205,8 +205,8 @@ mod tests {
             user_id: user.into(),
             grant: "password".into(),
             protocol: "oauth2-password".into(),
-            verdict: if n % 2 == 0 { "allow" } else { "deny" }.into(),
-            reason: (n % 2 == 1).then(|| format!("no {n}")),
+            verdict: if n.is_multiple_of(2) { "allow" } else { "deny" }.into(),
+            reason: (!n.is_multiple_of(2)).then(|| format!("no {n}")),
             event,
         }
     }

@@ -268,8 +268,11 @@ async fn record_keep_keeps_the_newest() {
         r.login(scope).await;
     }
     let rows = r.list().await;
-    let scopes: Vec<String> = rows.iter().map(|r| r["verdict"].to_string()).collect();
-    assert_eq!(scopes, ["\"allow\"", "\"deny\""], "{rows:#?}");
+    let verdicts: Vec<&str> = rows
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["allow", "deny"], "{rows:#?}");
     let newest = r.event(&rows[0]["id"]).await;
     assert_eq!(
         newest["transaction"]["requested_scopes"],
