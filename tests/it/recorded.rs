@@ -1,7 +1,11 @@
 //! Recorded logins (`[debug] record`): off, a login leaves nothing; on, password logins (allowed
 //! and denied by a script) and refresh exchanges are kept newest first with their verdict, and
 //! `claimsmith logins show ID --as-event` prints the event the Actions saw, without a password,
-//! a secret or a token; `record_keep` trims; a recording that cannot be written fails no login.
+//! a secret or a token; `record_keep` trims; a recording that cannot be written fails no login;
+//! `serve` warns at start-up while recording.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
@@ -291,4 +295,57 @@ async fn a_recording_that_cannot_be_written_fails_no_login() {
     let (status, body) = r.login("openid").await;
     assert_eq!(status, 200, "{body}");
     r.s.stop().await;
+}
+
+/// What `serve` logs up to "claimsmith serving", with `CLAIMSMITH_DEBUG_RECORD=record`.
+async fn start_up_log(record: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["actions", "rules"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_claimsmith"))
+        .current_dir(dir.path())
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-json"])
+        .env("CLAIMSMITH_LOG", "info")
+        .env("CLAIMSMITH_DEBUG_RECORD", record)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let serving = line.contains("claimsmith serving");
+            lines.push(line);
+            if serving {
+                break;
+            }
+        }
+        lines
+    });
+    let lines = tokio::time::timeout(std::time::Duration::from_secs(30), read).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines = lines.expect("serve started in time").unwrap();
+    assert!(
+        lines.iter().any(|l| l.contains("claimsmith serving")),
+        "{lines:#?}"
+    );
+    lines
+}
+
+#[tokio::test]
+async fn serve_warns_at_start_up_while_record_is_on() {
+    let on = start_up_log("true").await;
+    assert!(
+        on.iter()
+            .any(|l| l.contains("\"WARN\"") && l.contains("[debug] record is on")),
+        "{on:#?}"
+    );
+    let off = start_up_log("false").await;
+    assert!(
+        !off.iter().any(|l| l.contains("[debug] record")),
+        "{off:#?}"
+    );
 }
