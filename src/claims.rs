@@ -276,6 +276,49 @@ pub fn add_custom(
     Ok(())
 }
 
+/// What became of one custom claim a script wrote to one token, in the order written: for
+/// `claimsmith test` and `[debug] provenance`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Provenance {
+    pub token: &'static str,
+    pub claim: String,
+    pub script: String,
+    /// `set`, `overwrote` (a value an earlier write had set) or `dropped`.
+    pub fate: &'static str,
+    /// The script whose value this write replaced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced: Option<String>,
+    /// Why the write was dropped (the policy of [`add_custom`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+/// The fate of each write in `custom` under the policy [`add_custom`] applies (the same
+/// [`refusal`]); the size limit fails the whole token, and is reported as its error.
+pub fn provenance(custom: &[Claim], scopes: &[&str], token: &'static str) -> Vec<Provenance> {
+    let mut kept: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    custom
+        .iter()
+        .map(|c| {
+            let (fate, replaced, reason) = match refusal(&c.name, scopes) {
+                Some(reason) => ("dropped", None, Some(reason)),
+                None => match kept.insert(&c.name, &c.script) {
+                    Some(before) => ("overwrote", Some(before.to_owned()), None),
+                    None => ("set", None, None),
+                },
+            };
+            Provenance {
+                token,
+                claim: c.name.clone(),
+                script: c.script.to_string(),
+                fate,
+                replaced,
+                reason,
+            }
+        })
+        .collect()
+}
+
 /// The length of `v` as JSON, counted without building the text.
 pub(crate) fn json_len(v: &Value) -> usize {
     struct Count(usize);
@@ -409,6 +452,35 @@ mod tests {
     use super::*;
     use serde_json::json;
     use std::sync::Arc;
+
+    #[test]
+    fn provenance_names_who_set_overwrote_and_had_a_claim_dropped() {
+        let by = |script: &str, name: &str| Claim {
+            script: Arc::from(script),
+            name: name.into(),
+            value: json!(1),
+        };
+        let custom = [
+            by("01-a", "https://x/role"),
+            by("02-b", "https://x/role"),
+            by("02-b", "scope"),
+            by("03-c", "email"),
+        ];
+        let p = provenance(&custom, &["openid"], "access_token");
+        let fates: Vec<_> = p
+            .iter()
+            .map(|p| (p.script.as_str(), p.fate, p.replaced.as_deref(), p.reason))
+            .collect();
+        assert_eq!(
+            fates,
+            [
+                ("01-a", "set", None, None),
+                ("02-b", "overwrote", Some("01-a"), None),
+                ("02-b", "dropped", None, Some("reserved claim name")),
+                ("03-c", "dropped", None, Some("needs the email scope")),
+            ]
+        );
+    }
 
     fn claim(name: &str, value: Value) -> Claim {
         Claim {

@@ -52,6 +52,8 @@ pub enum Command {
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(Keys),
+    /// Run the Rules and Actions on an event (or every `*.test.json` case), without a server.
+    Test(crate::dev::TestArgs),
     /// Recorded logins (`[debug] record`): turn a real login into a `claimsmith test` event.
     #[command(subcommand)]
     Logins(Logins),
@@ -484,6 +486,10 @@ impl Cli {
             o.tls_cert = s.tls_cert.clone();
             o.tls_key = s.tls_key.clone();
             o.insecure_http = s.insecure_http;
+        }
+        if let Command::Test(t) = &self.command {
+            o.actions = t.actions.clone();
+            o.rules = t.rules.clone();
         }
         o
     }

@@ -9,7 +9,7 @@
 //! `store`, jsonwebtoken in `token`, notify in `reload`.
 //!
 //! ```text
-//! demo ─ admin ─ bootstrap ─ output ─ cli   seeding, administration, start-up, tables, the arguments
+//! demo ─ admin ─ bootstrap ─ output ─ cli ─ dev   seeding, administration, start-up, tables, the arguments, `claimsmith test`
 //! server ─ http                      accept loop, TLS; routing and rendering (token, discovery, health)
 //! grant ─ mgmt ─ register            every OAuth error of a grant; the Management API; signup, registration
 //! state                              what every request shares
@@ -32,6 +32,7 @@ pub mod clock;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+pub mod dev;
 pub mod gauge;
 pub mod grant;
 pub mod http;

@@ -29,6 +29,7 @@ fn main() -> anyhow::Result<()> {
     let columns = output::list_columns(&cli.command);
     let output = match cli.command {
         Command::Serve(s) => return serve(config, clock, s.demo),
+        Command::Test(t) => std::process::exit(claimsmith::dev::test(&config, &t, cli.json)?),
         cmd => {
             let store = bootstrap::open_store(&config, &clock)?;
             match cmd {
@@ -40,7 +41,7 @@ fn main() -> anyhow::Result<()> {
                 Command::Connections(c) => admin::connections(&store, &clock, c),
                 Command::Keys(c) => admin::keys(&store, &config, &clock, c),
                 Command::Logins(c) => admin::logins(&store, c),
-                Command::Serve(_) => unreachable!("handled above"),
+                Command::Serve(_) | Command::Test(_) => unreachable!("handled above"),
             }?
         }
     };

@@ -178,7 +178,7 @@ impl Pipeline {
 }
 
 /// `auth0.domain`: the host of the issuer.
-fn domain_of(issuer: &str) -> String {
+pub fn domain_of(issuer: &str) -> String {
     let rest = issuer.split_once("://").map_or(issuer, |(_, r)| r);
     rest.split('/').next().unwrap_or(rest).to_owned()
 }

@@ -12,6 +12,9 @@ mod scope;
 mod size;
 mod verdict;
 
+pub use scope::{Granted, apply as apply_scope_edits};
+pub use verdict::decide as decide_verdict;
+
 use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
 use crate::state::AppState;
 

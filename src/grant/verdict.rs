@@ -10,7 +10,7 @@ use crate::script::{Outcome, ScriptError, ScriptErrorKind, Verdict};
 /// The scripts' run, decided: the outcome when every script allowed the login, else the error
 /// the Decisions table gives its verdict or its failure. A failure is a 500, except the engine
 /// refusing logins while wedged threads run: 503 with `Retry-After`.
-pub(super) fn decide(run: Result<Outcome, ScriptError>) -> Result<Outcome, OAuthError> {
+pub fn decide(run: Result<Outcome, ScriptError>) -> Result<Outcome, OAuthError> {
     let outcome = match run {
         Ok(outcome) => outcome,
         Err(e) => {

@@ -96,11 +96,11 @@ struct Rare {
 /// `auth0.accessToken`), `cacheGet/Set/Delete` (`api.cache`).
 fn more<'js>(ctx: &Ctx<'js>, r: &Rare) -> rquickjs::Result<Object<'js>> {
     let host = Object::new(ctx.clone())?;
-    let st = r.state.clone();
+    let (st, h) = (r.state.clone(), r.host.clone());
     host.set(
         "log",
         Function::new(ctx.clone(), move |level: i32, line: String| {
-            console_line(&mut st.borrow_mut(), level, &line)
+            console_line(&mut st.borrow_mut(), &*h, level, &line)
         })?,
     )?;
     let m = r.modules.clone();
@@ -218,7 +218,7 @@ fn module<'js>(ctx: &Ctx<'js>, modules: &Modules, path: &str) -> rquickjs::Resul
     }
 }
 
-fn console_line(st: &mut LoginState, level: i32, line: &str) {
+fn console_line(st: &mut LoginState, host: &dyn Host, level: i32, line: &str) {
     let Some(i) = st.current else {
         return;
     };
@@ -232,17 +232,13 @@ fn console_line(st: &mut LoginState, level: i32, line: &str) {
     }
     if used + line.len() > st.console_cap {
         st.console_used[i] = st.console_cap;
-        tracing::warn!(target: "script", script = %name, "console output over {} bytes for this login; the rest is dropped", st.console_cap);
+        let cap = st.console_cap;
+        let said = format!("console output over {cap} bytes for this login; the rest is dropped");
+        host.console(&name, 3, &said);
         return;
     }
     st.console_used[i] = used + line.len();
-    match level {
-        0 => tracing::trace!(target: "script", script = %name, "{line}"),
-        1 => tracing::debug!(target: "script", script = %name, "{line}"),
-        3 => tracing::warn!(target: "script", script = %name, "{line}"),
-        4 => tracing::error!(target: "script", script = %name, "{line}"),
-        _ => tracing::info!(target: "script", script = %name, "{line}"),
-    }
+    host.console(&name, level, line);
 }
 
 fn patch_metadata(

@@ -129,6 +129,22 @@ impl ScriptSet {
         Self::default()
     }
 
+    /// This set with only the script called `name` (`claimsmith test --only`), if it has one.
+    pub fn only(&self, name: &str) -> Option<ScriptSet> {
+        let pick = |list: &[Arc<Script>]| -> Vec<Arc<Script>> {
+            list.iter().filter(|s| &*s.name == name).cloned().collect()
+        };
+        let (rules, actions) = (pick(&self.rules), pick(&self.actions));
+        (!rules.is_empty() || !actions.is_empty()).then(|| ScriptSet {
+            version: self.version,
+            rules,
+            actions,
+            errors: Vec::new(),
+            not_loaded: Vec::new(),
+            modules: self.modules.clone(),
+        })
+    }
+
     /// Rules then Actions: the order in which a sandbox registers them.
     pub(crate) fn all(&self) -> impl Iterator<Item = &Arc<Script>> + Clone {
         self.rules.iter().chain(self.actions.iter())

@@ -181,6 +181,8 @@ pub struct Effects {
     pub primary_user: Option<String>,
     /// `api.refreshToken.*` calls, in order.
     pub refresh_token: Vec<RefreshEdit>,
+    /// Which Action set which metadata key, in order (what `claimsmith test` reports).
+    pub metadata_by: Vec<(Arc<str>, MetadataKind, String)>,
 }
 
 /// Which metadata object a write targets.
@@ -208,6 +210,19 @@ pub trait Host: Send + Sync + 'static {
     /// empty token. The default has none to give (the load-time check, the benches).
     fn management_token(&self) -> Result<String, TokenUnavailable> {
         Err(TokenUnavailable)
+    }
+
+    /// A line script `script` wrote with `console` (within its per-login cap; `level` 0 trace,
+    /// 1 debug, 2 info, 3 warn, 4 error), on a script worker thread. The server logs it under
+    /// the `script` target; `claimsmith test` keeps it for its report.
+    fn console(&self, script: &str, level: i32, line: &str) {
+        match level {
+            0 => tracing::trace!(target: "script", script = %script, "{line}"),
+            1 => tracing::debug!(target: "script", script = %script, "{line}"),
+            3 => tracing::warn!(target: "script", script = %script, "{line}"),
+            4 => tracing::error!(target: "script", script = %script, "{line}"),
+            _ => tracing::info!(target: "script", script = %script, "{line}"),
+        }
     }
 }
 

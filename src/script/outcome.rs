@@ -10,7 +10,8 @@ use rquickjs::{Array, Object, Value};
 use serde_json::{Map, Value as Json};
 
 use super::{
-    Claim, Effects, Outcome, RefreshEdit, ScopeEdit, ScriptError, ScriptErrorKind, Verdict,
+    Claim, Effects, MetadataKind, Outcome, RefreshEdit, ScopeEdit, ScriptError, ScriptErrorKind,
+    Verdict,
 };
 
 pub(super) fn read(out: &Object<'_>) -> rquickjs::Result<Raw> {
@@ -22,6 +23,7 @@ pub(super) fn read(out: &Object<'_>) -> rquickjs::Result<Raw> {
             .map(|v| v.map(|v| v.as_string().and_then(|s| s.to_string().ok())))
             .collect::<rquickjs::Result<_>>()?,
         access: claims(out.get("access")?)?,
+        meta_by: claims(out.get("metaBy")?)?,
         id: claims(out.get("id")?)?,
         scopes: out
             .get::<_, Array>("scopes")?
@@ -75,6 +77,8 @@ pub(super) struct Raw {
     pub v: Vec<Option<String>>,
     /// `[script index, claim name, claim value as JSON text]`.
     pub access: Vec<(i64, String, String)>,
+    /// `[script index, "app" | "user", key]` of each Action's metadata write.
+    pub meta_by: Vec<(i64, String, String)>,
     pub id: Vec<(i64, String, String)>,
     /// `(script index, edit)`, in order.
     pub scopes: Vec<(i64, ScopeEdit)>,
@@ -175,6 +179,17 @@ pub(crate) fn parse_outcome(
             user_metadata: metadata(raw.user)?,
             primary_user: raw.primary,
             refresh_token: refresh_edits(raw.rt).map_err(engine)?,
+            metadata_by: raw
+                .meta_by
+                .into_iter()
+                .map(|(i, target, key)| {
+                    let kind = match target.as_str() {
+                        "app" => MetadataKind::App,
+                        _ => MetadataKind::User,
+                    };
+                    (name(i).unwrap_or_else(|| "claimsmith".into()), kind, key)
+                })
+                .collect(),
         },
         runs: Vec::new(), // the engine's, from the scripts' start times
     })

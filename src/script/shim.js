@@ -403,6 +403,7 @@ export default function install(host, cfgJson) {
       if (had) pending[k] = before; else delete pending[k];
       throw new RE(what + ' changes in one login are limited to ' + MAX_METADATA / 1024 + ' KB (Auth0 Actions limit): ' + k);
     }
+    l.out.metaBy.push([i, target, k]); // who set it, for `claimsmith test`
   });
   // The namespaces few Actions use are built by api.js, run in a context on the first use of one
   // of them: the shim's code, which every strict context reads and frees, holds only the common ones.
@@ -538,7 +539,7 @@ export default function install(host, cfgJson) {
   let refreshing = false; // this login is a refresh exchange (its event has refresh_token)
   async function run(eventParts, rulesJson, trigger) {
     refreshing = eventParts.indexOf('refresh_token') >= 0;
-    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, primary: null, ran: [], rt: [], stack: '', oom: -1, nullThrow: false };
+    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, primary: null, ran: [], rt: [], stack: '', oom: -1, nullThrow: false, metaBy: [] };
     persisted = { uid: null, app: {}, user: {} };
     let go = true;
     if (trigger === 0 && rulesJson) go = await runRules(out, rulesJson);

@@ -33,6 +33,7 @@ mod scripts;
 mod security;
 mod signup;
 mod support;
+mod test_command;
 mod tls;
 mod token;
 mod token_errors;

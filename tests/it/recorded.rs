@@ -1,7 +1,7 @@
 //! Recorded logins (`[debug] record`): off, a login leaves nothing; on, password logins (allowed
 //! and denied by a script) and refresh exchanges are kept newest first with their verdict, and
 //! `claimsmith logins show ID --as-event` prints the event the Actions saw, without a password,
-//! a secret or a token; `record_keep` trims; a recording that cannot be written fails no login;
+//! a secret or a token, which `claimsmith test --event` replays; `record_keep` trims; a recording that cannot be written fails no login;
 //! `serve` warns at start-up while recording.
 
 use std::io::{BufRead, BufReader};
@@ -228,6 +228,43 @@ async fn record_on_keeps_logins_denials_and_refreshes_newest_first_without_crede
     assert!(
         !ok && stderr.contains("no recorded login 999999"),
         "{stderr}"
+    );
+
+    // The recorded events are test cases: `claimsmith test --event` replays them on the scripts.
+    let replay = |case: &Value, name: &str| {
+        let dir = r.s.dir.path().to_owned();
+        let file = dir.join(name);
+        std::fs::write(&file, serde_json::to_string_pretty(case).unwrap()).unwrap();
+        async move {
+            let (actions, rules) = (dir.join("actions"), dir.join("rules"));
+            let out = run_cli(&[
+                "--json",
+                "test",
+                "--event",
+                file.to_str().unwrap(),
+                "--actions",
+                actions.to_str().unwrap(),
+                "--rules",
+                rules.to_str().unwrap(),
+            ])
+            .await;
+            let doc: Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+            (out.status.code(), doc)
+        }
+    };
+    let (code, doc) = replay(&event, "allowed.json").await;
+    assert_eq!(code, Some(0), "{doc:#}");
+    assert_eq!(
+        doc["access_token"]["https://t/tx"],
+        event["transaction"]["id"]
+    );
+    assert_eq!(doc["access_token"]["sub"], user);
+    let (code, doc) = replay(&denied_event, "denied.json").await;
+    assert_eq!(code, Some(1), "{doc:#}");
+    assert_eq!(
+        doc["verdict"]["body"]["error_description"],
+        "no forbidden scope"
     );
 
     // No password, client secret or token, in any output or anywhere in the database.

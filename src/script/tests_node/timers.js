@@ -1,6 +1,6 @@
 const out = { order: [] };
 const log = (x) => out.order.push(x);
-  setTimeout(() => log('timeout 60'), 60);
+  setTimeout(() => log('timeout 120'), 120);
   setTimeout((a, b) => log('timeout 0 ' + a + b), 0, 'x', 'y');
   const t = setTimeout(() => log('cleared'), 5);
   clearTimeout(t);
@@ -8,8 +8,8 @@ const log = (x) => out.order.push(x);
   const iv = setInterval(() => { log('interval ' + ++n); if (n === 3) clearInterval(iv); }, 5);
   Promise.resolve().then(() => log('microtask'));
   queueMicrotask(() => log('queueMicrotask'));
-  await new Promise((r) => setTimeout(r, 80));
-  log('after 80'); setImmediate((a) => log('immediate ' + a), 'z'); await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 140));
+  log('after 140'); setImmediate((a) => log('immediate ' + a), 'z'); await new Promise((r) => setImmediate(r));
   const id = setTimeout(() => log('by number'), 1);
   clearTimeout(+id);
   await new Promise((r) => setTimeout(r, 5));
