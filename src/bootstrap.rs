@@ -96,6 +96,13 @@ fn new_kid() -> String {
 /// Builds the state the server shares between requests.
 pub fn app_state(mut config: Config, clock: Clock) -> Result<AppState, StartError> {
     scripts_reach_this_server(&mut config)?;
+    if config.debug.record {
+        tracing::warn!(
+            keep = config.debug.record_keep,
+            "[debug] record is on: logins are kept in the database (redacted) for `claimsmith \
+             logins`. For development only, never in production"
+        );
+    }
     let store = open_store(&config, &clock)?;
     // The Management API is always registered, for the issuer this server answers as.
     let (audience, now) = (crate::mgmt::audience(&config.issuer), clock.now_rfc3339());

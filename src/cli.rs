@@ -56,6 +56,9 @@ pub enum Command {
     Test(crate::dev::TestArgs),
     /// Write TypeScript declarations for scripts (event, api, user, context, globals) to stdout.
     Typings,
+    /// Recorded logins (`[debug] record`): turn a real login into a `claimsmith test` event.
+    #[command(subcommand)]
+    Logins(Logins),
 }
 
 #[derive(Debug, Args)]
@@ -453,6 +456,19 @@ pub enum Keys {
     Rotate {
         #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256", "EdDSA"])]
         alg: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Logins {
+    /// List the recorded logins, newest first.
+    List,
+    /// Show a recorded login with its event; `--as-event` prints only the event, a test case.
+    Show {
+        /// Its id, from `logins list`.
+        id: i64,
+        #[arg(long)]
+        as_event: bool,
     },
 }
 

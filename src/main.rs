@@ -45,6 +45,7 @@ fn main() -> anyhow::Result<()> {
                 Command::Orgs(c) => admin::orgs(&store, &clock, c),
                 Command::Connections(c) => admin::connections(&store, &clock, c),
                 Command::Keys(c) => admin::keys(&store, &config, &clock, c),
+                Command::Logins(c) => admin::logins(&store, c),
                 Command::Serve(_) | Command::Test(_) | Command::Typings => {
                     unreachable!("handled above")
                 }

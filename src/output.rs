@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::cli::{Apis, Clients, Command, Connections, Keys, Orgs, Roles, Users};
+use crate::cli::{Apis, Clients, Command, Connections, Keys, Logins, Orgs, Roles, Users};
 
 /// The columns a `list` command shows (the rest is in `show` and `--json`); empty for the commands
 /// whose result is one document.
@@ -40,13 +40,29 @@ pub fn list_columns(cmd: &Command) -> &'static [&'static str] {
         Command::Orgs(Orgs::List) => &["name", "id", "display_name"],
         Command::Connections(Connections::List) => &["name", "id", "strategy", "users"],
         Command::Keys(Keys::List) => &["kid", "alg", "state", "created_at"],
+        Command::Logins(Logins::List) => &[
+            "id",
+            "recorded_at",
+            "client_id",
+            "user_id",
+            "grant",
+            "verdict",
+        ],
+        Command::Logins(Logins::Show { as_event: true, .. }) => AS_JSON,
         _ => &[],
     }
 }
 
+/// The "columns" of a command whose result is a file rather than a table: printed as indented
+/// JSON with or without `--json` (`logins show --as-event`, a `claimsmith test --event` case).
+pub const AS_JSON: &[&str] = &["(the document as JSON)"];
+
 /// Renders `doc` for a person: an array as a table of `columns` (all its scalar fields when
 /// `columns` is empty) under an upper-case header row, an object as `FIELD  VALUE` rows.
 pub fn render(doc: &Value, columns: &[&str]) -> String {
+    if columns == AS_JSON {
+        return serde_json::to_string_pretty(doc).unwrap_or_default() + "\n";
+    }
     match doc {
         Value::Array(rows) => {
             let columns: Vec<&str> = if columns.is_empty() {
@@ -153,6 +169,13 @@ mod tests {
         assert!(lines.contains(&"app_metadata  {\"a\":1}"), "{text}");
         assert!(lines.contains(&"scopes        read, write"), "{text}");
         assert!(lines.contains(&"last_login"), "{text}");
+    }
+
+    #[test]
+    fn a_document_for_a_file_is_indented_json() {
+        let doc = json!({"user": {"user_id": "auth0|1"}});
+        let text = render(&doc, AS_JSON);
+        assert_eq!(text, serde_json::to_string_pretty(&doc).unwrap() + "\n");
     }
 
     #[test]

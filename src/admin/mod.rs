@@ -6,6 +6,7 @@ mod access;
 mod apis;
 mod clients;
 mod connections;
+mod logins;
 mod users;
 
 use serde_json::{Map, Value};
@@ -16,6 +17,7 @@ pub use access::{orgs, roles};
 pub use apis::apis;
 pub use clients::clients;
 pub use connections::{connections, keys};
+pub use logins::logins;
 pub use users::users;
 
 /// A command that could not be carried out.

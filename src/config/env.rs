@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use super::{FileConfig, LogFormat, OnLoadError, ScriptsFile, Watch};
+use super::{DebugFile, FileConfig, LogFormat, OnLoadError, ScriptsFile, Watch};
 use crate::script::Isolation;
 
 const ENV_PREFIX: &str = "CLAIMSMITH_";
@@ -40,7 +40,7 @@ macro_rules! file_table {
 
             /// `raw` (an environment variable's value) as the TOML value of `key`, typed as the
             /// field is; `None` when this table has no such key.
-            fn env_value(key: &str, raw: String) -> Option<toml::Value> {
+            pub(in crate::config) fn env_value(key: &str, raw: String) -> Option<toml::Value> {
                 match key {
                     $( stringify!($field) => Some(<$ty as $crate::config::env::FromEnv>::toml(raw)), )*
                     _ => None,
@@ -106,6 +106,7 @@ fn sub_table<'t>(t: &'t mut toml::Table, key: &str) -> Option<&'t mut toml::Tabl
 }
 
 /// `CLAIMSMITH_<KEY>` sets a top-level key, `CLAIMSMITH_SCRIPTS_<KEY>` a `[scripts]` key,
+/// `CLAIMSMITH_DEBUG_<KEY>` a `[debug]` key,
 /// `CLAIMSMITH_SECRET_<NAME>` a shared Action secret, `CLAIMSMITH_CONFIGURATION_<NAME>` a
 /// Rules `configuration` entry and `CLAIMSMITH_PROCESS_ENV_<NAME>` an entry of the scripts'
 /// `process.env`. Unknown names are ignored: the environment is shared with other
@@ -125,6 +126,14 @@ pub(super) fn overlay_env(table: &mut toml::Table, vars: impl Iterator<Item = (S
             let k = k.to_ascii_lowercase();
             if let Some(v) = ScriptsFile::env_value(&k, value)
                 && let Some(t) = sub_table(table, "scripts")
+            {
+                t.insert(k, v);
+            }
+            continue;
+        } else if let Some(k) = rest.strip_prefix("DEBUG_") {
+            let k = k.to_ascii_lowercase();
+            if let Some(v) = DebugFile::env_value(&k, value)
+                && let Some(t) = sub_table(table, "debug")
             {
                 t.insert(k, v);
             }

@@ -11,9 +11,11 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+mod debug;
 mod env;
 
 use crate::script::{EngineConfig, Isolation};
+pub use debug::{DebugConfig, DebugFile};
 use env::{file_table, overlay_env};
 
 /// A configuration that cannot be used; names the key and, where there is one, the file.
@@ -107,6 +109,7 @@ file_table! {
     }
     tables {
         scripts: ScriptsFile,
+        debug: DebugFile,
     }
 }
 
@@ -283,6 +286,7 @@ pub struct Config {
     /// answers Auth0's generic `invalid_signup` (the default: no enumeration through signup).
     pub signup_user_exists_error: bool,
     pub scripts: ScriptsConfig,
+    pub debug: DebugConfig,
 }
 
 impl Config {
@@ -429,6 +433,7 @@ impl Config {
             refresh_token_reuse_leeway_s: f.refresh_token_reuse_leeway_s.unwrap_or(0),
             signup_user_exists_error: f.signup_user_exists_error.unwrap_or(false),
             scripts: f.scripts.resolve()?,
+            debug: f.debug.resolve()?,
         })
     }
 
@@ -617,13 +622,16 @@ mod tests {
         &rest[..end]
     }
 
-    /// Every documented key: (in `[scripts]`, key, its default when written as a literal).
-    fn documented_keys() -> Vec<(bool, String, Option<String>)> {
-        let mut in_scripts = false;
+    /// Every documented key: (its table, `""` for the top level; key; its default when written
+    /// as a literal).
+    fn documented_keys() -> Vec<(&'static str, String, Option<String>)> {
+        let mut table = "";
         let mut keys = Vec::new();
         for line in readme_section().lines() {
             if line.starts_with("`[scripts]` table") {
-                in_scripts = true;
+                table = "scripts";
+            } else if line.starts_with("`[debug]` table") {
+                table = "debug";
             }
             let Some(row) = line.strip_prefix("| `") else {
                 continue;
@@ -636,7 +644,7 @@ mod tests {
             for name in cells[0].split('`').filter(|n| !n.is_empty() && *n != ", ") {
                 let name = name.trim_start_matches("[scripts.").trim_end_matches(']');
                 let name = name.split('.').next().unwrap_or(name);
-                keys.push((in_scripts, name.to_owned(), literal.map(str::to_owned)));
+                keys.push((table, name.to_owned(), literal.map(str::to_owned)));
             }
         }
         keys
@@ -645,10 +653,10 @@ mod tests {
     #[test]
     fn readme_documents_exactly_the_keys_the_file_takes() {
         let keys = documented_keys();
-        let names = |scripts: bool| {
+        let names = |table: &str| {
             let mut v: Vec<&str> = keys
                 .iter()
-                .filter(|k| k.0 == scripts)
+                .filter(|k| k.0 == table)
                 .map(|k| k.1.as_str())
                 .collect();
             v.sort_unstable();
@@ -659,31 +667,72 @@ mod tests {
             v.sort_unstable();
             v
         };
-        assert_eq!(names(false), sorted(FileConfig::KEYS, &[]));
-        assert_eq!(FileConfig::TABLES, ["scripts"]);
+        assert_eq!(names(""), sorted(FileConfig::KEYS, &[]));
+        assert_eq!(FileConfig::TABLES, ["scripts", "debug"]);
         assert!(readme_section().contains("`[scripts]` table"));
-        assert_eq!(names(true), sorted(ScriptsFile::KEYS, ScriptsFile::TABLES));
+        assert_eq!(
+            names("scripts"),
+            sorted(ScriptsFile::KEYS, ScriptsFile::TABLES)
+        );
+        assert_eq!(names("debug"), sorted(DebugFile::KEYS, DebugFile::TABLES));
     }
 
     #[test]
     fn readme_defaults_deserialize_and_are_the_defaults() {
-        let mut top = toml::Table::new();
-        let mut scripts = toml::Table::new();
-        for (in_scripts, key, default) in documented_keys() {
+        let mut tables: HashMap<&str, toml::Table> = HashMap::new();
+        for (table, key, default) in documented_keys() {
             let Some(d) = default else { continue };
             let value = toml::from_str::<toml::Table>(&format!("v = {d}")).map_or_else(
                 |_| toml::Value::from(d.clone()),
                 |mut t| t.remove("v").unwrap(),
             );
-            let table = if in_scripts { &mut scripts } else { &mut top };
-            table.insert(key, value);
+            tables.entry(table).or_default().insert(key, value);
         }
-        assert!(scripts.contains_key("isolation") && top.contains_key("listen"));
-        top.insert("scripts".into(), scripts.into());
+        let mut top = tables.remove("").unwrap();
+        assert!(tables["scripts"].contains_key("isolation") && top.contains_key("listen"));
+        assert_eq!(tables["debug"].len(), DebugFile::KEYS.len());
+        for (name, t) in tables {
+            top.insert(name.into(), t.into());
+        }
         let written = FileConfig::deserialize(toml::Value::Table(top)).unwrap();
         let written = Config::from_file(written, &Overrides::default()).unwrap();
         let defaults = Config::from_file(FileConfig::default(), &Overrides::default()).unwrap();
         assert_eq!(format!("{written:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn debug_is_off_by_default_and_comes_from_the_file_or_the_environment() {
+        let c = load("", &[], &Overrides::default()).unwrap();
+        let off = DebugConfig {
+            record: false,
+            record_keep: 100,
+            provenance: false,
+        };
+        assert_eq!(c.debug, off);
+        let c = load(
+            "[debug]\nrecord = true\nrecord_keep = 3",
+            &[("CLAIMSMITH_DEBUG_PROVENANCE", "true")],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.debug,
+            DebugConfig {
+                record: true,
+                record_keep: 3,
+                provenance: true
+            }
+        );
+        let env = [
+            ("CLAIMSMITH_DEBUG_RECORD", "true"),
+            ("CLAIMSMITH_DEBUG_RECORD_KEEP", "7"),
+        ];
+        let c = load("", &env, &Overrides::default()).unwrap();
+        assert!(c.debug.record && c.debug.record_keep == 7);
+        let e = load("[debug]\nrecord_keep = 0", &[], &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("debug.record_keep"), "{e}");
+        let e = load("[debug]\nrecrod = true", &[], &Overrides::default()).unwrap_err();
+        assert!(e.to_string().contains("recrod"), "{e}");
     }
 
     #[test]
@@ -708,13 +757,20 @@ mod tests {
                     "1".to_owned(),
                 )
             }))
+            .chain(DebugFile::KEYS.iter().map(|k| {
+                (
+                    format!("CLAIMSMITH_DEBUG_{}", k.to_uppercase()),
+                    "1".to_owned(),
+                )
+            }))
             .chain([("CLAIMSMITH_SCRIPTS_SECRETS".into(), "x".into())]);
         overlay_env(&mut t, vars);
         assert_eq!(
             t.len(),
-            FileConfig::KEYS.len() + 1,
-            "every top key and [scripts]"
+            FileConfig::KEYS.len() + 2,
+            "every top key, [scripts] and [debug]"
         );
+        assert_eq!(t["debug"].as_table().unwrap().len(), DebugFile::KEYS.len());
         let scripts = t["scripts"].as_table().unwrap();
         assert_eq!(
             scripts.len(),

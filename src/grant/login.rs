@@ -10,9 +10,11 @@ use super::size::{self, Measured};
 use super::verdict;
 use crate::claims::Issue;
 use crate::oauth::{OAuthError, RequestMeta, TokenResponse};
-use crate::script::{LoginInput, Outcome, RequestInfo, user_profile};
+use crate::script::{LoginInput, Outcome, RequestInfo, ScriptError, Verdict, user_profile};
 use crate::state::AppState;
-use crate::store::{Api, Client, ConnectionRow, Organization, RefreshToken, StoreError, User};
+use crate::store::{
+    Api, Client, ConnectionRow, NewRecordedLogin, Organization, RefreshToken, StoreError, User,
+};
 use crate::token::Alg;
 
 /// Who logs in, through what, for which audience: what the grant found and checked.
@@ -76,7 +78,16 @@ pub(super) async fn run_scripts(
             .as_ref()
             .map(|t| super::refresh::event_refresh_token(state, t)),
     };
+    // `[debug] record`: the event as the scripts see it, before they get it.
+    let recording = state
+        .config
+        .debug
+        .record
+        .then(|| recording(state, login, &input));
     let run = state.pipeline.run(input).await;
+    if let Some(r) = recording {
+        record(state, r, &run).await;
+    }
     if let Ok(outcome) = &run {
         // Also on a deny, before it is answered (as Auth0 does).
         persist_metadata(state, &account.user.user_id, outcome).await?;
@@ -99,6 +110,56 @@ pub(super) async fn run_scripts(
     let scopes = scope::apply(granted, &outcome.effects.scope_edits, max)
         .map_err(|script| size::too_large("access token", max, script, max + 1))?;
     Ok((outcome, account, scopes))
+}
+
+/// A recording of this login (`[debug] record`, README "Recorded logins"): who, through which
+/// grant, and the `event` an Action sees; the verdict comes once the scripts ran.
+fn recording(state: &AppState, login: &Login<'_>, input: &LoginInput) -> NewRecordedLogin {
+    let grant = input.request.body.get("grant_type").and_then(Value::as_str);
+    NewRecordedLogin {
+        recorded_at: state.clock.now_rfc3339(),
+        client_id: login.client.client_id.clone(),
+        user_id: input.user["user_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        grant: grant.unwrap_or(login.gty).to_owned(),
+        protocol: login.protocol.to_owned(),
+        verdict: String::new(),
+        reason: None,
+        event: crate::script::event_json(input),
+    }
+}
+
+/// Writes the recording with the scripts' verdict, on the store's blocking pool (the store
+/// redacts the event and keeps the newest `record_keep`). Never fails the login: an error is
+/// logged and the login goes on.
+async fn record(state: &AppState, mut r: NewRecordedLogin, run: &Result<Outcome, ScriptError>) {
+    let (verdict, reason) = match run {
+        Ok(outcome) => match &outcome.verdict {
+            Verdict::Allow => ("allow", None),
+            Verdict::Deny(why) | Verdict::CredentialsDenied { reason: why, .. } => {
+                ("deny", Some(why.clone()))
+            }
+            Verdict::RegistrationDenied { reason, .. } => ("deny", Some(reason.clone())),
+            Verdict::Unauthorized(why) => ("unauthorized", Some(why.clone())),
+            Verdict::MfaRequired => ("mfa_required", None),
+            Verdict::InteractionRequired(why) => ("interaction_required", Some(why.clone())),
+            Verdict::ValidationError { code, message } => {
+                ("validation_error", Some(format!("{code}: {message}")))
+            }
+        },
+        Err(e) => ("error", Some(e.public_description())),
+    };
+    (r.verdict, r.reason) = (verdict.to_owned(), reason);
+    let keep = state.config.debug.record_keep;
+    let written = state
+        .store
+        .call(move |db| db.insert_recorded_login(&r, keep))
+        .await;
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "the login could not be recorded ([debug] record)");
+    }
 }
 
 /// `api.authentication.setPrimaryUser(id)` or a Rule's `context.primaryUser`: the tokens are issued

@@ -14,6 +14,7 @@ mod failures;
 mod keys;
 mod organizations;
 mod permissions;
+mod recorded;
 mod refresh;
 mod roles;
 mod users;
@@ -32,6 +33,7 @@ pub use connections::ConnectionRow;
 pub use failures::Attempt;
 pub use keys::KeyRow;
 pub use organizations::Organization;
+pub use recorded::{NewRecordedLogin, RecordedLogin};
 pub use refresh::{NewRefresh, RefreshToken};
 pub use roles::{Role, RolePermission};
 pub use users::{NewUser, User, UserRef};
@@ -72,6 +74,25 @@ const MIGRATIONS: &[(i64, &str)] = &[
         // A refresh token's own idle expiry (`api.refreshToken.setIdleExpiresAt`), written for
         // every token; NULL (tokens of version 3 and before) means created_at + the configured idle lifetime.
         "ALTER TABLE refresh_tokens ADD COLUMN idle_expires_at TEXT;",
+    ),
+    (
+        5,
+        // `[debug] record`: the last N logins' redacted `event` and the scripts' verdict
+        // (`recorded.rs`). AUTOINCREMENT: an id printed by `logins list` never names another
+        // login later. A recording goes with its user or client.
+        "CREATE TABLE recorded_logins (
+             id          INTEGER PRIMARY KEY AUTOINCREMENT,
+             recorded_at TEXT NOT NULL,
+             client_id   TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+             user_id     TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+             grant_type  TEXT NOT NULL,
+             protocol    TEXT NOT NULL,
+             verdict     TEXT NOT NULL,
+             reason      TEXT,
+             event       TEXT NOT NULL
+         );
+         CREATE INDEX recorded_logins_user ON recorded_logins(user_id);
+         CREATE INDEX recorded_logins_client ON recorded_logins(client_id);",
     ),
 ];
 

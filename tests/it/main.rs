@@ -24,6 +24,7 @@ mod npm;
 mod oauth_clients;
 mod overload;
 mod promises;
+mod recorded;
 mod refresh;
 mod registration;
 mod reload;
