@@ -125,5 +125,6 @@ pub async fn issue(state: &AppState, req: &TokenRequest) -> Result<TokenResponse
         scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
         id_token: None,
         refresh_token: None,
+        provenance: super::login::provenance(state, custom, &[], &scopes),
     })
 }

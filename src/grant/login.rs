@@ -274,6 +274,12 @@ pub(super) async fn sign_tokens(
         .await
         .map_err(OAuthError::internal)?;
     tracing::info!(user_id = %account.user.user_id, client_id = %found.client.client_id, %audience, "login");
+    let effects = &outcome.effects;
+    let id_claims = if id_token.is_some() {
+        &effects.id_claims[..]
+    } else {
+        &[]
+    };
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",
@@ -281,7 +287,27 @@ pub(super) async fn sign_tokens(
         scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
         id_token,
         refresh_token: None,
+        provenance: provenance(state, &effects.access_claims, id_claims, scopes),
     })
+}
+
+/// `[debug] provenance`: which script set, overwrote or had each custom claim dropped (and
+/// why), for a response header and a log line; `None` when it is off.
+pub(super) fn provenance(
+    state: &AppState,
+    access: &[crate::claims::Claim],
+    id: &[crate::claims::Claim],
+    scopes: &[String],
+) -> Option<String> {
+    if !state.config.debug.provenance {
+        return None;
+    }
+    let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+    let mut all = crate::claims::provenance(access, &scopes, "access_token");
+    all.extend(crate::claims::provenance(id, &scopes, "id_token"));
+    let text = serde_json::to_string(&all).ok()?;
+    tracing::info!(target: "provenance", claims = %text, "custom claims");
+    Some(text)
 }
 
 /// Pending `api.user.set*Metadata` changes are written once, in one transaction, after the last

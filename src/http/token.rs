@@ -23,10 +23,20 @@ pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) 
         Err(e) => Err(e),
     };
     match result {
-        Ok(tokens) => json(
-            StatusCode::OK,
-            &serde_json::to_value(tokens).unwrap_or_default(),
-        ),
+        Ok(tokens) => {
+            let mut r = json(
+                StatusCode::OK,
+                &serde_json::to_value(&tokens).unwrap_or_default(),
+            );
+            // A claim name that is not visible ASCII cannot go in a header: the log line has it.
+            if let Some(v) = tokens
+                .provenance
+                .and_then(|p| HeaderValue::from_str(&p).ok())
+            {
+                r.headers_mut().insert("x-claimsmith-provenance", v);
+            }
+            r
+        }
         Err(e) => render_error(&e),
     }
 }

@@ -295,6 +295,10 @@ pub struct TokenResponse {
     pub id_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    /// `[debug] provenance`: what became of each custom claim, as compact JSON, for the
+    /// `x-claimsmith-provenance` header (never in the body).
+    #[serde(skip)]
+    pub provenance: Option<String>,
 }
 
 #[cfg(test)]

@@ -151,3 +151,72 @@ async fn token_size_limit_is_exact_and_configurable() {
     );
     s.stop().await;
 }
+
+/// `[debug] provenance`: the token response says which script set, overwrote or had each custom
+/// claim dropped, and why; off (the default), it says nothing.
+#[tokio::test]
+async fn debug_provenance_names_the_script_behind_each_claim() {
+    let rule = r#"function (user, context, callback) {
+  context.accessToken['https://x/plan'] = 'basic';
+  callback(null, user, context);
+}"#;
+    let action = r#"exports.onExecutePostLogin = async (event, api) => {
+  api.accessToken.setCustomClaim('https://x/plan', 'gold');
+  api.accessToken.setCustomClaim('iss', 'me');
+  api.idToken.setCustomClaim('email', 'x@example.com');
+};"#;
+    let files = [("rules/01-plan.js", rule), ("actions/02-gold.js", action)];
+    let s = TestServer::start_scripts(&files, |c| c.debug.provenance = true).await;
+    let r = s
+        .http
+        .post(s.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", s.seed.client_id.as_str()),
+            ("client_secret", s.seed.client_secret.as_str()),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+            ("audience", API),
+            ("scope", "openid"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    let header = r.headers()["x-claimsmith-provenance"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = r.json().await.unwrap();
+    assert!(body.get("provenance").is_none(), "never in the body");
+    let claims = s.verify(body["access_token"].as_str().unwrap(), API).await;
+    assert_eq!(claims["https://x/plan"], "gold");
+    assert_eq!(
+        serde_json::from_str::<Value>(&header).unwrap(),
+        json!([
+            {"token": "access_token", "claim": "https://x/plan", "script": "01-plan", "fate": "set"},
+            {"token": "access_token", "claim": "https://x/plan", "script": "02-gold", "fate": "overwrote", "replaced": "01-plan"},
+            {"token": "access_token", "claim": "iss", "script": "02-gold", "fate": "dropped", "reason": "reserved claim name"},
+            {"token": "id_token", "claim": "email", "script": "02-gold", "fate": "dropped", "reason": "needs the email scope"},
+        ])
+    );
+    s.stop().await;
+    let s = TestServer::start_scripts(&files, |_| {}).await;
+    let r = s
+        .http
+        .post(s.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", s.seed.client_id.as_str()),
+            ("client_secret", s.seed.client_secret.as_str()),
+            ("username", EMAIL),
+            ("password", PASSWORD),
+            ("audience", API),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("x-claimsmith-provenance").is_none());
+    s.stop().await;
+}

@@ -260,6 +260,17 @@ async fn record_on_keeps_logins_denials_and_refreshes_newest_first_without_crede
         event["transaction"]["id"]
     );
     assert_eq!(doc["access_token"]["sub"], user);
+    let custom = |claims: &Value| -> Value {
+        let m = claims.as_object().unwrap();
+        let kept = m.iter().filter(|(k, _)| k.starts_with("https://"));
+        Value::Object(kept.map(|(k, v)| (k.clone(), v.clone())).collect())
+    };
+    assert_eq!(
+        custom(&doc["access_token"]),
+        custom(&access),
+        "the replay gives the live login's custom claims"
+    );
+    assert!(custom(&access).as_object().unwrap().len() >= 1);
     let (code, doc) = replay(&denied_event, "denied.json").await;
     assert_eq!(code, Some(1), "{doc:#}");
     assert_eq!(
