@@ -18,7 +18,7 @@
 //! claims ─ token                     registered + custom claims, Auth0's policy; keys, JWTs, JWKS
 //! store                              every SQL statement, domain types
 //! credentials                        password / secret checks, hashing pool
-//! oauth ─ clock ─ signals ─ gauge    RFC 6749 wire types, the one error type; time; OS signals; counts
+//! oauth ─ clock ─ signals ─ gauge ─ metrics   RFC 6749 wire types, the one error; time; signals; counts; metrics
 //! ```
 //!
 //! [`server::run`] takes a bound listener and a shutdown future, so production and tests run the
@@ -35,6 +35,7 @@ pub mod demo;
 pub mod gauge;
 pub mod grant;
 pub mod http;
+pub mod metrics;
 pub mod mgmt;
 pub mod oauth;
 pub mod output;
