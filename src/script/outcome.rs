@@ -35,6 +35,7 @@ pub(super) fn read(out: &Object<'_>) -> rquickjs::Result<Raw> {
         stack: out.get("stack")?,
         oom: out.get("oom")?,
         null_throw: out.get("nullThrow")?,
+        threw: out.get::<_, Option<bool>>("threw")?.unwrap_or(false),
     })
 }
 
@@ -87,6 +88,8 @@ pub(super) struct Raw {
     pub stack: String,
     pub oom: i64,
     pub null_throw: bool,
+    /// Set by the shim's `failure` (an Action threw or rejected); absent otherwise.
+    pub threw: bool,
 }
 
 /// Turns the shim's outcome into an [`Outcome`], validating every field (scripts could have
@@ -177,6 +180,7 @@ pub(crate) fn parse_outcome(
             refresh_token: refresh_edits(raw.rt).map_err(engine)?,
         },
         runs: Vec::new(), // the engine's, from the scripts' start times
+        threw: raw.threw,
     })
 }
 

@@ -276,6 +276,7 @@ export default function install(host, cfgJson) {
     if (isOom(out, e, d)) { out.oom = cur; return; }
     out.stack = d.stack;
     out.v = ['deny', d.message];
+    out.threw = true;
   }
 
   // ---- Rules -------------------------------------------------------------------------------------------------
