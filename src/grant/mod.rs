@@ -49,9 +49,7 @@ impl Grant {
             Grant::ClientCredentials => client_credentials::GRANT,
         }
     }
-}
 
-impl Grant {
     /// The grant as `/metrics` labels it (password-realm is a password grant).
     fn label(self) -> GrantLabel {
         match self {
