@@ -209,3 +209,58 @@ async fn a_metrics_token_is_required_of_every_caller_once_set() {
     );
     s.stop().await;
 }
+
+const PRE: &str = r#"exports.onExecutePreUserRegistration = async (event, api) => {
+  if (event.user.email.startsWith('deny')) api.access.deny('closed', 'Sign-ups are closed.');
+};"#;
+
+const POST: &str = "exports.onExecutePostUserRegistration = async (event, api) => {};";
+
+/// The registration triggers count too: the pre-registration Actions the signup waits for
+/// (`run_actions`), and the post-registration ones it does not (`spawn_actions`, polled for).
+#[tokio::test]
+async fn registration_actions_are_counted_also_when_nobody_waits_for_them() {
+    let s = TestServer::start_scripts(
+        &[("actions/01-pre.js", PRE), ("actions/02-post.js", POST)],
+        |c| c.metrics = true,
+    )
+    .await;
+    for (email, want) in [("new@example.com", 200), ("deny@example.com", 400)] {
+        let r = s
+            .http
+            .post(s.url("/dbconnections/signup"))
+            .json(&serde_json::json!({
+                "client_id": s.seed.public_client_id,
+                "connection": CONNECTION,
+                "email": email,
+                "password": "Sup3r-secret!",
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), want, "{email}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let m = loop {
+        let (status, text) = scrape(&s, None).await;
+        assert_eq!(status, 200);
+        let m = Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+        let runs = "claimsmith_script_run_duration_seconds";
+        if value(&m, runs, &[("script", "02-post")]) >= 1.0 {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no post run in\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    let runs = "claimsmith_script_run_duration_seconds";
+    assert_eq!(value(&m, runs, &[("script", "01-pre")]), 2.0);
+    assert_eq!(value(&m, runs, &[("script", "02-post")]), 1.0);
+    let failures = "claimsmith_script_failures_total";
+    assert_eq!(value(&m, failures, &[("kind", "deny")]), 1.0);
+    let signups = [("endpoint", "/dbconnections/signup"), ("status", "200")];
+    assert_eq!(value(&m, "claimsmith_http_requests_total", &signups), 1.0);
+    s.stop().await;
+}
