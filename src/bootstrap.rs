@@ -123,12 +123,15 @@ pub fn app_state(mut config: Config, clock: Clock) -> Result<AppState, StartErro
         0 | 1 => FailurePace::default(),
         _ => FailurePace::calibrate(&classes),
     };
+    let metrics = Arc::new(crate::metrics::Metrics::new(config.metrics));
     Ok(AppState {
         pace,
         dummy_hash: dummy_hash.into(),
         hashes: HashPool::new(config.hash_concurrency, config.hash_queue),
         keys,
-        pipeline: Pipeline::start(&config, store.clone(), clock.clone(), rules_token)?,
+        pipeline: Pipeline::start(&config, store.clone(), clock.clone(), rules_token)?
+            .with_metrics(metrics.clone()),
+        metrics,
         token_requests: Default::default(),
         forwarded_notices: Default::default(),
         config: Arc::new(config),

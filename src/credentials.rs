@@ -143,6 +143,9 @@ pub struct HashPool {
     admitted: Arc<Semaphore>,
     /// Password checks completed, real or dummy (observability; the tests count them).
     verified: Arc<AtomicU64>,
+    /// The permits of `running` and of `admitted`, to tell how many are taken.
+    concurrency: usize,
+    capacity: usize,
 }
 
 /// The queue of password checks is full.
@@ -168,7 +171,17 @@ impl HashPool {
             running: Arc::new(Semaphore::new(concurrency)),
             admitted: Arc::new(Semaphore::new(concurrency + max_waiting)),
             verified: Arc::default(),
+            concurrency,
+            capacity: concurrency + max_waiting,
         }
+    }
+
+    /// Password checks admitted but waiting for a hashing thread (`/metrics`); read from two
+    /// semaphores one after the other, so a close estimate while checks come and go.
+    pub fn queue_depth(&self) -> usize {
+        let admitted = self.capacity - self.admitted.available_permits().min(self.capacity);
+        let running = self.concurrency - self.running.available_permits().min(self.concurrency);
+        admitted.saturating_sub(running)
     }
 
     /// How many password checks have run to completion.
@@ -374,6 +387,32 @@ mod tests {
             before,
             "the caller's thread is untouched"
         );
+    }
+
+    #[tokio::test]
+    async fn queue_depth_counts_the_checks_waiting_for_a_thread() {
+        let pool = HashPool::new(1, 4);
+        assert_eq!(pool.queue_depth(), 0);
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let p = pool.clone();
+        let first = tokio::spawn(async move { p.run(move || gate.recv().ok()).await });
+        let waiting: Vec<_> = (0..3)
+            .map(|_| {
+                let p = pool.clone();
+                tokio::spawn(async move { p.run(|| ()).await })
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while pool.queue_depth() != 3 {
+            assert!(Instant::now() < deadline, "depth {}", pool.queue_depth());
+            tokio::task::yield_now().await;
+        }
+        release.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        for w in waiting {
+            w.await.unwrap().unwrap();
+        }
+        assert_eq!(pool.queue_depth(), 0);
     }
 
     #[tokio::test]

@@ -9,16 +9,16 @@
 //! `store`, jsonwebtoken in `token`, notify in `reload`.
 //!
 //! ```text
-//! demo ─ admin ─ bootstrap ─ output ─ cli ─ dev   seeding, administration, start-up, tables, the arguments, `claimsmith test`
-//! server ─ http                      accept loop, TLS; routing and rendering (token, discovery, health)
-//! grant ─ mgmt ─ register            every OAuth error of a grant; the Management API; signup, registration
-//! state                              what every request shares
-//! pipeline ─ reload ─ config         Rules then Actions → Outcome; hot reload; configuration
-//! script                             QuickJS sandboxes, workers, the shim
-//! claims ─ token                     registered + custom claims, Auth0's policy; keys, JWTs, JWKS
-//! store                              every SQL statement, domain types
-//! credentials                        password / secret checks, hashing pool
-//! oauth ─ clock ─ signals ─ gauge ─ typings   RFC 6749 wire types, the one error type; time; OS signals; counts; .d.ts
+//! demo ─ admin ─ bootstrap ─ output ─ cli ─ dev         seeding, administration, start-up, tables, the arguments, `claimsmith test`
+//! server ─ http                                         accept loop, TLS; routing and rendering (token, discovery, health)
+//! grant ─ mgmt ─ register                               every OAuth error of a grant; the Management API; signup, registration
+//! state                                                 what every request shares
+//! pipeline ─ reload ─ config                            Rules then Actions → Outcome; hot reload; configuration
+//! script                                                QuickJS sandboxes, workers, the shim
+//! claims ─ token                                        registered + custom claims, Auth0's policy; keys, JWTs, JWKS
+//! store                                                 every SQL statement, domain types
+//! credentials                                           password / secret checks, hashing pool
+//! oauth ─ clock ─ signals ─ gauge ─ metrics ─ typings   wire types, the one error; time; signals; counts; Prometheus; .d.ts
 //! ```
 //!
 //! [`server::run`] takes a bound listener and a shutdown future, so production and tests run the
@@ -36,6 +36,7 @@ pub mod dev;
 pub mod gauge;
 pub mod grant;
 pub mod http;
+pub mod metrics;
 pub mod mgmt;
 pub mod oauth;
 pub mod output;

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{Config, OnLoadError};
+use crate::metrics::{Metrics, ScriptFailure};
 
 /// Where Rules' `auth0.accessToken` comes from (the start-up builds it from the Management API's
 /// token; the pipeline only hands it to the scripts' host).
@@ -32,6 +33,8 @@ pub struct Pipeline {
     scripts: watch::Receiver<Arc<ScriptSet>>,
     reloader: Mutex<Option<Reloader>>,
     on_load_error: OnLoadError,
+    /// Each script's runs and each trigger's failures are recorded here (none by default).
+    metrics: Arc<Metrics>,
 }
 
 /// Why the pipeline cannot start.
@@ -98,7 +101,14 @@ impl Pipeline {
             scripts: rx,
             reloader: Mutex::new(Some(reloader)),
             on_load_error: s.on_load_error,
+            metrics: Arc::default(),
         })
+    }
+
+    /// Records every run into `metrics` from now on.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The script set new logins run against.
@@ -115,16 +125,24 @@ impl Pipeline {
     /// Runs every enabled Rule, then every Action, of the current script set; refuses, naming
     /// the script, while a script of that set never loaded (see [`must_refuse`]).
     pub async fn run(&self, input: LoginInput) -> Result<Outcome, ScriptError> {
-        let set = self.runnable()?;
-        self.engine.run_login(set, input).await
+        let result = match self.runnable() {
+            Ok(set) => self.engine.run_login(set, input).await,
+            Err(e) => Err(e),
+        };
+        record(&self.metrics, &result);
+        result
     }
 
     /// Runs the Actions of a trigger without Rules (`Trigger::CredentialsExchange`, the
     /// registration triggers) of the current script set; refuses like [`run`](Self::run) while
     /// a script never loaded.
     pub async fn run_actions(&self, input: Trigger) -> Result<Outcome, ScriptError> {
-        let set = self.runnable()?;
-        self.engine.run_actions(set, input).await
+        let result = match self.runnable() {
+            Ok(set) => self.engine.run_actions(set, input).await,
+            Err(e) => Err(e),
+        };
+        record(&self.metrics, &result);
+        result
     }
 
     /// Runs a trigger's Actions without the caller waiting for them (post-user-registration,
@@ -135,12 +153,15 @@ impl Pipeline {
             Ok(set) => set,
             Err(e) => {
                 tracing::warn!(target: "script", error = %e, "Actions not run");
+                record(&self.metrics, &Err(e));
                 return;
             }
         };
-        let engine = self.engine.clone();
+        let (engine, metrics) = (self.engine.clone(), self.metrics.clone());
         tokio::spawn(async move {
-            match engine.run_actions(set, input).await {
+            let result = engine.run_actions(set, input).await;
+            record(&metrics, &result);
+            match result {
                 Ok(outcome) if !matches!(outcome.verdict, Verdict::Allow) => {
                     tracing::warn!(target: "script", verdict = ?outcome.verdict, "an Action failed; ignored");
                 }
@@ -174,6 +195,43 @@ impl Pipeline {
             r.stop().await;
         }
         self.engine.shutdown();
+    }
+}
+
+/// Records what the scripts of one trigger did: each script's run, and why the trigger was
+/// refused or failed, if it was (a redirect or MFA is neither).
+fn record(metrics: &Metrics, result: &Result<Outcome, ScriptError>) {
+    if !metrics.is_on() {
+        return;
+    }
+    let failure = match result {
+        Ok(outcome) => {
+            for run in &outcome.runs {
+                metrics.script_run(&run.script, run.elapsed);
+            }
+            match outcome.verdict {
+                Verdict::Allow | Verdict::MfaRequired | Verdict::InteractionRequired(_) => None,
+                Verdict::Deny(_) if outcome.threw => Some(ScriptFailure::throw),
+                Verdict::Deny(_)
+                | Verdict::Unauthorized(_)
+                | Verdict::ValidationError { .. }
+                | Verdict::CredentialsDenied { .. }
+                | Verdict::RegistrationDenied { .. } => Some(ScriptFailure::deny),
+            }
+        }
+        Err(e) => Some(match e.kind {
+            ScriptErrorKind::Timeout => ScriptFailure::timeout,
+            ScriptErrorKind::OutOfMemory => ScriptFailure::memory,
+            ScriptErrorKind::NeverSettled => ScriptFailure::never_settled,
+            ScriptErrorKind::NeverCalledBack => ScriptFailure::never_called_back,
+            ScriptErrorKind::WorkerCrashed => ScriptFailure::worker_crashed,
+            ScriptErrorKind::Overloaded { .. } => ScriptFailure::overloaded,
+            ScriptErrorKind::NotLoaded => ScriptFailure::not_loaded,
+            ScriptErrorKind::Engine(_) => ScriptFailure::engine,
+        }),
+    };
+    if let Some(kind) = failure {
+        metrics.script_failure(kind);
     }
 }
 

@@ -24,6 +24,8 @@ pub struct AppState {
     pub pipeline: Pipeline,
     /// Token requests being answered right now (shown by `/healthz`).
     pub token_requests: crate::gauge::Gauge,
+    /// The Prometheus metrics (`GET /metrics`); records nothing when switched off.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Clients whose ignored `auth0-forwarded-for` header has been logged already.
     pub forwarded_notices: OncePerKey,
 }

@@ -96,6 +96,8 @@ file_table! {
         header_timeout_ms: u64,
         idle_timeout_ms: u64,
         health_token: String,
+        metrics: bool,
+        metrics_token: String,
         hash_concurrency: usize,
         hash_queue: usize,
         shutdown_grace_ms: u64,
@@ -267,6 +269,10 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Bearer token that unlocks `/healthz`'s detail; without one, loopback callers get it.
     pub health_token: Option<String>,
+    /// Serve `GET /metrics` (off by default).
+    pub metrics: bool,
+    /// Bearer token a scraper presents to `/metrics`; without one, loopback callers only.
+    pub metrics_token: Option<String>,
     pub hash_concurrency: usize,
     pub hash_queue: usize,
     pub shutdown_grace: Duration,
@@ -416,6 +422,8 @@ impl Config {
                 f.idle_timeout_ms.unwrap_or(60_000),
             )?),
             health_token: f.health_token.filter(|t| !t.is_empty()),
+            metrics: f.metrics.unwrap_or(false),
+            metrics_token: f.metrics_token.filter(|t| !t.is_empty()),
             hash_concurrency: f.hash_concurrency.unwrap_or(cores),
             hash_queue: f.hash_queue.unwrap_or(256),
             shutdown_grace: Duration::from_millis(f.shutdown_grace_ms.unwrap_or(10_000)),

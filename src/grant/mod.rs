@@ -15,6 +15,7 @@ mod verdict;
 pub use scope::{Granted, apply as apply_scope_edits};
 pub use verdict::decide as decide_verdict;
 
+use crate::metrics::{GrantLabel, TokenOutcome};
 use crate::oauth::{OAuthError, TokenRequest, TokenResponse};
 use crate::state::AppState;
 
@@ -51,6 +52,15 @@ impl Grant {
             Grant::ClientCredentials => client_credentials::GRANT,
         }
     }
+
+    /// The grant as `/metrics` labels it (password-realm is a password grant).
+    fn label(self) -> GrantLabel {
+        match self {
+            Grant::Password | Grant::PasswordRealm => GrantLabel::password,
+            Grant::RefreshToken => GrantLabel::refresh_token,
+            Grant::ClientCredentials => GrantLabel::client_credentials,
+        }
+    }
 }
 
 /// Every `grant_type` value the server supports (discovery).
@@ -61,15 +71,23 @@ pub const SUPPORTED: [&str; 4] = [
     client_credentials::GRANT,
 ];
 
-/// Answers one token request.
+/// Answers one token request; records its latency by grant and outcome (`/metrics`).
 pub async fn issue(state: &AppState, req: TokenRequest) -> Result<TokenResponse, OAuthError> {
     let grant_type = req.require("grant_type")?;
-    match Grant::parse(grant_type) {
-        Some(g @ (Grant::Password | Grant::PasswordRealm)) => password::issue(state, &req, g).await,
-        Some(Grant::RefreshToken) => refresh::issue(state, &req).await,
-        Some(Grant::ClientCredentials) => client_credentials::issue(state, &req).await,
-        None => Err(OAuthError::unsupported_grant_type(grant_type)),
-    }
+    let Some(grant) = Grant::parse(grant_type) else {
+        return Err(OAuthError::unsupported_grant_type(grant_type));
+    };
+    let started = std::time::Instant::now();
+    let answer = match grant {
+        Grant::Password | Grant::PasswordRealm => password::issue(state, &req, grant).await,
+        Grant::RefreshToken => refresh::issue(state, &req).await,
+        Grant::ClientCredentials => client_credentials::issue(state, &req).await,
+    };
+    let outcome = TokenOutcome::of_status(answer.as_ref().err().map(OAuthError::status));
+    state
+        .metrics
+        .token(grant.label(), outcome, started.elapsed());
+    answer
 }
 
 /// Answers one revocation request (`POST /oauth/revoke`).

@@ -39,8 +39,8 @@ pub fn handle(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> Resp {
     json(code, &detail(state, &set, status))
 }
 
-/// Whether the caller may see the detail (see the module docs).
-fn trusted(configured: Option<&str>, presented: Option<&str>, peer: IpAddr) -> bool {
+/// Whether the caller may see the detail (see the module docs); `/metrics` decides the same way.
+pub(super) fn trusted(configured: Option<&str>, presented: Option<&str>, peer: IpAddr) -> bool {
     match (configured, presented) {
         (Some(token), Some(given)) => bool::from(token.as_bytes().ct_eq(given.trim().as_bytes())),
         (Some(_), None) => false,

@@ -4,6 +4,7 @@
 pub mod conn;
 mod discovery;
 mod health;
+mod metrics;
 mod mgmt;
 mod signup;
 mod token;
@@ -25,12 +26,13 @@ use crate::state::AppState;
 /// Every response body is a complete buffer.
 pub type Resp = Response<Full<Bytes>>;
 
-/// Routes one request.
+/// Routes one request; counts it by route name and status (`/metrics`).
 pub async fn route(
     req: Request<Incoming>,
     state: Arc<AppState>,
     peer: SocketAddr,
 ) -> Result<Resp, Infallible> {
+    let endpoint = metrics::endpoint(req.uri().path());
     let resp = match (req.method(), req.uri().path()) {
         (&Method::POST, "/oauth/token") => token::handle(req, &state, peer).await,
         (_, "/oauth/token") => method_not_allowed("POST"),
@@ -45,12 +47,16 @@ pub async fn route(
         (&Method::POST, "/dbconnections/signup") => signup::handle(req, &state, peer).await,
         (_, "/dbconnections/signup") => method_not_allowed("POST"),
         (&Method::GET, "/healthz") => health::handle(&state, req.headers(), peer.ip()),
+        (&Method::GET, "/metrics") if state.metrics.is_on() => {
+            metrics::handle(&state, req.headers(), peer.ip())
+        }
         (_, p) if p.starts_with("/api/v2/") => mgmt::handle(req, &state, peer).await,
         _ => json(
             StatusCode::NOT_FOUND,
             &serde_json::json!({"error": "not_found"}),
         ),
     };
+    state.metrics.request(endpoint, resp.status().as_u16());
     Ok(resp)
 }
 

@@ -100,6 +100,8 @@ pub struct Outcome {
     pub effects: Effects,
     /// Every script that ran, in order, with its wall time.
     pub runs: Vec<ScriptRun>,
+    /// The `Deny` verdict comes from an Action that threw or rejected, not from a deny (metrics).
+    pub threw: bool,
 }
 
 /// One script's part of a run.

@@ -37,6 +37,7 @@ pub(super) fn read(out: &Object<'_>) -> rquickjs::Result<Raw> {
         stack: out.get("stack")?,
         oom: out.get("oom")?,
         null_throw: out.get("nullThrow")?,
+        threw: out.get::<_, Option<bool>>("threw")?.unwrap_or(false),
     })
 }
 
@@ -91,6 +92,8 @@ pub(super) struct Raw {
     pub stack: String,
     pub oom: i64,
     pub null_throw: bool,
+    /// A script threw or rejected (the shim's `failure`, or a Rule's throw); absent otherwise.
+    pub threw: bool,
 }
 
 /// Turns the shim's outcome into an [`Outcome`], validating every field (scripts could have
@@ -192,6 +195,7 @@ pub(crate) fn parse_outcome(
                 .collect(),
         },
         runs: Vec::new(), // the engine's, from the scripts' start times
+        threw: raw.threw,
     })
 }
 

@@ -276,6 +276,7 @@ export default function install(host, cfgJson) {
     if (isOom(out, e, d)) { out.oom = cur; return; }
     out.stack = d.stack;
     out.v = ['deny', d.message];
+    out.threw = true;
   }
 
   // ---- Rules -------------------------------------------------------------------------------------------------
@@ -341,6 +342,7 @@ export default function install(host, cfgJson) {
         if (isOom(out, r.err, d)) { out.oom = i; return false; }
         out.stack = d.stack;
         out.v = [r.err instanceof UnauthorizedError || d.name === 'UnauthorizedError' ? 'unauth' : 'deny', d.message];
+        out.threw = r.threw === true; // a throw, not `callback(err)`
         return false;
       }
       out.ran.push(s.name);

@@ -287,3 +287,19 @@ async fn auth0_access_token_comes_from_the_host_on_read_and_fails_closed_without
         0
     );
 }
+
+/// A thrown error and a rejected promise are throws (the metrics' `throw`); `callback(err)` is
+/// the Rule's own deny.
+#[tokio::test]
+async fn a_rule_that_throws_is_told_from_one_that_calls_back_with_an_error() {
+    for (body, threw) in [
+        ("throw new Error('boom');", true),
+        ("return Promise.reject(new Error('boom'));", true),
+        ("callback(new Error('boom'));", false),
+    ] {
+        let set = set_of(&[("r", &rule(body))], &[]);
+        let o = run(&set, Isolation::Warm).await.unwrap();
+        assert_eq!(o.verdict, Verdict::Deny("boom".into()), "{body}");
+        assert_eq!(o.threw, threw, "{body}");
+    }
+}

@@ -18,6 +18,7 @@ mod fetch;
 mod hostile;
 mod keys;
 mod management;
+mod metrics;
 mod modules;
 mod node_globals;
 mod npm;
