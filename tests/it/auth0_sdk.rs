@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::management::mgmt_token;
 use crate::support::*;
 
 /// A server serving HTTPS with a fresh self-signed certificate for `localhost`, whose issuer is
@@ -384,28 +385,6 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
 #[tokio::test]
 async fn organizations_are_created_over_http() {
     let s = TestServer::start().await;
-    let aud = format!("{ISSUER}api/v2/");
-    let token = |scopes: &'static [&'static str]| {
-        let (s, aud) = (&s, aud.clone());
-        async move {
-            let a = aud.clone();
-            let (id, secret) = s.db(move |db| {
-                let c = add_client(db, &["client_credentials"])?;
-                let scopes: Vec<String> = scopes.iter().map(|x| (*x).to_owned()).collect();
-                db.set_client_grant(&c.0, &a, &scopes)?;
-                Ok(c)
-            });
-            let (_, body) = s
-                .token(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", &id),
-                    ("client_secret", &secret),
-                    ("audience", &aud),
-                ])
-                .await;
-            body["access_token"].as_str().unwrap().to_owned()
-        }
-    };
     let create = |token: String, body: Value| {
         let s = &s;
         async move {
@@ -420,7 +399,7 @@ async fn organizations_are_created_over_http() {
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
-    let t = token(&["create:organizations"]).await;
+    let t = mgmt_token(&s, &["create:organizations"]).await;
     let (status, org) = create(
         t.clone(),
         json!({"name": "acme", "display_name": "Acme", "metadata": {"tier": "gold"}}),
@@ -449,7 +428,11 @@ async fn organizations_are_created_over_http() {
             &json!("Payload validation error: 'Missing required property: name'.")
         )
     );
-    let (status, _) = create(token(&["read:organizations"]).await, json!({"name": "c"})).await;
+    let (status, _) = create(
+        mgmt_token(&s, &["read:organizations"]).await,
+        json!({"name": "c"}),
+    )
+    .await;
     assert_eq!(status, 403);
     s.stop().await;
 }

@@ -166,11 +166,8 @@ async fn debug_provenance_names_the_script_behind_each_claim() {
   api.idToken.setCustomClaim('email', 'x@example.com');
 };"#;
     let files = [("rules/01-plan.js", rule), ("actions/02-gold.js", action)];
-    let s = TestServer::start_scripts(&files, |c| c.debug.provenance = true).await;
-    let r = s
-        .http
-        .post(s.url("/oauth/token"))
-        .form(&[
+    let login = |s: &TestServer| {
+        let params = [
             ("grant_type", "password"),
             ("client_id", s.seed.client_id.as_str()),
             ("client_secret", s.seed.client_secret.as_str()),
@@ -178,11 +175,12 @@ async fn debug_provenance_names_the_script_behind_each_claim() {
             ("password", PASSWORD),
             ("audience", API),
             ("scope", "openid"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{:?}", r.text().await);
+        ];
+        s.http.post(s.url("/oauth/token")).form(&params).send()
+    };
+    let s = TestServer::start_scripts(&files, |c| c.debug.provenance = true).await;
+    let r = login(&s).await.unwrap();
+    assert_eq!(r.status(), 200);
     let header = r.headers()["x-claimsmith-provenance"]
         .to_str()
         .unwrap()
@@ -202,20 +200,7 @@ async fn debug_provenance_names_the_script_behind_each_claim() {
     );
     s.stop().await;
     let s = TestServer::start_scripts(&files, |_| {}).await;
-    let r = s
-        .http
-        .post(s.url("/oauth/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("client_id", s.seed.client_id.as_str()),
-            ("client_secret", s.seed.client_secret.as_str()),
-            ("username", EMAIL),
-            ("password", PASSWORD),
-            ("audience", API),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = login(&s).await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers().get("x-claimsmith-provenance").is_none());
     s.stop().await;

@@ -182,28 +182,6 @@ async fn server_with(
     serving(&[("actions/01-fetch.js", FETCHER)], base, tweak).await
 }
 
-/// A server with `files`, allowed to fetch from `base` (the Actions' `event.secrets.BASE`),
-/// 1.5 s per login unless `tweak` says otherwise.
-async fn serving(
-    files: &[(&str, &str)],
-    base: &str,
-    tweak: impl FnOnce(&mut EngineConfig) + Send + 'static,
-) -> TestServer {
-    let base = base.to_owned();
-    TestServer::start_scripts(files, move |c| {
-        c.scripts.engine.fetch =
-            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&base), 1 << 20)
-                .expect("policy");
-        c.scripts
-            .engine
-            .shared_secrets
-            .insert("BASE".into(), json!(base));
-        c.scripts.engine.login_timeout = Duration::from_millis(1500);
-        tweak(&mut c.scripts.engine);
-    })
-    .await
-}
-
 #[tokio::test]
 async fn fetch_reaches_allowed_origins_only_and_caps_what_it_reads() {
     let base = upstream().await;

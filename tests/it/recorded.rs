@@ -22,55 +22,16 @@ const ACTION: &str = r#"exports.onExecutePostLogin = async (event, api) => {
 
 /// A server recording logins (or not), with an API that allows offline access and a client
 /// with the refresh grant.
-struct Recording {
-    s: TestServer,
-    client_id: String,
-    secret: String,
-}
-
-async fn server(record: bool, keep: u32) -> Recording {
-    let s = TestServer::start_scripts(&[("actions/01-a.js", ACTION)], |c| {
+async fn server(record: bool, keep: u32) -> Offline {
+    offline_with(&[("actions/01-a.js", ACTION)], |c| {
         c.debug.record = record;
         c.debug.record_keep = keep;
     })
-    .await;
-    let (client_id, secret) = s.db(|db| {
-        add_offline_api(db, OFFLINE_API, "RS256", &["read:x"])?;
-        add_client(db, &["password", "refresh_token"])
-    });
-    Recording {
-        s,
-        client_id,
-        secret,
-    }
+    .await
 }
 
-impl Recording {
-    async fn login(&self, scope: &str) -> (u16, Value) {
-        self.s
-            .token(&[
-                ("grant_type", "password"),
-                ("client_id", &self.client_id),
-                ("client_secret", &self.secret),
-                ("username", EMAIL),
-                ("password", PASSWORD),
-                ("audience", OFFLINE_API),
-                ("scope", scope),
-            ])
-            .await
-    }
-
-    async fn refresh(&self, token: &str) -> (u16, Value) {
-        self.s
-            .token(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", &self.client_id),
-                ("client_secret", &self.secret),
-                ("refresh_token", token),
-            ])
-            .await
-    }
-
+/// The recorded logins of this server's database, through the CLI.
+impl Offline {
     fn db(&self) -> String {
         let db = self.s.dir.path().join("claimsmith.db");
         db.to_str().unwrap().to_owned()
@@ -121,7 +82,7 @@ async fn record_on_keeps_logins_denials_and_refreshes_newest_first_without_crede
     let refresh_token = first["refresh_token"].as_str().expect("a refresh token");
     let (status, denied) = r.login("openid forbidden").await;
     assert_eq!(status, 403, "{denied}");
-    let (status, refreshed) = r.refresh(refresh_token).await;
+    let (status, refreshed) = r.refresh(refresh_token, &[]).await;
     assert_eq!(status, 200, "{refreshed}");
 
     let rows = r.list().await;

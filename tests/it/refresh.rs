@@ -6,8 +6,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-const OFFLINE_API: &str = "https://offline.test";
-
 const ACTION: &str = r#"exports.onExecutePostLogin = async (event, api) => {
   const t = event.refresh_token;
   api.accessToken.setCustomClaim('https://t/action', [event.transaction.protocol,
@@ -22,89 +20,12 @@ const RULE: &str = r#"function (user, context, callback) {
   callback(null, user, context);
 }"#;
 
-/// A server with an API that allows offline access and a client with the refresh grant.
-struct Offline {
-    s: TestServer,
-    client_id: String,
-    secret: String,
-}
-
 async fn offline(tweak: impl FnOnce(&mut claimsmith::config::Config)) -> Offline {
     offline_with(
         &[("actions/01-a.js", ACTION), ("rules/01-r.js", RULE)],
         tweak,
     )
     .await
-}
-
-async fn offline_with(
-    files: &[(&str, &str)],
-    tweak: impl FnOnce(&mut claimsmith::config::Config),
-) -> Offline {
-    let s = TestServer::start_scripts(files, tweak).await;
-    let (client_id, secret) = s.db(|db| {
-        add_offline_api(db, OFFLINE_API, "RS256", &["read:x", "write:x"])?;
-        add_client(db, &["password", "refresh_token"])
-    });
-    Offline {
-        s,
-        client_id,
-        secret,
-    }
-}
-
-impl Offline {
-    async fn login(&self, scope: &str) -> (u16, Value) {
-        self.s
-            .token(&[
-                ("grant_type", "password"),
-                ("client_id", &self.client_id),
-                ("client_secret", &self.secret),
-                ("username", EMAIL),
-                ("password", PASSWORD),
-                ("audience", OFFLINE_API),
-                ("scope", scope),
-            ])
-            .await
-    }
-
-    /// A login that must succeed with a refresh token; returns it.
-    async fn refresh_token(&self, scope: &str) -> String {
-        let (status, body) = self.login(scope).await;
-        assert_eq!(status, 200, "{body}");
-        body["refresh_token"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no refresh token: {body}"))
-            .to_owned()
-    }
-
-    async fn refresh(&self, token: &str, extra: &[(&str, &str)]) -> (u16, Value) {
-        let mut p = vec![
-            ("grant_type", "refresh_token"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.secret.as_str()),
-            ("refresh_token", token),
-        ];
-        p.extend_from_slice(extra);
-        self.s.token(&p).await
-    }
-
-    async fn claims(&self, body: &Value) -> Value {
-        let at = body["access_token"].as_str().expect("access token");
-        self.s.verify(at, OFFLINE_API).await
-    }
-
-    async fn revoke(&self, token: &str, secret: &str) -> (u16, String) {
-        let r = self
-            .s
-            .http
-            .post(self.s.url("/oauth/revoke"))
-            .json(&json!({"client_id": self.client_id, "client_secret": secret, "token": token}))
-            .send()
-            .await
-            .expect("revoke");
-        (r.status().as_u16(), r.text().await.expect("body"))
-    }
 }
 
 fn invalid_grant() -> Value {

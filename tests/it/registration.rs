@@ -100,19 +100,10 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<Value>) -> Value {
         .unwrap()
 }
 
-async fn serving(files: &[(&str, &str)]) -> (TestServer, mpsc::UnboundedReceiver<Value>) {
+/// A server with `files` whose Actions may fetch from the recorder (`event.secrets.BASE`).
+async fn serving_recorded(files: &[(&str, &str)]) -> (TestServer, mpsc::UnboundedReceiver<Value>) {
     let (base, rx) = recorder().await;
-    let s = TestServer::start_scripts(files, move |c| {
-        c.scripts.engine.fetch =
-            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&base), 1 << 20)
-                .expect("policy");
-        c.scripts
-            .engine
-            .shared_secrets
-            .insert("BASE".into(), json!(base));
-    })
-    .await;
-    (s, rx)
+    (serving(files, &base, |_| {}).await, rx)
 }
 
 async fn signup(s: &TestServer, email: &str) -> (u16, Value) {
@@ -149,7 +140,7 @@ async fn stored(s: &TestServer, token: &str, email: &str) -> Option<Value> {
 
 #[tokio::test]
 async fn pre_registration_shapes_the_user_of_a_signup_and_of_a_management_create() {
-    let (s, mut posted) = serving(&[
+    let (s, mut posted) = serving_recorded(&[
         ("actions/01-pre.js", PRE),
         ("actions/02-pre.js", PRE_2),
         ("actions/03-post.js", POST),
@@ -210,7 +201,7 @@ async fn pre_registration_shapes_the_user_of_a_signup_and_of_a_management_create
 #[tokio::test]
 async fn pre_registration_refusals_create_no_user_and_post_registration_failures_keep_it() {
     let (s, mut posted) =
-        serving(&[("actions/01-pre.js", PRE), ("actions/03-post.js", POST)]).await;
+        serving_recorded(&[("actions/01-pre.js", PRE), ("actions/03-post.js", POST)]).await;
     let token = mgmt_token(&s, &["read:users", "create:users"]).await;
     assert_eq!(
         signup(&s, "deny@example.com").await,
@@ -292,7 +283,7 @@ async fn pre_registration_refusals_create_no_user_and_post_registration_failures
 
 #[tokio::test]
 async fn registration_actions_reload_with_their_files() {
-    let (s, _posted) = serving(&[]).await;
+    let (s, _posted) = serving_recorded(&[]).await;
     let token = mgmt_token(&s, &["read:users"]).await;
     assert_eq!(signup(&s, "early@example.com").await.0, 200);
     let early = stored(&s, &token, "early@example.com").await.unwrap();
@@ -353,7 +344,7 @@ exports.onExecutePostUserRegistration = async (event, api) => {
 
 #[tokio::test]
 async fn registration_apis_have_every_member_of_auth0s_documentation() {
-    let (s, mut posted) = serving(&[("actions/01-walk.js", WALK)]).await;
+    let (s, mut posted) = serving_recorded(&[("actions/01-walk.js", WALK)]).await;
     let token = mgmt_token(&s, &["read:users"]).await;
     assert_eq!(signup(&s, "walk@example.com").await.0, 200);
     let user = stored(&s, &token, "walk@example.com").await.unwrap();

@@ -582,3 +582,105 @@ pub async fn failure_ms(s: &TestServer, username: &str) -> f64 {
     assert_eq!(status, 403, "{body}");
     start.elapsed().as_secs_f64() * 1000.0
 }
+
+/// The API of [`Offline`]: it allows offline access (refresh tokens).
+pub const OFFLINE_API: &str = "https://offline.test";
+
+/// A server with an API that allows offline access and a client with the refresh grant.
+pub struct Offline {
+    pub s: TestServer,
+    pub client_id: String,
+    pub secret: String,
+}
+
+pub async fn offline_with(
+    files: &[(&str, &str)],
+    tweak: impl FnOnce(&mut claimsmith::config::Config),
+) -> Offline {
+    let s = TestServer::start_scripts(files, tweak).await;
+    let (client_id, secret) = s.db(|db| {
+        add_offline_api(db, OFFLINE_API, "RS256", &["read:x", "write:x"])?;
+        add_client(db, &["password", "refresh_token"])
+    });
+    Offline {
+        s,
+        client_id,
+        secret,
+    }
+}
+
+impl Offline {
+    pub async fn login(&self, scope: &str) -> (u16, Value) {
+        self.s
+            .token(&[
+                ("grant_type", "password"),
+                ("client_id", &self.client_id),
+                ("client_secret", &self.secret),
+                ("username", EMAIL),
+                ("password", PASSWORD),
+                ("audience", OFFLINE_API),
+                ("scope", scope),
+            ])
+            .await
+    }
+
+    /// A login that must succeed with a refresh token; returns it.
+    pub async fn refresh_token(&self, scope: &str) -> String {
+        let (status, body) = self.login(scope).await;
+        assert_eq!(status, 200, "{body}");
+        body["refresh_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no refresh token: {body}"))
+            .to_owned()
+    }
+
+    pub async fn refresh(&self, token: &str, extra: &[(&str, &str)]) -> (u16, Value) {
+        let mut p = vec![
+            ("grant_type", "refresh_token"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.secret.as_str()),
+            ("refresh_token", token),
+        ];
+        p.extend_from_slice(extra);
+        self.s.token(&p).await
+    }
+
+    pub async fn claims(&self, body: &Value) -> Value {
+        let at = body["access_token"].as_str().expect("access token");
+        self.s.verify(at, OFFLINE_API).await
+    }
+
+    pub async fn revoke(&self, token: &str, secret: &str) -> (u16, String) {
+        let r = self
+            .s
+            .http
+            .post(self.s.url("/oauth/revoke"))
+            .json(&json!({"client_id": self.client_id, "client_secret": secret, "token": token}))
+            .send()
+            .await
+            .expect("revoke");
+        (r.status().as_u16(), r.text().await.expect("body"))
+    }
+}
+
+/// A server with `files`, allowed to fetch from `base` (the Actions' `event.secrets.BASE`),
+/// 1.5 s per login unless `tweak` says otherwise.
+pub async fn serving(
+    files: &[(&str, &str)],
+    base: &str,
+    tweak: impl FnOnce(&mut claimsmith::script::EngineConfig) + Send + 'static,
+) -> TestServer {
+    let base = base.to_owned();
+    TestServer::start_scripts(files, move |c| {
+        c.scripts.engine.fetch =
+            claimsmith::script::FetchPolicy::new(std::slice::from_ref(&base), 1 << 20)
+                .expect("policy");
+        c.scripts
+            .engine
+            .shared_secrets
+            .insert("BASE".into(), json!(base));
+        c.scripts.engine.login_timeout = std::time::Duration::from_millis(1500);
+        tweak(&mut c.scripts.engine);
+    })
+    .await
+}
