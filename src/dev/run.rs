@@ -95,7 +95,6 @@ fn report(
         .map(|e| json!({"script": e.script.as_deref(), "error": e.public_description()}));
     let outcome = run.as_ref().ok();
     let runs = outcome.map(|o| o.runs.as_slice()).unwrap_or_default();
-    let last = runs.last().map(|r| r.script.clone());
     let decided = decide_verdict(run.clone());
     let mut scripts = Vec::new();
     for r in runs {
@@ -124,14 +123,9 @@ fn report(
                 calls.push(json!({"metadata": object, "key": key, "value": map.get(key)}));
             }
         }
-        // A deny ends the run in the script that made it.
+        // The refusal (a deny, MFA, a redirect…) in the script whose call made it.
         if let (Err(e), Some(o)) = (&decided, outcome)
-            && last.as_deref() == Some(name)
-            && !matches!(
-                o.verdict,
-                crate::script::Verdict::MfaRequired
-                    | crate::script::Verdict::InteractionRequired(_)
-            )
+            && o.decided_by.as_deref() == Some(name)
         {
             calls.push(json!({"refused": e.body()}));
         }

@@ -139,6 +139,7 @@
         needString('provider', provider);
         if (MFA.indexOf(provider) < 0) throw new TE('unknown multifactor provider: ' + provider);
         l.out.mfa = provider !== 'none';
+        l.out.mfaBy = i;
       }),
     }),
     redirect: (i, api) => freeze({
@@ -146,6 +147,7 @@
       sendUserTo: chain(i, api, (l, url) => {
         needString('url', url);
         l.out.redirect = 'An Action called api.redirect.sendUserTo, but the token endpoint cannot redirect the user';
+        l.out.redirectBy = i;
       }),
       encodeToken: freeze(() => { throw new Err('api.redirect.encodeToken is not available: the token endpoint cannot redirect'); }),
       validateToken: freeze(() => { throw new Err('api.redirect.validateToken is not available: the token endpoint cannot redirect'); }),
@@ -165,6 +167,7 @@
       render: chain(i, api, (l, id) => {
         needString('prompt id', id);
         l.out.redirect = 'An Action called api.prompt.render, but the token endpoint cannot show a form';
+        l.out.redirectBy = i;
       }),
     }),
     authentication(i, api) {

@@ -100,6 +100,9 @@ pub struct Outcome {
     pub effects: Effects,
     /// Every script that ran, in order, with its wall time.
     pub runs: Vec<ScriptRun>,
+    /// The script whose call gave a verdict other than `Allow` (`None` when a Rule's `context`
+    /// asked for MFA or a redirect): what `claimsmith test` names.
+    pub decided_by: Option<Arc<str>>,
     /// The `Deny` verdict comes from an Action that threw or rejected, not from a deny (metrics).
     pub threw: bool,
 }

@@ -24,6 +24,7 @@ pub(super) fn read(out: &Object<'_>) -> rquickjs::Result<Raw> {
             .collect::<rquickjs::Result<_>>()?,
         access: claims(out.get("access")?)?,
         meta_by: claims(out.get("metaBy")?)?,
+        v_by: out.get::<_, Option<i64>>("vBy")?.unwrap_or(-1),
         id: claims(out.get("id")?)?,
         scopes: out
             .get::<_, Array>("scopes")?
@@ -78,6 +79,8 @@ pub(super) struct Raw {
     pub v: Vec<Option<String>>,
     /// `[script index, claim name, claim value as JSON text]`.
     pub access: Vec<(i64, String, String)>,
+    /// The script whose call decided the verdict; -1 when none or a Rule's context did.
+    pub v_by: i64,
     /// `[script index, "app" | "user", key]` of each Action's metadata write.
     pub meta_by: Vec<(i64, String, String)>,
     pub id: Vec<(i64, String, String)>,
@@ -195,6 +198,7 @@ pub(crate) fn parse_outcome(
                 .collect(),
         },
         runs: Vec::new(), // the engine's, from the scripts' start times
+        decided_by: name(raw.v_by),
         threw: raw.threw,
     })
 }

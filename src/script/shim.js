@@ -541,16 +541,18 @@ export default function install(host, cfgJson) {
   let refreshing = false; // this login is a refresh exchange (its event has refresh_token)
   async function run(eventParts, rulesJson, trigger) {
     refreshing = eventParts.indexOf('refresh_token') >= 0;
-    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, primary: null, ran: [], rt: [], stack: '', oom: -1, nullThrow: false, metaBy: [] };
+    const out = { at: -1, v: ['allow'], access: [], id: [], scopes: [], app: {}, user: {}, mfa: false, redirect: null, primary: null, ran: [], rt: [], stack: '', oom: -1, nullThrow: false, metaBy: [], mfaBy: -1, redirectBy: -1, vBy: -1 };
     persisted = { uid: null, app: {}, user: {} };
     let go = true;
     if (trigger === 0 && rulesJson) go = await runRules(out, rulesJson);
     if (go) await runActions(out, eventParts, trigger);
     out.at = cur;
+    // The script whose call decided the verdict (-1: a Rule's context, or none): a refusal ends
+    // the run in its script; MFA and redirects are asked for earlier.
     if (out.v[0] === 'allow') {
-      if (out.redirect !== null) out.v = ['redirect', out.redirect];
-      else if (out.mfa) out.v = ['mfa'];
-    }
+      if (out.redirect !== null) { out.v = ['redirect', out.redirect]; out.vBy = out.redirectBy; }
+      else if (out.mfa) { out.v = ['mfa']; out.vBy = out.mfaBy; }
+    } else out.vBy = cur;
     // Rust reads `out` field by field (outcome.rs); the metadata, usually empty, as JSON text.
     out.app = keys(out.app).length ? jstringify(out.app) : null;
     out.user = keys(out.user).length ? jstringify(out.user) : null;

@@ -325,3 +325,18 @@ async fn the_readme_walkthrough_runs_as_written() {
         "{stdout}"
     );
 }
+
+/// MFA and redirects are asked for before the run ends: the report names the script that asked.
+#[tokio::test]
+async fn mfa_is_reported_in_the_action_that_asked_for_it() {
+    let mfa =
+        "exports.onExecutePostLogin = async (event, api) => { api.multifactor.enable('any'); };";
+    let after = "exports.onExecutePostLogin = async (event, api) => {};";
+    let dir = folder(&[("actions/01-mfa.js", mfa), ("actions/02-after.js", after)]);
+    let (code, doc) = test_json(dir.path(), &["--user-json", "{}"]).await;
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(doc["verdict"]["body"]["error"], "mfa_required");
+    let refused = json!([{"refused": doc["verdict"]["body"]}]);
+    assert_eq!(doc["scripts"][0]["calls"], refused, "{doc}");
+    assert_eq!(doc["scripts"][1]["calls"], json!([]), "{doc}");
+}
