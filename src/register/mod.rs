@@ -77,6 +77,11 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<User, Refus
         client,
         request,
     } = reg;
+    // The email as it will be stored (Auth0 lower-cases it), so that an Action checking it sees
+    // what is kept: `X@EVIL.COM` must not pass a check for `@evil.com`.
+    if let Some(email) = user.email.as_mut() {
+        *email = email.to_lowercase();
+    }
     let policy = Policy::of(&connection.options);
     let missing = policy.missing(&password);
     if missing["verified"] != true {

@@ -30,6 +30,8 @@ struct Origin {
     host: String,
     subdomains: bool,
     port: u16,
+    /// Only URLs whose path starts so (the server's own Management API); `None`: any path.
+    path: Option<String>,
 }
 
 /// The size cap's default: 1 MiB.
@@ -66,8 +68,8 @@ impl FetchPolicy {
         })
     }
 
-    /// Lets scripts reach this server itself: the issuer's origin is allowed (a Rule calls the
-    /// Management API with `auth0.accessToken`), and when the server serves HTTPS the
+    /// Lets scripts reach this server's Management API (`<issuer>api/v2/`, nothing else of it): a
+    /// Rule calls it with `auth0.accessToken`; and when the server serves HTTPS the
     /// certificates of its `tls_cert` file (`cert_pem`) are trusted as roots, so that a
     /// self-signed or private-CA certificate verifies. They are the server's own certificates: a
     /// leaf verifies only the names it was issued for, which are the server's.
@@ -77,8 +79,12 @@ impl FetchPolicy {
         cert_pem: Option<&[u8]>,
     ) -> Result<(), String> {
         let u = Url::parse(issuer).map_err(|e| format!("{issuer}: {e}"))?;
-        let own = origin(&u.origin().ascii_serialization())
+        let mut own = origin(&u.origin().ascii_serialization())
             .ok_or_else(|| format!("{issuer}: not an http(s) origin"))?;
+        // Only the Management API: not the token endpoint, signup, `/healthz` or `/metrics`,
+        // whose operator view a loopback caller would get (a script's fetch comes from here).
+        let base = u.path().trim_end_matches('/');
+        own.path = Some(format!("{base}/api/v2/"));
         if !self.allow.contains(&own) {
             self.allow.push(own);
         }
@@ -101,6 +107,7 @@ impl FetchPolicy {
         self.allow.iter().any(|o| {
             o.scheme == url.scheme()
                 && o.port == port
+                && o.path.as_deref().is_none_or(|p| url.path().starts_with(p))
                 && if o.subdomains {
                     host.len() > o.host.len() + 1
                         && host.ends_with(&o.host)
@@ -129,6 +136,7 @@ fn origin(entry: &str) -> Option<Origin> {
         host: u.host_str().unwrap_or_default().to_ascii_lowercase(),
         subdomains,
         port: u.port_or_known_default().unwrap_or(0),
+        path: None,
     })
 }
 
@@ -376,11 +384,24 @@ mod tests {
     }
 
     #[test]
-    fn the_own_server_is_allowed_by_its_issuer_origin_only() {
+    fn the_own_server_is_allowed_at_its_management_api_only() {
         let mut p = FetchPolicy::default();
         p.allow_own_server("https://localhost:8443/", None).unwrap();
         let ok = |u: &str| p.allows(&Url::parse(u).unwrap());
         assert!(ok("https://localhost:8443/api/v2/users"));
+        for elsewhere in [
+            "/healthz",
+            "/metrics",
+            "/oauth/token",
+            "/api/v2",
+            "/api/v2/../healthz",
+            "/api/v2/%2e%2e/metrics",
+        ] {
+            assert!(
+                !ok(&format!("https://localhost:8443{elsewhere}")),
+                "{elsewhere}"
+            );
+        }
         assert!(!ok("http://localhost:8443/api/v2/users"), "scheme");
         assert!(!ok("https://localhost/"), "port");
         assert!(!ok("https://127.0.0.1:8443/"), "host");

@@ -14,7 +14,7 @@ use crate::support::*;
 const PRE: &str = r#"
 exports.onExecutePreUserRegistration = async (event, api) => {
   const email = event.user.email || '';
-  if (email.startsWith('deny')) return api.access.deny('closed_domain', 'Sign-ups from this address are closed.');
+  if (email.startsWith('deny') || email.endsWith('@evil.com')) return api.access.deny('closed_domain', 'Sign-ups from this address are closed.');
   if (email.startsWith('invalid')) return api.validation.error('invalid_email', 'Use your work address.');
   if (email.startsWith('throw')) throw new Error('the check failed');
   api.user.setAppMetadata('role', 'member');
@@ -218,6 +218,8 @@ async fn pre_registration_refusals_create_no_user_and_post_registration_failures
             })
         )
     );
+    // The Action sees the email as it would be stored.
+    assert_eq!(signup(&s, "Mixed@EVIL.com").await.0, 400);
     let (status, body) = signup(&s, "invalid@example.com").await;
     assert_eq!(
         (status, &body["code"], &body["description"]),
@@ -257,6 +259,7 @@ async fn pre_registration_refusals_create_no_user_and_post_registration_failures
         "invalid@example.com",
         "throw@example.com",
         "deny2@example.com",
+        "mixed@evil.com",
     ] {
         assert_eq!(stored(&s, &token, email).await, None, "{email}");
     }
