@@ -103,6 +103,11 @@ pub fn app_state(mut config: Config, clock: Clock) -> Result<AppState, StartErro
              logins`. For development only, never in production"
         );
     }
+    if config.debug.provenance {
+        tracing::warn!(
+            "[debug] provenance is on: every token response names the scripts and custom claims              behind it (x-claimsmith-provenance). For development only, never in production"
+        );
+    }
     let store = open_store(&config, &clock)?;
     // The Management API is always registered, for the issuer this server answers as.
     let (audience, now) = (crate::mgmt::audience(&config.issuer), clock.now_rfc3339());

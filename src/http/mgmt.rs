@@ -108,7 +108,15 @@ pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) 
             }
             let status =
                 StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            json(status, &e.body())
+            let mut r = json(status, &e.body());
+            // The store or the hash pool is saturated: it will pass.
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                r.headers_mut().insert(
+                    hyper::header::RETRY_AFTER,
+                    hyper::header::HeaderValue::from_static("1"),
+                );
+            }
+            r
         }
     }
 }

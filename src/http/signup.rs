@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use hyper::body::Incoming;
+use hyper::header::{HeaderValue, RETRY_AFTER};
 use hyper::{Request, StatusCode};
 use serde_json::{Map, Value};
 
@@ -32,7 +33,12 @@ pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) 
                 }
             }
             let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
-            json(status, &e.body)
+            let mut r = json(status, &e.body);
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                r.headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            r
         }
     }
 }

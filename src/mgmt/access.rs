@@ -139,25 +139,16 @@ pub async fn create_org(state: &AppState, body: Value) -> Result<Value, MgmtErro
         })
         .await
         .map_err(|e| match e {
-            StoreError::Conflict(_) => org_exists(),
+            StoreError::Conflict(_) => MgmtError::org_exists(),
             e => e.into(),
         })?;
     match org {
         Some(o) => Ok(json!(o)),
-        None => Err(org_exists()),
+        None => Err(MgmtError::org_exists()),
     }
 }
 
 /// 409 for a name in use, as Auth0 answers (its exact text is not checked against Auth0's).
-fn org_exists() -> MgmtError {
-    MgmtError {
-        status: 409,
-        message: "An organization with this name already exists.".into(),
-        code: None,
-        source: None,
-    }
-}
-
 async fn org_id(state: &AppState, id: String) -> Result<String, MgmtError> {
     state
         .store

@@ -132,6 +132,11 @@ impl MgmtError {
         }
     }
 
+    /// An organization name (or id) in use.
+    pub fn org_exists() -> Self {
+        Self::new(409, "An organization with this name already exists.", None)
+    }
+
     /// A path or method this subset does not serve.
     pub fn not_found() -> Self {
         Self::new(404, "Not Found", None)

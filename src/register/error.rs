@@ -104,6 +104,15 @@ impl SignupError {
         Self::extensibility("extensibility_error", reason, user_message)
     }
 
+    /// A pre-user-registration Action threw, timed out or never loaded: the registration fails
+    /// closed, in the deny's shape, with what failed (the cause goes to the log).
+    pub fn script_failed(e: &crate::script::ScriptError) -> Self {
+        SignupError {
+            source: Some(e.to_string()),
+            ..Self::denied(&e.public_description(), "")
+        }
+    }
+
     /// A pre-user-registration Action's `api.validation.error(code, message)`: the same shape,
     /// with the Action's code.
     pub fn invalid(code: &str, message: &str) -> Self {
@@ -135,7 +144,7 @@ impl SignupError {
         )
     }
 
-    /// The database or the hash pool is saturated.
+    /// The database, the hash pool or the script workers are saturated (with `Retry-After: 1`).
     pub fn busy() -> Self {
         SignupError {
             status: 503,

@@ -180,10 +180,7 @@ fn refused(state: &AppState, r: Refused) -> SignupError {
             user_message,
         } => SignupError::denied(&reason, &user_message),
         Refused::Invalid { code, message } => SignupError::invalid(&code, &message),
-        Refused::ScriptFailed(e) => SignupError {
-            source: Some(e.to_string()),
-            ..SignupError::denied(&e.public_description(), "")
-        },
+        Refused::ScriptFailed(e) => SignupError::script_failed(&e),
         Refused::Busy => SignupError::busy(),
         Refused::Internal(cause) => SignupError::internal(cause),
     }
