@@ -110,10 +110,18 @@ const MAX_ORG_NAME: usize = 50;
 /// the organization. A name in use (as a name or as an id) is 409.
 pub async fn create_org(state: &AppState, body: Value) -> Result<Value, MgmtError> {
     let name = match body.get("name").and_then(Value::as_str) {
-        Some(n) if !n.is_empty() && n.chars().count() <= MAX_ORG_NAME => n.to_owned(),
+        // Auth0's: lower-case letters, digits, `-` and `_` (a name is also a path segment).
+        Some(n)
+            if !n.is_empty()
+                && n.len() <= MAX_ORG_NAME
+                && n.bytes()
+                    .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_')) =>
+        {
+            n.to_owned()
+        }
         Some(_) => {
             return Err(MgmtError::invalid_body(&format!(
-                "name must be 1 to {MAX_ORG_NAME} characters"
+                "name must be 1 to {MAX_ORG_NAME} lower-case letters, digits, - or _"
             )));
         }
         None => return Err(MgmtError::invalid_body("Missing required property: name")),

@@ -416,9 +416,15 @@ async fn organizations_are_created_over_http() {
     // The display name defaults to the name.
     let (_, other) = create(t.clone(), json!({"name": "beta"})).await;
     assert_eq!(other["display_name"], "beta");
-    for taken in [json!("acme"), org["id"].clone()] {
-        let (status, body) = create(t.clone(), json!({"name": taken})).await;
-        assert_eq!(status, 409, "{body}");
+    let (status, body) = create(t.clone(), json!({"name": "acme"})).await;
+    assert_eq!(status, 409, "{body}");
+    // An id is never taken as a name: it is refused as one (capitals) or as taken.
+    let (status, body) = create(t.clone(), json!({"name": org["id"]})).await;
+    assert!(status == 409 || status == 400, "{body}");
+    // Auth0's character set: a name is also a path segment.
+    for bad in ["Acme", "acme corp", "a/b", ""] {
+        let (status, body) = create(t.clone(), json!({ "name": bad })).await;
+        assert_eq!(status, 400, "{bad:?}: {body}");
     }
     let (status, body) = create(t.clone(), json!({"display_name": "x"})).await;
     assert_eq!(
