@@ -98,6 +98,11 @@ pub async fn create(
     if email.is_none() && username.is_none() {
         return Err(MgmtError::invalid_body("Missing required property: email"));
     }
+    if let Some(e) = email.as_deref().filter(|e| !crate::register::is_email(e)) {
+        return Err(MgmtError::invalid_body(&format!(
+            "Object didn't pass validation for format email: {e}"
+        )));
+    }
     let Some(password) = string(&b, "password")? else {
         return Err(MgmtError::invalid_body(
             "Missing required property: password",

@@ -155,6 +155,18 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<User, Refus
     Ok(stored)
 }
 
+/// Whether `email` has the form of an address (`local@domain`, no spaces, at most 254
+/// bytes): both APIs refuse anything else before a user is made of it.
+pub fn is_email(email: &str) -> bool {
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && domain.split('.').all(|label| !label.is_empty())
+}
+
 /// `event.user` of the pre-user-registration trigger: what was asked for, before the user
 /// exists (no `user_id`, no dates).
 fn profile_to_be(u: &NewUser) -> Value {

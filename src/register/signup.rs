@@ -48,6 +48,11 @@ pub async fn signup(
     let client_id = required(&body, "client_id")?;
     let connection = required(&body, "connection")?;
     let email = required(&body, "email")?;
+    if !super::is_email(&email) {
+        return Err(SignupError::invalid_param(&format!(
+            "Object didn't pass validation for format email: {email}"
+        )));
+    }
     // Taken out of the body: the Actions see the rest of it as `event.request.body`.
     let password = match body.remove("password") {
         Some(Value::String(p)) if !p.is_empty() => p,

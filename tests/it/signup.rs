@@ -182,6 +182,26 @@ async fn bad_requests_are_refused_in_the_signup_shape() {
             "{missing}"
         );
     }
+    for not_an_email in [
+        "ann",
+        "ann@",
+        "@example.com",
+        "a nn@example.com",
+        "ann@example..com",
+    ] {
+        let (status, body) = signup(&s, new_signup(&s, not_an_email)).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (400, &json!("invalid_body")),
+            "{not_an_email}"
+        );
+    }
+    // A body's app_metadata is not the caller's to set.
+    let mut body = new_signup(&s, "meta@example.com");
+    body["app_metadata"] = json!({"role": "admin"});
+    assert_eq!(signup(&s, body).await.0, 200);
+    let stored = s.db(|db| db.find_user(claimsmith::store::UserRef("meta@example.com")));
+    assert_eq!(stored.unwrap().app_metadata, serde_json::Map::new());
     let mut body = new_signup(&s, "m@example.com");
     body["client_id"] = json!("nobody");
     assert_eq!(
@@ -243,6 +263,6 @@ async fn bad_requests_are_refused_in_the_signup_shape() {
     );
     // None of these made a user.
     let (_, total) = s.db(|db| db.users_page(None, 0, 10));
-    assert_eq!(total, 1, "only the seeded user");
+    assert_eq!(total, 2, "only the seeded user and meta@");
     s.stop().await;
 }
