@@ -174,20 +174,19 @@ fn profile_to_be(u: &NewUser) -> Value {
         "app_metadata": u.app_metadata,
         "user_metadata": u.user_metadata,
     });
-    for (k, v) in [
-        ("email", &u.email),
-        ("username", &u.username),
-        ("name", &u.name),
-        ("nickname", &u.nickname),
-        ("given_name", &u.given_name),
-        ("family_name", &u.family_name),
-        ("picture", &u.picture),
-        ("phone_number", &u.phone_number),
-    ] {
-        if let Some(v) = v {
-            p[k] = v.as_str().into();
-        }
-    }
+    crate::script::put_profile_texts(
+        &mut p,
+        [
+            &u.email,
+            &u.username,
+            &u.name,
+            &u.nickname,
+            &u.given_name,
+            &u.family_name,
+            &u.picture,
+            &u.phone_number,
+        ],
+    );
     p
 }
 

@@ -220,15 +220,20 @@ pub fn user_profile(u: &User) -> Value {
         "logins_count": u.logins_count,
         "blocked": u.blocked,
     });
+    put_profile_texts(
+        &mut p,
+        [
+            &u.email,
+            &u.username,
+            &u.name,
+            &u.nickname,
+            &u.given_name,
+            &u.family_name,
+            &u.picture,
+            &u.phone_number,
+        ],
+    );
     for (k, v) in [
-        ("email", &u.email),
-        ("username", &u.username),
-        ("name", &u.name),
-        ("nickname", &u.nickname),
-        ("given_name", &u.given_name),
-        ("family_name", &u.family_name),
-        ("picture", &u.picture),
-        ("phone_number", &u.phone_number),
         ("last_password_reset", &u.last_password_reset),
         ("last_login", &u.last_login),
         ("last_ip", &u.last_ip),
@@ -238,4 +243,26 @@ pub fn user_profile(u: &User) -> Value {
         }
     }
     p
+}
+
+/// Auth0's names of a user's optional profile texts, in the order [`put_profile_texts`] takes
+/// their values: the one list behind a stored user's profile and a user's still to be stored.
+const PROFILE_TEXTS: [&str; 8] = [
+    "email",
+    "username",
+    "name",
+    "nickname",
+    "given_name",
+    "family_name",
+    "picture",
+    "phone_number",
+];
+
+/// Sets on `profile` each of [`PROFILE_TEXTS`] the user has.
+pub fn put_profile_texts(profile: &mut Value, values: [&Option<String>; 8]) {
+    for (k, v) in PROFILE_TEXTS.into_iter().zip(values) {
+        if let Some(v) = v {
+            profile[k] = v.as_str().into();
+        }
+    }
 }

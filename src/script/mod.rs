@@ -84,7 +84,7 @@ pub use error::{ScriptError, ScriptErrorKind};
 pub use fetch::FetchPolicy;
 pub use input::{
     ClientInfo, ConnectionInfo, CredentialsInput, LoginInput, OrganizationInfo, RegistrationInput,
-    RequestInfo, Trigger, user_profile,
+    RequestInfo, Trigger, put_profile_texts, user_profile,
 };
 pub use shape::event_json;
 
