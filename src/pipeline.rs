@@ -145,30 +145,15 @@ impl Pipeline {
         result
     }
 
-    /// Runs a trigger's Actions without the caller waiting for them (post-user-registration,
-    /// which Auth0 runs asynchronously): a failure, a refusal or a set that cannot run is logged,
-    /// nothing more.
-    pub fn spawn_actions(&self, input: Trigger) {
-        let set = match self.runnable() {
-            Ok(set) => set,
-            Err(e) => {
-                tracing::warn!(target: "script", error = %e, "Actions not run");
-                record(&self.metrics, &Err(e));
-                return;
-            }
-        };
-        let (engine, metrics) = (self.engine.clone(), self.metrics.clone());
-        tokio::spawn(async move {
-            let result = engine.run_actions(set, input).await;
-            record(&metrics, &result);
-            match result {
-                Ok(outcome) if !matches!(outcome.verdict, Verdict::Allow) => {
-                    tracing::warn!(target: "script", verdict = ?outcome.verdict, "an Action failed; ignored");
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(target: "script", error = %e, "an Action failed; ignored"),
-            }
-        });
+    /// What runs a trigger's Actions later without anyone waiting for them (post-user-
+    /// registration, which Auth0 runs asynchronously), taken now: it can be moved into a task of
+    /// its own.
+    pub fn later(&self) -> Later {
+        Later {
+            set: self.runnable(),
+            engine: self.engine.clone(),
+            metrics: self.metrics.clone(),
+        }
     }
 
     /// The current set, unless [`must_refuse`] says a script of it never loaded.
@@ -232,6 +217,43 @@ fn record(metrics: &Metrics, result: &Result<Outcome, ScriptError>) {
     };
     if let Some(kind) = failure {
         metrics.script_failure(kind);
+    }
+}
+
+/// A trigger's Actions to run later ([`Pipeline::later`]).
+pub struct Later {
+    set: Result<Arc<ScriptSet>, ScriptError>,
+    engine: Arc<ScriptEngine>,
+    metrics: Arc<Metrics>,
+}
+
+impl Later {
+    /// Starts the Actions; a failure, a refusal or a set that cannot run is logged, nothing more.
+    pub fn spawn(self, input: Trigger) {
+        let Later {
+            set,
+            engine,
+            metrics,
+        } = self;
+        let set = match set {
+            Ok(set) => set,
+            Err(e) => {
+                tracing::warn!(target: "script", error = %e, "Actions not run");
+                record(&metrics, &Err(e));
+                return;
+            }
+        };
+        tokio::spawn(async move {
+            let result = engine.run_actions(set, input).await;
+            record(&metrics, &result);
+            match result {
+                Ok(outcome) if !matches!(outcome.verdict, Verdict::Allow) => {
+                    tracing::warn!(target: "script", verdict = ?outcome.verdict, "an Action failed; ignored");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(target: "script", error = %e, "an Action failed; ignored"),
+            }
+        });
     }
 }
 

@@ -138,21 +138,29 @@ pub async fn register(state: &AppState, reg: Registration) -> Result<User, Refus
         .map_err(|_| Refused::Busy)?
         .ok_or_else(|| Refused::Internal("password hashing failed".into()))?;
     user.password_hash = Some(hash);
-    let now = state.clock.now_rfc3339();
-    let stored = state
-        .store
-        .call(move |db| db.insert_user(&user, &now))
-        .await?;
-    tracing::info!(user_id = %stored.user_id, connection = %connection.name, "user registered");
-    // Auth0's post-registration `event.user` is the stored user without its identities.
-    let mut profile = crate::script::user_profile(&stored);
-    if let Some(p) = profile.as_object_mut() {
-        p.remove("identities");
-    }
-    state
-        .pipeline
-        .spawn_actions(Trigger::PostRegistration(input(profile)));
-    Ok(stored)
+    let (store, now, later) = (
+        state.store.clone(),
+        state.clock.now_rfc3339(),
+        state.pipeline.later(),
+    );
+    let post = input(Value::Null);
+    // The insert and the post-registration Actions in a task of their own: a caller that goes
+    // away once the insert has begun must not leave a user whose Actions never ran.
+    let task = tokio::spawn(async move {
+        let stored = store.call(move |db| db.insert_user(&user, &now)).await?;
+        tracing::info!(user_id = %stored.user_id, connection = %stored.connection, "user registered");
+        // Auth0's post-registration `event.user` is the stored user without its identities.
+        let mut profile = crate::script::user_profile(&stored);
+        if let Some(p) = profile.as_object_mut() {
+            p.remove("identities");
+        }
+        later.spawn(Trigger::PostRegistration(RegistrationInput {
+            user: profile,
+            ..post
+        }));
+        Ok::<_, StoreError>(stored)
+    });
+    Ok(task.await.map_err(|e| Refused::Internal(e.to_string()))??)
 }
 
 /// Whether `email` has the form of an address (`local@domain`, no spaces, at most 254
