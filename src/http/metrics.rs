@@ -16,7 +16,7 @@ use hyper::http::HeaderMap;
 use hyper::{Response, StatusCode};
 
 use super::{Resp, json};
-use crate::metrics::{Endpoint, Snapshot};
+use crate::metrics::Snapshot;
 use crate::state::AppState;
 
 pub fn handle(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> Resp {
@@ -62,46 +62,9 @@ fn refusal(configured: Option<&str>, presented: Option<&str>, peer: IpAddr) -> O
     })
 }
 
-/// The route a path belongs to, as a label: the routes' own names, the Management API's with
-/// `{id}` for an identifier, `other` for anything else (so a scan of random paths adds no
-/// series). The method is not part of it: a wrong one shows as status 405.
-pub(super) fn endpoint(path: &str) -> Endpoint {
-    Endpoint(match path {
-        "/oauth/token" => "/oauth/token",
-        "/oauth/revoke" => "/oauth/revoke",
-        "/.well-known/jwks.json" => "/.well-known/jwks.json",
-        "/.well-known/openid-configuration" => "/.well-known/openid-configuration",
-        "/userinfo" => "/userinfo",
-        "/dbconnections/signup" => "/dbconnections/signup",
-        "/healthz" => "/healthz",
-        "/metrics" => "/metrics",
-        _ => match path.strip_prefix("/api/v2/") {
-            Some(rest) => management(rest),
-            None => "other",
-        },
-    })
-}
-
-/// A Management API path after `/api/v2/`, by the shape of its segments (http/mgmt.rs routes).
-fn management(rest: &str) -> &'static str {
-    let mut segments = rest.split('/');
-    let first = segments.next().unwrap_or_default();
-    let (second, third, more) = (segments.next(), segments.next(), segments.next());
-    match (first, second, third, more) {
-        ("users", None, None, None) => "/api/v2/users",
-        ("users-by-email", None, None, None) => "/api/v2/users-by-email",
-        ("users", Some(_), None, None) => "/api/v2/users/{id}",
-        ("users", Some(_), Some("roles"), None) => "/api/v2/users/{id}/roles",
-        ("roles", None, None, None) => "/api/v2/roles",
-        ("organizations", None, None, None) => "/api/v2/organizations",
-        ("organizations", Some(_), Some("members"), None) => "/api/v2/organizations/{id}/members",
-        _ => "/api/v2/other",
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{endpoint, refusal};
+    use super::refusal;
     use hyper::StatusCode;
     use std::net::IpAddr;
 
@@ -127,29 +90,5 @@ mod tests {
             Some(StatusCode::UNAUTHORIZED)
         );
         assert_eq!(refusal(Some("scr4pe"), Some("scr4pe"), far), None);
-    }
-
-    #[test]
-    fn endpoints_are_route_names_never_raw_paths() {
-        for (path, label) in [
-            ("/oauth/token", "/oauth/token"),
-            ("/metrics", "/metrics"),
-            ("/api/v2/users", "/api/v2/users"),
-            ("/api/v2/users/auth0%7C123", "/api/v2/users/{id}"),
-            (
-                "/api/v2/users/auth0%7C123/roles",
-                "/api/v2/users/{id}/roles",
-            ),
-            (
-                "/api/v2/organizations/org_1/members",
-                "/api/v2/organizations/{id}/members",
-            ),
-            ("/api/v2/users/a/b/c", "/api/v2/other"),
-            ("/api/v2/whatever", "/api/v2/other"),
-            ("/wp-admin/setup.php", "other"),
-            ("/oauth/token/", "other"),
-        ] {
-            assert_eq!(endpoint(path).0, label, "{path}");
-        }
     }
 }

@@ -70,6 +70,21 @@ impl Call {
         })
     }
 
+    /// The endpoint as `/metrics` labels it: its path with `{id}` for an identifier.
+    fn label(&self) -> &'static str {
+        match self {
+            Call::CreateUser | Call::ListUsers => "/api/v2/users",
+            Call::UsersByEmail => "/api/v2/users-by-email",
+            Call::GetUser(_) | Call::UpdateUser(_) | Call::DeleteUser(_) => "/api/v2/users/{id}",
+            Call::Roles | Call::CreateRole => "/api/v2/roles",
+            Call::UserRoles(_) | Call::GiveRoles(_) | Call::TakeRoles(_) => {
+                "/api/v2/users/{id}/roles"
+            }
+            Call::Orgs | Call::CreateOrg => "/api/v2/organizations",
+            Call::Members(_) | Call::AddMembers(_) => "/api/v2/organizations/{id}/members",
+        }
+    }
+
     /// The scope the token must grant (Auth0's names).
     fn scope(&self) -> &'static str {
         match self {
@@ -87,6 +102,12 @@ impl Call {
             Call::AddMembers(_) => "create:organization_members",
         }
     }
+}
+
+/// The `/metrics` label of a Management API request: its endpoint's, `/api/v2/other` for a
+/// path or method this subset does not serve (so a scan adds no series).
+pub(super) fn label(method: &Method, path: &str) -> &'static str {
+    Call::route(method, path).map_or("/api/v2/other", |c| c.label())
 }
 
 pub async fn handle(req: Request<Incoming>, state: &AppState, peer: SocketAddr) -> Resp {
@@ -202,5 +223,39 @@ fn authorize(parts: &Parts, state: &AppState, scope: &'static str) -> Result<(),
         Ok(())
     } else {
         Err(MgmtError::insufficient_scope(&[scope]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `/metrics` labels: the endpoint's path with `{id}`, never the raw path.
+    #[test]
+    fn labels_are_endpoint_names_never_raw_paths() {
+        for (method, path, label) in [
+            (Method::GET, "/api/v2/users", "/api/v2/users"),
+            (Method::POST, "/api/v2/users", "/api/v2/users"),
+            (
+                Method::GET,
+                "/api/v2/users/auth0%7C123",
+                "/api/v2/users/{id}",
+            ),
+            (
+                Method::POST,
+                "/api/v2/users/auth0%7C123/roles",
+                "/api/v2/users/{id}/roles",
+            ),
+            (
+                Method::GET,
+                "/api/v2/organizations/org_1/members",
+                "/api/v2/organizations/{id}/members",
+            ),
+            (Method::GET, "/api/v2/users/a/b/c", "/api/v2/other"),
+            (Method::GET, "/api/v2/whatever", "/api/v2/other"),
+            (Method::PUT, "/api/v2/users", "/api/v2/other"),
+        ] {
+            assert_eq!(super::label(&method, path), label, "{method} {path}");
+        }
     }
 }

@@ -32,31 +32,53 @@ pub async fn route(
     state: Arc<AppState>,
     peer: SocketAddr,
 ) -> Result<Resp, Infallible> {
-    let endpoint = metrics::endpoint(req.uri().path());
-    let resp = match (req.method(), req.uri().path()) {
-        (&Method::POST, "/oauth/token") => token::handle(req, &state, peer).await,
-        (_, "/oauth/token") => method_not_allowed("POST"),
-        (&Method::POST, "/oauth/revoke") => token::revoke(req, &state, peer).await,
-        (_, "/oauth/revoke") => method_not_allowed("POST"),
-        (&Method::GET, "/.well-known/jwks.json") => discovery::jwks(&state),
-        (&Method::GET, "/.well-known/openid-configuration") => {
-            discovery::openid_configuration(&state)
+    // Each route names its `/metrics` label (the method is not part of it: a wrong one shows as
+    // its 405); anything unrouted is `other`, so a scan of random paths adds no series.
+    let (endpoint, resp) = match (req.method(), req.uri().path()) {
+        (&Method::POST, "/oauth/token") => ("/oauth/token", token::handle(req, &state, peer).await),
+        (_, "/oauth/token") => ("/oauth/token", method_not_allowed("POST")),
+        (&Method::POST, "/oauth/revoke") => {
+            ("/oauth/revoke", token::revoke(req, &state, peer).await)
         }
-        (&Method::GET | &Method::POST, "/userinfo") => userinfo::handle(req, &state).await,
-        (_, "/userinfo") => method_not_allowed("GET, POST"),
-        (&Method::POST, "/dbconnections/signup") => signup::handle(req, &state, peer).await,
-        (_, "/dbconnections/signup") => method_not_allowed("POST"),
-        (&Method::GET, "/healthz") => health::handle(&state, req.headers(), peer.ip()),
-        (&Method::GET, "/metrics") if state.metrics.is_on() => {
-            metrics::handle(&state, req.headers(), peer.ip())
+        (_, "/oauth/revoke") => ("/oauth/revoke", method_not_allowed("POST")),
+        (&Method::GET, "/.well-known/jwks.json") => {
+            ("/.well-known/jwks.json", discovery::jwks(&state))
         }
-        (_, p) if p.starts_with("/api/v2/") => mgmt::handle(req, &state, peer).await,
-        _ => json(
-            StatusCode::NOT_FOUND,
-            &serde_json::json!({"error": "not_found"}),
+        (&Method::GET, "/.well-known/openid-configuration") => (
+            "/.well-known/openid-configuration",
+            discovery::openid_configuration(&state),
+        ),
+        (&Method::GET | &Method::POST, "/userinfo") => {
+            ("/userinfo", userinfo::handle(req, &state).await)
+        }
+        (_, "/userinfo") => ("/userinfo", method_not_allowed("GET, POST")),
+        (&Method::POST, "/dbconnections/signup") => (
+            "/dbconnections/signup",
+            signup::handle(req, &state, peer).await,
+        ),
+        (_, "/dbconnections/signup") => ("/dbconnections/signup", method_not_allowed("POST")),
+        (&Method::GET, "/healthz") => {
+            ("/healthz", health::handle(&state, req.headers(), peer.ip()))
+        }
+        (&Method::GET, "/metrics") if state.metrics.is_on() => (
+            "/metrics",
+            metrics::handle(&state, req.headers(), peer.ip()),
+        ),
+        (method, p) if p.starts_with("/api/v2/") => {
+            let label = mgmt::label(method, p);
+            (label, mgmt::handle(req, &state, peer).await)
+        }
+        _ => (
+            "other",
+            json(
+                StatusCode::NOT_FOUND,
+                &serde_json::json!({"error": "not_found"}),
+            ),
         ),
     };
-    state.metrics.request(endpoint, resp.status().as_u16());
+    state
+        .metrics
+        .request(crate::metrics::Endpoint(endpoint), resp.status().as_u16());
     Ok(resp)
 }
 

@@ -107,6 +107,11 @@ async fn metrics_count_requests_grants_scripts_and_failures_by_label() {
     let user_path = format!("/api/v2/users/{}", s.seed.user_id);
     let mgmt = s.http.get(s.url(&user_path)).send().await.unwrap();
     assert_eq!(mgmt.status().as_u16(), 401);
+    // Paths no route serves are one series, whatever they are.
+    for path in ["/wp-admin/setup.php", "/oauth/token/", "/api/v2/whatever"] {
+        let r = s.http.get(s.url(path)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{path}");
+    }
 
     let version = s.script_version().await;
     let (status, text) = scrape(&s, None).await;
@@ -127,6 +132,12 @@ async fn metrics_count_requests_grants_scripts_and_failures_by_label() {
     // which the text format allows (Prometheus reads it): this one series is read as text.
     let user = r#"claimsmith_http_requests_total{endpoint="/api/v2/users/{id}",status="401"} 1"#;
     assert!(text.lines().any(|l| l == user), "{text}");
+    let other = |e: &'static str| value(&m, requests, &[("endpoint", e), ("status", "404")]);
+    assert_eq!(
+        (other("other"), other("/api/v2/other")),
+        (2.0, 1.0),
+        "{text}"
+    );
     // The health polls of `script_version`, then nothing else but this scrape (counted after).
     assert_eq!(
         value(&m, requests, &[("endpoint", "/healthz"), ("status", "200")]),
