@@ -308,10 +308,10 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
         "read:organization_members",
     ]);
     let (app_id, app_secret) = t.s.db(|db| add_client(db, &["password"]));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/auth0_sdk/flow.js");
-    let run = tokio::process::Command::new("node")
-        .arg(script)
-        .args([
+    let r = crate::npm::run_node(
+        "the auth0 SDK flow",
+        "auth0_sdk/flow.js",
+        &[
             t.domain.as_str(),
             &m2m_id,
             &m2m_secret,
@@ -320,22 +320,10 @@ async fn auth0s_node_sdk_creates_a_user_with_a_role_and_an_organization_then_log
             API,
             CONNECTION,
             "acme",
-        ])
-        .env("NODE_PATH", crate::npm::node_modules())
-        .env("NODE_EXTRA_CA_CERTS", &t.cert)
-        .kill_on_drop(true)
-        .output();
-    // A guard against a hung child, not a timing.
-    let out = tokio::time::timeout(std::time::Duration::from_secs(60), run)
-        .await
-        .expect("node finished")
-        .expect("node is on the machine (README, Development)");
-    assert!(
-        out.status.success(),
-        "the auth0 SDK flow failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+        ],
+        &[("NODE_EXTRA_CA_CERTS", t.cert.as_os_str())],
+    )
+    .await;
     let user_id = r["userId"].as_str().unwrap();
     let org =
         t.s.db(|db| db.org("acme"))

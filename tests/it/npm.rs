@@ -257,3 +257,35 @@ async fn npm_jsonwebtoken_signs_and_verifies_hs256_rs256_ps256_and_es256_and_uui
     );
     s.stop().await;
 }
+
+/// Runs `tests/<script>` with Node (the installed packages on `NODE_PATH`, `env` besides) and
+/// returns the one JSON document it prints; fails the test, naming `what`, when it fails.
+pub(crate) async fn run_node(
+    what: &str,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> serde_json::Value {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(script)
+        .args(args)
+        .env("NODE_PATH", node_modules())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    // A guard against a hung child, not a timing.
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), cmd.output())
+        .await
+        .expect("node finished")
+        .expect("node is on the machine (README, Development)");
+    assert!(
+        out.status.success(),
+        "{what} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}

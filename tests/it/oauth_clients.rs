@@ -2,8 +2,6 @@
 //! key through discovery: the `oauth2` crate (password, refresh, client credentials) and, in
 //! Node, `openid-client` (the same, plus revocation; it validates the ID tokens itself).
 
-use std::path::Path;
-
 use jsonwebtoken::jwk::JwkSet;
 use oauth2::basic::BasicClient;
 use oauth2::{
@@ -136,12 +134,11 @@ async fn the_oauth2_crate_logs_in_refreshes_and_gets_client_credentials() {
 
 #[tokio::test]
 async fn openid_client_in_node_logs_in_refreshes_gets_client_credentials_and_revokes() {
-    let modules = crate::npm::node_modules();
     let a = apps().await;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oauth_clients/openid_client.js");
-    let run = tokio::process::Command::new("node")
-        .arg(script)
-        .args([
+    let r = crate::npm::run_node(
+        "openid-client",
+        "oauth_clients/openid_client.js",
+        &[
             a.s.base.as_str(),
             &a.app.0,
             &a.app.1,
@@ -150,21 +147,10 @@ async fn openid_client_in_node_logs_in_refreshes_gets_client_credentials_and_rev
             EMAIL,
             PASSWORD,
             OFFLINE_API,
-        ])
-        .env("NODE_PATH", &modules)
-        .kill_on_drop(true)
-        .output();
-    // A guard against a hung child, not a timing.
-    let out = tokio::time::timeout(std::time::Duration::from_secs(60), run)
-        .await
-        .expect("node finished")
-        .expect("node is on the machine (README, Development)");
-    assert!(
-        out.status.success(),
-        "openid-client failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+        ],
+        &[],
+    )
+    .await;
     let user = a.s.seed.user_id.as_str();
     assert_eq!(
         r,
