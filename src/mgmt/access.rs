@@ -128,8 +128,13 @@ pub async fn create_org(state: &AppState, body: Value) -> Result<Value, MgmtErro
     };
     let display = match body.get("display_name") {
         None | Some(Value::Null) => name.clone(),
-        Some(Value::String(d)) => d.clone(),
-        Some(_) => return Err(MgmtError::invalid_body("display_name must be a string")),
+        // Auth0's limit (its Management API schema).
+        Some(Value::String(d)) if !d.is_empty() && d.chars().count() <= 255 => d.clone(),
+        Some(_) => {
+            return Err(MgmtError::invalid_body(
+                "display_name must be a string of 1 to 255 characters",
+            ));
+        }
     };
     let metadata = match body.get("metadata") {
         None | Some(Value::Null) => Map::new(),

@@ -414,6 +414,11 @@ async fn organizations_are_created_over_http() {
         let (status, body) = create(t.clone(), json!({ "name": bad })).await;
         assert_eq!(status, 400, "{bad:?}: {body}");
     }
+    let long = "x".repeat(256);
+    for bad in [json!(""), json!(long), json!(1)] {
+        let (status, body) = create(t.clone(), json!({"name": "d", "display_name": bad})).await;
+        assert_eq!(status, 400, "{body}");
+    }
     let (status, body) = create(t.clone(), json!({"display_name": "x"})).await;
     assert_eq!(
         (status, &body["message"]),
