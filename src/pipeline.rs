@@ -191,8 +191,8 @@ fn record(metrics: &Metrics, result: &Result<Outcome, ScriptError>) {
     }
     let failure = match result {
         Ok(outcome) => {
-            for run in &outcome.runs {
-                metrics.script_run(&run.script, run.elapsed);
+            for (script, took) in outcome.script_times() {
+                metrics.script_run(script, took);
             }
             match outcome.verdict {
                 Verdict::Allow | Verdict::MfaRequired | Verdict::InteractionRequired(_) => None,

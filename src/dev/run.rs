@@ -94,11 +94,13 @@ fn report(
         .err()
         .map(|e| json!({"script": e.script.as_deref(), "error": e.public_description()}));
     let outcome = run.as_ref().ok();
-    let runs = outcome.map(|o| o.runs.as_slice()).unwrap_or_default();
+    let times: Vec<_> = outcome
+        .map(|o| o.script_times().collect())
+        .unwrap_or_default();
     let decided = decide_verdict(run.clone());
     let mut scripts = Vec::new();
-    for r in runs {
-        let name = &*r.script;
+    for (script, took) in times {
+        let name = &**script;
         let mut calls = Vec::new();
         if let Some(o) = outcome {
             let e = &o.effects;
@@ -107,8 +109,7 @@ fn report(
                     calls.push(json!({"claim": c.name, "token": token, "value": c.value}));
                 }
             }
-            for (by, edit) in e.scope_edits.iter().filter(|(by, _)| &**by == name) {
-                let _ = by;
+            for (_, edit) in e.scope_edits.iter().filter(|(by, _)| &**by == name) {
                 calls.push(match edit {
                     ScopeEdit::Add(s) => json!({"scope": "add", "value": s}),
                     ScopeEdit::Remove(s) => json!({"scope": "remove", "value": s}),
@@ -137,7 +138,7 @@ fn report(
         scripts.push(json!({
             "name": name,
             "kind": kind(name),
-            "ms": (r.elapsed.as_secs_f64() * 1e5).round() / 100.0,
+            "ms": (took.as_secs_f64() * 1e5).round() / 100.0,
             "calls": calls,
             "console": printed,
         }));

@@ -46,38 +46,63 @@ impl Deadline {
 }
 
 /// Where the worker publishes each script of a login as it starts: the last one names a login
-/// the watchdog answers; all of them, with when they started, are the login's per-script times.
+/// the watchdog answers; all of them are the login's [`ScriptRun`]s.
 #[derive(Default)]
 pub(crate) struct Progress {
-    started: Mutex<Vec<(Arc<str>, Instant)>>,
+    started: Mutex<Vec<ScriptRun>>,
 }
 
 impl Progress {
-    fn started(&self) -> std::sync::MutexGuard<'_, Vec<(Arc<str>, Instant)>> {
+    fn started(&self) -> std::sync::MutexGuard<'_, Vec<ScriptRun>> {
         self.started.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The script `name` starts now.
-    pub(crate) fn enter(&self, name: Arc<str>) {
-        self.started().push((name, Instant::now()));
+    pub(crate) fn enter(&self, script: Arc<str>) {
+        self.started().push(ScriptRun {
+            script,
+            started: Instant::now(),
+        });
     }
 
     pub(crate) fn current(&self) -> Option<Arc<str>> {
-        self.started().last().map(|(name, _)| name.clone())
+        self.started().last().map(|r| r.script.clone())
     }
 
-    /// Each script that started, in order, with its wall time: until the next one started, the
-    /// last until `end` (waits for `fetch` and timers included).
-    pub(crate) fn runs(&self, end: Instant) -> Vec<ScriptRun> {
-        let started = std::mem::take(&mut *self.started());
-        let ends = started.iter().skip(1).map(|(_, at)| *at).chain([end]);
-        started
-            .iter()
-            .zip(ends)
-            .map(|((script, at), until)| ScriptRun {
-                script: script.clone(),
-                elapsed: until.saturating_duration_since(*at),
-            })
-            .collect()
+    /// The scripts that started, in order (taken: no copy).
+    pub(crate) fn take(&self) -> Vec<ScriptRun> {
+        std::mem::take(&mut *self.started())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::Outcome;
+
+    /// Each script's time runs to the next one's start, the last one's to the run's end.
+    #[test]
+    fn script_times_run_from_one_start_to_the_next() {
+        let p = Progress::default();
+        p.enter("a".into());
+        p.enter("b".into());
+        assert_eq!(p.current().as_deref(), Some("b"));
+        let mut runs = p.take();
+        let t0 = runs[0].started;
+        runs[1].started = t0 + Duration::from_millis(3);
+        let o = Outcome {
+            runs,
+            ended: Some(t0 + Duration::from_millis(10)),
+            ..Outcome::default()
+        };
+        let times: Vec<(&str, Duration)> = o.script_times().map(|(s, d)| (&**s, d)).collect();
+        assert_eq!(
+            times,
+            [
+                ("a", Duration::from_millis(3)),
+                ("b", Duration::from_millis(7))
+            ]
+        );
+        assert!(p.take().is_empty(), "taken, not copied");
     }
 }

@@ -228,7 +228,8 @@ impl ScriptEngine {
         };
         match tokio::time::timeout_at((deadline + grace).into(), wait).await {
             Ok(Some(result)) => result.map(|mut outcome| {
-                outcome.runs = progress.runs(Instant::now());
+                outcome.runs = progress.take();
+                outcome.ended = Some(Instant::now());
                 outcome
             }),
             Ok(None) => Err(ScriptError::new(

@@ -98,8 +98,10 @@ use serde_json::{Map, Value};
 pub struct Outcome {
     pub verdict: Verdict,
     pub effects: Effects,
-    /// Every script that ran, in order, with its wall time.
+    /// Every script that ran, in order, with when it started (see [`Outcome::script_times`]).
     pub runs: Vec<ScriptRun>,
+    /// When the run ended.
+    pub ended: Option<std::time::Instant>,
     /// The script whose call gave a verdict other than `Allow` (`None` when a Rule's `context`
     /// asked for MFA or a redirect): what `claimsmith test` names.
     pub decided_by: Option<Arc<str>>,
@@ -107,11 +109,29 @@ pub struct Outcome {
     pub threw: bool,
 }
 
-/// One script's part of a run.
+/// One script's part of a run: the workers mark each script's start, nothing more, so a login
+/// pays one push per script; the times are worked out only by whoever reads them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScriptRun {
     pub script: Arc<str>,
-    pub elapsed: std::time::Duration,
+    pub started: std::time::Instant,
+}
+
+impl Outcome {
+    /// Each script that ran, in order, with its wall time: until the next one started, the last
+    /// until the run ended (waits for `fetch` and timers included).
+    pub fn script_times(&self) -> impl Iterator<Item = (&Arc<str>, std::time::Duration)> + '_ {
+        let ends = self
+            .runs
+            .iter()
+            .skip(1)
+            .map(|r| r.started)
+            .chain(self.ended);
+        self.runs
+            .iter()
+            .zip(ends)
+            .map(|(r, end)| (&r.script, end.saturating_duration_since(r.started)))
+    }
 }
 
 /// How the login ends, as far as the scripts are concerned.

@@ -197,7 +197,8 @@ pub(crate) fn parse_outcome(
                 })
                 .collect(),
         },
-        runs: Vec::new(), // the engine's, from the scripts' start times
+        runs: Vec::new(), // the engine's, from the scripts' start marks
+        ended: None,
         decided_by: name(raw.v_by),
         threw: raw.threw,
     })
